@@ -165,7 +165,7 @@ export interface ExecutionRequest {
  * `infrastructure` failures (the sandbox could not start, the node vanished, the result was
  * unreadable) are retried and never become a student's verdict.
  */
-export type ExecutionOutcome =
+export type ExecutionResult =
   | { kind: 'result'; result: HarnessResult; raw: { stdoutBytes: number } }
   | { kind: 'infrastructure'; reason: string; retryable: boolean }
   | { kind: 'cancelled' };
@@ -178,7 +178,7 @@ export interface BackendHealth {
 
 export interface RunExecutor {
   readonly name: string;
-  execute(request: ExecutionRequest): Promise<ExecutionOutcome>;
+  execute(request: ExecutionRequest): Promise<ExecutionResult>;
   /** Remove every sandbox of ours that no live run owns (after a crash, at start). */
   sweep(liveRunIds: ReadonlySet<string>): Promise<{ removed: number }>;
   health(): Promise<BackendHealth>;
