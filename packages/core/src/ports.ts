@@ -107,6 +107,11 @@ export interface RunRepository {
    * of an abandoned attempt never overwrites the result of the retry. Returns whether it applied.
    */
   complete(id: string, attempt: number, completion: RunCompletion): Promise<boolean>;
+  /**
+   * running → queued again after an infrastructure failure (the sandbox never produced a result),
+   * only if still running with that attempt. The next claim counts the next attempt.
+   */
+  release(id: string, attempt: number): Promise<boolean>;
   /** queued → cancelled at once; running → cancelRequested (the dispatcher stops it). */
   requestCancel(id: string, at: Timestamp): Promise<RunStatus | undefined>;
   /** running, with a cancel requested → cancelled. */
@@ -215,4 +220,12 @@ export interface EventBus {
   publish(event: RunEvent): void;
   subscribe(runId: string, listener: (event: RunEvent) => void): () => void;
   subscribeAll(listener: (event: RunEvent) => void): () => void;
+}
+
+/** The subset of pino's interface core uses, so core needs no logging library. */
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
 }

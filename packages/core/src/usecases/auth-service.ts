@@ -1,0 +1,144 @@
+import type { ApiToken, GlobalRole, User } from '../domain/entities.ts';
+import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '../errors.ts';
+import { type Actor, canManageUsers } from '../policy/authz.ts';
+import { type CoreDeps, isoNow } from './deps.ts';
+
+const SESSION_DAYS = 14;
+const DAY_MS = 86_400_000;
+const USERNAME = /^[a-zA-Z0-9._@-]{1,64}$/;
+export const MIN_PASSWORD_LENGTH = 8;
+
+export interface NewUserInput {
+  username: string;
+  password?: string | undefined;
+  displayName?: string | undefined;
+  email?: string | null | undefined;
+  role?: GlobalRole | undefined;
+}
+
+export type PublicUser = Omit<User, 'passwordHash'>;
+
+export const toPublicUser = ({ passwordHash: _hash, ...user }: User): PublicUser => user;
+
+export class AuthService {
+  constructor(private readonly deps: CoreDeps) {}
+
+  async login(username: string, password: string): Promise<{ sessionSecret: string; user: User; expiresAt: string }> {
+    const user = await this.deps.store.users.getByUsername(username);
+    // Verify against a dummy hash when the user is unknown so timing does not reveal who exists.
+    const hash = user?.passwordHash ?? (await this.deps.hasher.hashPassword('not-a-real-password'));
+    const ok = await this.deps.hasher.verifyPassword(password, hash);
+    if (!user || !user.passwordHash || !ok) throw new UnauthenticatedError('Wrong username or password.');
+    const sessionSecret = this.deps.ids.secret(32);
+    const now = this.deps.clock.now();
+    const expiresAt = new Date(now.getTime() + SESSION_DAYS * DAY_MS).toISOString();
+    await this.deps.store.sessions.insert({
+      idHash: this.deps.hasher.digest(sessionSecret),
+      userId: user.id,
+      createdAt: now.toISOString(),
+      expiresAt,
+    });
+    return { sessionSecret, user, expiresAt };
+  }
+
+  async logout(sessionSecret: string): Promise<void> {
+    await this.deps.store.sessions.delete(this.deps.hasher.digest(sessionSecret));
+  }
+
+  async authenticateSession(sessionSecret: string): Promise<User | undefined> {
+    const session = await this.deps.store.sessions.get(this.deps.hasher.digest(sessionSecret));
+    if (!session || session.expiresAt <= isoNow(this.deps.clock)) return undefined;
+    return this.deps.store.users.get(session.userId);
+  }
+
+  async authenticateToken(secret: string): Promise<User | undefined> {
+    const token = await this.deps.store.tokens.getByHash(this.deps.hasher.digest(secret));
+    const now = isoNow(this.deps.clock);
+    if (!token || (token.expiresAt !== null && token.expiresAt <= now)) return undefined;
+    await this.deps.store.tokens.touch(token.id, now);
+    return this.deps.store.users.get(token.userId);
+  }
+
+  async createToken(
+    actor: Actor,
+    name: string,
+    options: { expiresInDays?: number | undefined; secret?: string } = {},
+  ): Promise<{ token: string; record: ApiToken }> {
+    if (name.trim() === '' || name.length > 100) throw new ValidationError('A token needs a name of 1–100 characters.');
+    const secret = options.secret ?? `apt_${this.deps.ids.secret(32)}`;
+    const now = this.deps.clock.now();
+    const record: ApiToken = {
+      id: this.deps.ids.next('tok'),
+      userId: actor.userId,
+      name: name.trim(),
+      tokenHash: this.deps.hasher.digest(secret),
+      createdAt: now.toISOString(),
+      lastUsedAt: null,
+      expiresAt: options.expiresInDays ? new Date(now.getTime() + options.expiresInDays * DAY_MS).toISOString() : null,
+    };
+    await this.deps.store.tokens.insert(record);
+    return { token: secret, record };
+  }
+
+  listTokens(actor: Actor): Promise<ApiToken[]> {
+    return this.deps.store.tokens.listByUser(actor.userId);
+  }
+
+  async deleteToken(actor: Actor, id: string): Promise<void> {
+    if (!(await this.deps.store.tokens.delete(id, actor.userId))) throw new NotFoundError('Token', id);
+  }
+
+  async createUser(actor: Actor | 'system', input: NewUserInput): Promise<User> {
+    if (actor !== 'system' && !canManageUsers(actor)) throw new ForbiddenError('Only an admin can create users.');
+    if (!USERNAME.test(input.username)) {
+      throw new ValidationError('A username is 1–64 letters, digits or . _ @ -.', { field: 'username' });
+    }
+    if (input.password !== undefined && input.password.length < MIN_PASSWORD_LENGTH) {
+      throw new ValidationError(`A password needs at least ${MIN_PASSWORD_LENGTH} characters.`, { field: 'password' });
+    }
+    const user: User = {
+      id: this.deps.ids.next('usr'),
+      username: input.username,
+      displayName: input.displayName?.trim() || input.username,
+      email: input.email ?? null,
+      role: input.role ?? 'user',
+      passwordHash: input.password ? await this.deps.hasher.hashPassword(input.password) : null,
+      createdAt: isoNow(this.deps.clock),
+    };
+    await this.deps.store.users.insert(user);
+    return user;
+  }
+
+  async setPassword(actor: Actor, userId: string, password: string): Promise<void> {
+    if (actor.userId !== userId && !canManageUsers(actor)) throw new ForbiddenError();
+    if (password.length < MIN_PASSWORD_LENGTH) {
+      throw new ValidationError(`A password needs at least ${MIN_PASSWORD_LENGTH} characters.`, { field: 'password' });
+    }
+    await this.deps.store.users.update(userId, { passwordHash: await this.deps.hasher.hashPassword(password) });
+  }
+
+  async listUsers(actor: Actor): Promise<PublicUser[]> {
+    if (!canManageUsers(actor)) throw new ForbiddenError('Only an admin can list users.');
+    return (await this.deps.store.users.list()).map(toPublicUser);
+  }
+
+  /**
+   * First start: with no users, create the admin. A bootstrap token (for automation) becomes that
+   * admin's API token; a password lets a human sign in. Later starts change nothing.
+   */
+  async bootstrap(options: { adminUsername: string; adminPassword?: string | undefined; token?: string | undefined }): Promise<
+    { created: false } | { created: true; user: User }
+  > {
+    if ((await this.deps.store.users.count()) > 0) return { created: false };
+    const user = await this.createUser('system', {
+      username: options.adminUsername,
+      password: options.adminPassword,
+      role: 'admin',
+      displayName: 'Administrator',
+    });
+    if (options.token) {
+      await this.createToken({ userId: user.id, role: 'admin' }, 'bootstrap', { secret: options.token });
+    }
+    return { created: true, user };
+  }
+}

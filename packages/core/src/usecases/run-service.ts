@@ -1,0 +1,303 @@
+import type { Assignment, Run, RunSpec } from '../domain/entities.ts';
+import { isTerminal } from '../domain/entities.ts';
+import { type SourceFile, validateFiles } from '../domain/files.ts';
+import { findLanguage, type Language } from '../domain/languages.ts';
+import type { Limits } from '../domain/limits.ts';
+import type { TestCase } from '../domain/tests.ts';
+import { ConflictError, ForbiddenError, NotFoundError, RateLimitedError, ValidationError } from '../errors.ts';
+import { type Actor, canCancelRun, canSubmit, canViewRun, isAdmin, isCourseStaff } from '../policy/authz.ts';
+import type { RunListFilter } from '../ports.ts';
+import { type RunView, viewRun } from '../views/run-view.ts';
+import type { AssignmentService } from './assignment-service.ts';
+import type { CourseService } from './course-service.ts';
+import { type CoreDeps, isoNow } from './deps.ts';
+
+export interface AdhocRunInput {
+  language: string;
+  files: SourceFile[];
+  mainFile?: string | undefined;
+  stdin?: string | undefined;
+  tests?: TestCase[] | undefined;
+  limits?: Partial<Limits> | undefined;
+  webhookUrl?: string | undefined;
+}
+
+export interface SubmissionInput {
+  language: string;
+  files: SourceFile[];
+  mainFile?: string | undefined;
+}
+
+export const MAX_BATCH = 20;
+export const MAX_WAIT_MS = 60_000;
+/** A safety valve against one caller flooding the queue (Judge0 caps its queue at 100 per host). */
+export const MAX_QUEUED_PER_USER = 1000;
+const MAX_STDIN_BYTES = 1024 * 1024;
+
+/** Something that starts queued runs; the dispatcher. Kept as a port so services stay testable. */
+export interface RunScheduler {
+  wake(): void;
+  cancel(runId: string): void;
+}
+
+export class RunService {
+  private scheduler: RunScheduler | undefined;
+
+  constructor(
+    private readonly deps: CoreDeps,
+    private readonly courses: CourseService,
+    private readonly assignments: AssignmentService,
+  ) {}
+
+  attachScheduler(scheduler: RunScheduler): void {
+    this.scheduler = scheduler;
+  }
+
+  async createAdhoc(actor: Actor, input: AdhocRunInput): Promise<Run> {
+    const language = requireLanguage(input.language);
+    if (input.limits?.network && !isAdmin(actor)) {
+      throw new ForbiddenError('Only admins may give an ad-hoc run network access.');
+    }
+    if (input.webhookUrl !== undefined) validateWebhookUrl(input.webhookUrl);
+    if ((input.stdin?.length ?? 0) > MAX_STDIN_BYTES) throw new ValidationError('stdin is larger than 1 MiB.');
+    const files = validateFiles(input.files);
+    const spec: RunSpec = {
+      language: language.id,
+      files,
+      mainFile: chooseMainFile(files, language, input.mainFile),
+      stdin: input.stdin ?? '',
+      tests: input.tests ?? [],
+      limits: input.limits ?? {},
+      supportFiles: [],
+      autograder: null,
+    };
+    return this.enqueue(actor, spec, { kind: 'adhoc', courseId: null, assignmentId: null, webhookUrl: input.webhookUrl ?? null });
+  }
+
+  async submit(actor: Actor, assignmentRef: string, input: SubmissionInput): Promise<Run> {
+    const { assignment } = await this.assignments.resolve(actor, assignmentRef);
+    const role = await this.courses.roleOf(actor, assignment.courseId);
+    if (!canSubmit(role)) throw new ForbiddenError('Only people enrolled in the course can submit.');
+    const language = requireLanguage(input.language);
+    if (!assignment.languages.includes(language.id)) {
+      throw new ValidationError(`This assignment accepts ${assignment.languages.join(', ')}, not ${language.id}.`, {
+        field: 'language',
+      });
+    }
+    const staff = isCourseStaff(role);
+    if (!staff) await this.checkDeadlineAndQuota(actor, assignment);
+    const files = validateFiles(input.files);
+    const spec: RunSpec = {
+      language: language.id,
+      files,
+      mainFile: chooseMainFile(files, language, input.mainFile),
+      stdin: '',
+      tests: assignment.tests,
+      limits: assignment.limits,
+      supportFiles: assignment.supportFiles,
+      autograder: assignment.autograder,
+    };
+    return this.enqueue(actor, spec, {
+      kind: 'submission',
+      courseId: assignment.courseId,
+      assignmentId: assignment.id,
+      webhookUrl: null,
+    });
+  }
+
+  /** Re-run a submission with the assignment's current tests (staff, after fixing a test). */
+  async rerun(actor: Actor, runId: string): Promise<Run> {
+    const { run } = await this.get(actor, runId);
+    if (!run.assignmentId) throw new ValidationError('Only submissions can be re-run; submit an ad-hoc run again.');
+    const { assignment, isStaff } = await this.assignments.get(actor, run.assignmentId);
+    if (!isStaff) throw new ForbiddenError('Only course staff can re-run a submission.');
+    const spec: RunSpec = {
+      ...run.spec,
+      tests: assignment.tests,
+      limits: assignment.limits,
+      supportFiles: assignment.supportFiles,
+      autograder: assignment.autograder,
+    };
+    const owner = { userId: run.userId, role: 'user' as const };
+    return this.enqueue(owner, spec, { kind: 'submission', courseId: run.courseId, assignmentId: run.assignmentId, webhookUrl: null });
+  }
+
+  async get(actor: Actor, id: string): Promise<{ run: Run; assignment: Assignment | undefined; isStaff: boolean }> {
+    const run = await this.deps.store.runs.get(id);
+    if (!run) throw new NotFoundError('Run', id);
+    const role = run.courseId ? await this.courses.roleOf(actor, run.courseId) : undefined;
+    // Someone else's run is "not found", not "forbidden": ids must not be probeable.
+    if (!canViewRun(actor, run, role)) throw new NotFoundError('Run', id);
+    const assignment = run.assignmentId ? await this.deps.store.assignments.get(run.assignmentId) : undefined;
+    return { run, assignment, isStaff: isAdmin(actor) || isCourseStaff(role) };
+  }
+
+  async view(actor: Actor, id: string): Promise<RunView> {
+    const { run, assignment, isStaff } = await this.get(actor, id);
+    return viewRun(run, assignment, { isStaff, now: this.deps.clock.now() });
+  }
+
+  /** Runs the actor may see: their own, or a course's/assignment's when they are its staff. */
+  async list(actor: Actor, filter: RunListFilter & { assignmentRef?: string }): Promise<RunView[]> {
+    const limit = Math.min(filter.limit ?? 100, 500);
+    let assignment: Assignment | undefined;
+    let isStaff = isAdmin(actor);
+    if (filter.assignmentRef) {
+      const resolved = await this.assignments.resolve(actor, filter.assignmentRef);
+      assignment = resolved.assignment;
+      isStaff = resolved.isStaff;
+    }
+    const query: RunListFilter = { ...filter, limit };
+    delete (query as { assignmentRef?: string }).assignmentRef;
+    if (assignment) query.assignmentId = assignment.id;
+    if (!isStaff) query.userId = actor.userId;
+    else if (filter.courseId && !isAdmin(actor)) {
+      const role = await this.courses.roleOf(actor, filter.courseId);
+      if (!isCourseStaff(role)) query.userId = actor.userId;
+    }
+    if (!assignment && !query.courseId && !isAdmin(actor)) query.userId = actor.userId;
+    const runs = await this.deps.store.runs.list(query);
+    const now = this.deps.clock.now();
+    const cache = new Map<string, Assignment | undefined>();
+    const views: RunView[] = [];
+    for (const run of runs) {
+      const a = run.assignmentId ? await this.cachedAssignment(cache, run.assignmentId) : undefined;
+      views.push(viewRun(run, a, { isStaff, now }));
+    }
+    return views;
+  }
+
+  async cancel(actor: Actor, id: string): Promise<Run> {
+    const { run, isStaff } = await this.get(actor, id);
+    if (!canCancelRun(actor, run, isStaff ? 'ta' : undefined)) throw new NotFoundError('Run', id);
+    if (isTerminal(run.status)) throw new ConflictError(`Run ${id} has already ${run.status}.`, { status: run.status });
+    const status = await this.deps.store.runs.requestCancel(id, isoNow(this.deps.clock));
+    if (status === 'cancelled') {
+      this.deps.events.publish({ type: 'run.status', runId: id, status: 'cancelled', at: isoNow(this.deps.clock) });
+      const cancelled = await this.deps.store.runs.get(id);
+      if (cancelled) this.deps.events.publish({ type: 'run.completed', runId: id, run: cancelled });
+    } else {
+      this.scheduler?.cancel(id);
+    }
+    return (await this.deps.store.runs.get(id)) ?? run;
+  }
+
+  /** Resolve when the run reaches a terminal state, or after `timeoutMs` with its state then. */
+  async waitFor(id: string, timeoutMs: number): Promise<Run> {
+    const budget = Math.min(Math.max(timeoutMs, 0), MAX_WAIT_MS);
+    return new Promise<Run>((resolve, reject) => {
+      let settled = false;
+      const finish = (run: Run | undefined) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        unsubscribe();
+        if (run) resolve(run);
+        else reject(new NotFoundError('Run', id));
+      };
+      const unsubscribe = this.deps.events.subscribe(id, (event) => {
+        if (event.type === 'run.completed') finish(event.run);
+      });
+      const timer = setTimeout(() => void this.deps.store.runs.get(id).then(finish, reject), budget);
+      // Subscribe first, then look: a run that finished in between is still seen.
+      void this.deps.store.runs.get(id).then((run) => {
+        if (!run || isTerminal(run.status)) finish(run);
+      }, reject);
+    });
+  }
+
+  private async enqueue(
+    actor: Actor,
+    spec: RunSpec,
+    where: Pick<Run, 'kind' | 'courseId' | 'assignmentId' | 'webhookUrl'>,
+  ): Promise<Run> {
+    const queued = await this.deps.store.runs.list({ userId: actor.userId, limit: MAX_QUEUED_PER_USER + 1 });
+    if (queued.filter((r) => r.status === 'queued').length >= MAX_QUEUED_PER_USER) {
+      throw new RateLimitedError(`You already have ${MAX_QUEUED_PER_USER} runs waiting; wait for some to finish.`);
+    }
+    const now = isoNow(this.deps.clock);
+    const run: Run = {
+      id: this.deps.ids.next('run'),
+      ...where,
+      userId: actor.userId,
+      status: 'queued',
+      spec,
+      result: null,
+      verdict: null,
+      score: null,
+      maxScore: null,
+      error: null,
+      attempts: 0,
+      cancelRequested: false,
+      webhookStatus: where.webhookUrl ? 'pending' : null,
+      createdAt: now,
+      startedAt: null,
+      finishedAt: null,
+    };
+    await this.deps.store.runs.insert(run);
+    this.deps.events.publish({ type: 'run.status', runId: run.id, status: 'queued', at: now });
+    this.scheduler?.wake();
+    return run;
+  }
+
+  private async checkDeadlineAndQuota(actor: Actor, assignment: Assignment): Promise<void> {
+    const now = this.deps.clock.now();
+    if (assignment.deadline && now > new Date(assignment.deadline)) {
+      throw new ConflictError(`The deadline of "${assignment.title}" passed at ${assignment.deadline}.`, {
+        deadline: assignment.deadline,
+      });
+    }
+    const limit = assignment.submissionLimit;
+    if (!limit) return;
+    const since = new Date(now.getTime() - limit.periodSeconds * 1000).toISOString();
+    const used = await this.deps.store.runs.countSubmissionsSince(assignment.id, actor.userId, since);
+    if (used >= limit.count) {
+      throw new RateLimitedError(
+        `You have used all ${limit.count} submissions allowed per ${describePeriod(limit.periodSeconds)}.`,
+        { limit: limit.count, periodSeconds: limit.periodSeconds, used },
+      );
+    }
+  }
+
+  private async cachedAssignment(cache: Map<string, Assignment | undefined>, id: string) {
+    if (!cache.has(id)) cache.set(id, await this.deps.store.assignments.get(id));
+    return cache.get(id);
+  }
+}
+
+function requireLanguage(id: string): Language {
+  const language = findLanguage(id);
+  if (!language) throw new ValidationError(`Unknown language "${id}". See GET /api/v1/languages.`, { field: 'language' });
+  return language;
+}
+
+/** The named file, else the language's usual entry file, else the first file of its language. */
+export function chooseMainFile(files: SourceFile[], language: Language, requested: string | undefined): string {
+  if (requested !== undefined) {
+    if (!files.some((f) => f.path === requested)) {
+      throw new ValidationError(`The main file "${requested}" is not among the files sent.`, { field: 'mainFile' });
+    }
+    return requested;
+  }
+  if (files.some((f) => f.path === language.defaultMainFile)) return language.defaultMainFile;
+  const ofLanguage = files.find((f) => language.extensions.some((ext) => f.path.endsWith(ext)));
+  return (ofLanguage ?? files[0])!.path;
+}
+
+function validateWebhookUrl(url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ValidationError('webhookUrl is not a URL.', { field: 'webhookUrl' });
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new ValidationError('webhookUrl must be http or https.', { field: 'webhookUrl' });
+  }
+}
+
+function describePeriod(seconds: number): string {
+  if (seconds % 86_400 === 0) return seconds === 86_400 ? 'day' : `${seconds / 86_400} days`;
+  if (seconds % 3600 === 0) return seconds === 3600 ? 'hour' : `${seconds / 3600} hours`;
+  return `${seconds} seconds`;
+}

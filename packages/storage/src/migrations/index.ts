@@ -1,0 +1,21 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import { initial } from './0001-initial.ts';
+import type { SqlDialect, StoreMigration } from './migration.ts';
+
+/** Every migration, in order. Names sort; never rename or edit one that has shipped. */
+export const MIGRATIONS: Readonly<Record<string, StoreMigration>> = {
+  '0001-initial': initial,
+};
+
+/** Feeds MIGRATIONS to Kysely's Migrator, bound to one dialect. */
+export class InCodeMigrationProvider implements MigrationProvider {
+  constructor(private readonly dialect: SqlDialect) {}
+
+  async getMigrations(): Promise<Record<string, Migration>> {
+    const bound: Record<string, Migration> = {};
+    for (const [name, migration] of Object.entries(MIGRATIONS)) {
+      bound[name] = { up: (db) => migration.up(db, this.dialect) };
+    }
+    return bound;
+  }
+}
