@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // A throw-away PostgreSQL (or APERTURE_TEST_DATABASE_URL) for the storage contract suite.
+    globalSetup: ['test/setup/postgres.ts'],
   },
 });

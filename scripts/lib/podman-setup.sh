@@ -24,38 +24,41 @@ _aps_die() {
   return 1
 }
 
-# Packages of APERTURE_PODMAN_PACKAGES that are in this release but not installed.
-_aps_missing_packages() {
-  local pkg status
+_aps_not_installed() {
+  local pkg
   for pkg in "${APERTURE_PODMAN_PACKAGES[@]}"; do
-    status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
-    [[ $status == installed ]] && continue
-    # Not every Debian release has every package (e.g. netavark only from bookworm on).
-    if apt-cache show --no-all-versions "$pkg" >/dev/null 2>&1; then
-      printf '%s\n' "$pkg"
-    else
-      _aps_log "note: $pkg is not available from apt here; skipping it"
-    fi
+    [[ $(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null) == installed ]] || printf '%s\n' "$pkg"
   done
 }
 
+# Not every Debian release has every package (netavark only from bookworm on): keep those apt knows.
+_aps_available() {
+  local pkg
+  for pkg in "$@"; do
+    apt-cache show --no-all-versions "$pkg" >/dev/null 2>&1 && printf '%s\n' "$pkg"
+  done
+  return 0
+}
+
 _aps_install_packages() {
-  local missing
-  mapfile -t missing < <(_aps_missing_packages)
-  if ((${#missing[@]} == 0)); then
-    # apt-cache only knows packages after an update; on a fresh machine with empty lists an
-    # uninstalled package looks "not available", so check the one we cannot live without.
-    command -v podman >/dev/null && return 0
+  local missing available
+  mapfile -t missing < <(_aps_not_installed)
+  ((${#missing[@]} == 0)) && return 0
+  mapfile -t available < <(_aps_available "${missing[@]}")
+  # Package lists present (apt knows podman) and nothing installable is missing: nothing to do.
+  if ((${#available[@]} == 0)) && apt-cache show --no-all-versions podman >/dev/null 2>&1; then
+    return 0
   fi
-  [[ ${APERTURE_SKIP_APT:-} == 1 ]] && _aps_die "missing packages (${missing[*]:-podman}) and APERTURE_SKIP_APT=1"
-  ((EUID == 0)) || _aps_die "missing packages (${missing[*]:-podman}); run as root or: sudo apt-get install ${APERTURE_PODMAN_PACKAGES[*]}"
+  [[ ${APERTURE_SKIP_APT:-} == 1 ]] && _aps_die "missing packages (${missing[*]}) and APERTURE_SKIP_APT=1"
+  ((EUID == 0)) || _aps_die "missing packages (${missing[*]}); run as root or: sudo apt-get install ${missing[*]}"
   _aps_log "apt-get update"
   DEBIAN_FRONTEND=noninteractive apt-get update -qq || _aps_die "apt-get update failed"
-  mapfile -t missing < <(_aps_missing_packages)
-  ((${#missing[@]} == 0)) && return 0
-  _aps_log "installing: ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
-    _aps_die "apt-get install ${missing[*]} failed"
+  mapfile -t available < <(_aps_available "${missing[@]}")
+  ((${#available[@]} == 0)) && _aps_die "none of ${missing[*]} is available from apt"
+  _aps_log "installing: ${available[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${available[@]}" >/dev/null ||
+    _aps_die "apt-get install ${available[*]} failed"
+  command -v podman >/dev/null || _aps_die "podman is still not installed"
 }
 
 # systemd as PID 1 can own cgroups; anything else (containers, CI sandboxes, sysvinit) cannot.
@@ -67,14 +70,27 @@ _aps_cgroup_manager() {
   fi
 }
 
+# Podman's rootful defaults (nofile=1048576, nproc=4194304) are above the hard limits of hosts
+# where root lacks CAP_SYS_RESOURCE (CI sandboxes), and runc then fails with "error setting rlimit
+# type 7" (nofile) or "type 6" (nproc). nofile: student programs need few files. nproc counts every
+# process of a uid on the whole host (no user namespace), so it must not be small (processes per
+# run are capped by --pids-limit instead); measured: podman runs with nproc lowered to
+# kernel.pid_max (32768 here, below the shell's 96365), so take the smaller of the two.
+_aps_ulimits() {
+  local nproc pid_max
+  nproc=$(ulimit -Hu)
+  pid_max=$(cat /proc/sys/kernel/pid_max 2>/dev/null || echo "$nproc")
+  if [[ $nproc == unlimited ]] || ((pid_max < nproc)); then nproc=$pid_max; fi
+  echo "\"nofile=1024:1024\", \"nproc=$nproc:$nproc\""
+}
+
 # crun fails on hybrid cgroup v1 hosts (controllers under /sys/fs/cgroup/<name>); runc works on both.
 _aps_containers_conf() {
   cat <<EOF
 # Written by scripts/lib/podman-setup.sh (Aperture). Re-running the script rewrites it.
 [containers]
-# The engine's default (nofile=1048576) is above this host's hard limit, and runc then fails
-# with "error setting rlimit type 7". Student programs need far fewer open files anyway.
-default_ulimits = ["nofile=1024:1024"]
+# Podman's defaults exceed this host's hard limits (runc: "error setting rlimit"); see the script.
+default_ulimits = [$(_aps_ulimits)]
 
 [engine]
 cgroup_manager = "$(_aps_cgroup_manager)"

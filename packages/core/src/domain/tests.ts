@@ -6,7 +6,7 @@ export type Comparator =
   /** Equal after collapsing runs of whitespace and trimming both ends. */
   | { kind: 'whitespace' }
   /** The whole output must match the regular expression. */
-  | { kind: 'regex'; pattern: string; flags?: string }
+  | { kind: 'regex'; pattern: string; flags?: string | undefined }
   /**
    * A checker program from the assignment's files: run as `<command> input expected actual`
    * in the sandbox; exit 0 accepts, exit 1 rejects, anything else is an internal error.
@@ -27,7 +27,7 @@ export interface TestCase {
   comparator: Comparator;
   points: number;
   visibility: TestVisibility;
-  limits?: Partial<Limits>;
+  limits?: Partial<Limits> | undefined;
   /** Extra command-line arguments for this test. */
-  args?: string[];
+  args?: string[] | undefined;
 }

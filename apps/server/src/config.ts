@@ -1,0 +1,93 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism, homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * One schema for the server's configuration. Sources, later winning: defaults, a JSON file
+ * (APERTURE_CONFIG or --config), APERTURE_* environment variables, command-line flags.
+ */
+export const serverConfigSchema = z
+  .object({
+    host: z.string().default('127.0.0.1'),
+    port: z.coerce.number().int().min(0).max(65535).default(8080),
+    dataDir: z.string().default(join(homedir(), '.local', 'share', 'aperture')),
+    databaseUrl: z.string().optional().describe('postgres://… for PostgreSQL; empty for SQLite in dataDir'),
+    backend: z.enum(['podman']).default('podman'),
+    concurrency: z.coerce.number().int().min(1).max(256).default(availableParallelism()),
+    maxAttempts: z.coerce.number().int().min(1).max(10).default(3),
+    poolSize: z.coerce.number().int().min(0).max(64).default(0),
+    poolLanguages: z.string().default('python'),
+    podmanPath: z.string().default('podman'),
+    imagePrefix: z.string().default('localhost/'),
+    bootstrapToken: z.string().min(16).optional(),
+    adminUsername: z.string().default('admin'),
+    adminPassword: z.string().min(8).optional(),
+    seedDemo: z.coerce.boolean().default(false),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    secureCookies: z.coerce.boolean().default(false),
+    publicUrl: z.string().optional(),
+  })
+  .strict();
+
+export type ServerConfig = z.infer<typeof serverConfigSchema>;
+
+const ENV_KEYS: Record<string, keyof ServerConfig> = {
+  APERTURE_HOST: 'host',
+  APERTURE_PORT: 'port',
+  APERTURE_DATA_DIR: 'dataDir',
+  DATABASE_URL: 'databaseUrl',
+  APERTURE_DATABASE_URL: 'databaseUrl',
+  APERTURE_BACKEND: 'backend',
+  APERTURE_CONCURRENCY: 'concurrency',
+  APERTURE_MAX_ATTEMPTS: 'maxAttempts',
+  APERTURE_POOL_SIZE: 'poolSize',
+  APERTURE_POOL_LANGUAGES: 'poolLanguages',
+  APERTURE_PODMAN: 'podmanPath',
+  APERTURE_IMAGE_PREFIX: 'imagePrefix',
+  APERTURE_BOOTSTRAP_TOKEN: 'bootstrapToken',
+  APERTURE_ADMIN_USERNAME: 'adminUsername',
+  APERTURE_ADMIN_PASSWORD: 'adminPassword',
+  APERTURE_SEED_DEMO: 'seedDemo',
+  APERTURE_LOG_LEVEL: 'logLevel',
+  APERTURE_SECURE_COOKIES: 'secureCookies',
+  APERTURE_PUBLIC_URL: 'publicUrl',
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadServerConfig(
+  flags: Partial<Record<keyof ServerConfig, unknown>>,
+  env: NodeJS.ProcessEnv = process.env,
+  configFile?: string,
+): ServerConfig {
+  const fromFile = readConfigFile(configFile ?? env['APERTURE_CONFIG']);
+  const fromEnv: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(ENV_KEYS)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') fromEnv[field] = field === 'seedDemo' || field === 'secureCookies' ? parseBool(value) : value;
+  }
+  const definedFlags = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
+  const parsed = serverConfigSchema.safeParse({ ...fromFile, ...fromEnv, ...definedFlags });
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.') || '(config)'}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return { ...parsed.data, dataDir: resolve(parsed.data.dataDir) };
+}
+
+function readConfigFile(path: string | undefined): Record<string, unknown> {
+  if (!path) return {};
+  if (!existsSync(path)) throw new ConfigError(`Config file ${path} does not exist.`);
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch (error) {
+    throw new ConfigError(`Config file ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function parseBool(value: string): boolean {
+  return ['1', 'true', 'yes', 'on'].includes(value.toLowerCase());
+}

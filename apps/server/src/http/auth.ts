@@ -1,0 +1,43 @@
+import { type Actor, UnauthenticatedError, type User } from '@aperture/core';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ServerContext } from '../context.ts';
+
+export const SESSION_COOKIE = 'aperture_session';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    user: User | undefined;
+  }
+  interface FastifyContextConfig {
+    /** Routes that need no sign-in (health, login, docs). */
+    public?: boolean;
+  }
+}
+
+/** Resolve the caller from a Bearer token (CLI, API) or the session cookie (web), on every request. */
+export function registerAuth(app: FastifyInstance, ctx: ServerContext): void {
+  app.decorateRequest('user', undefined);
+  app.addHook('onRequest', async (request) => {
+    request.user = await identify(request, ctx);
+    const isPublic = request.routeOptions.config?.public === true || !request.url.startsWith('/api/v1/');
+    if (!isPublic && !request.user) throw new UnauthenticatedError();
+  });
+}
+
+async function identify(request: FastifyRequest, ctx: ServerContext): Promise<User | undefined> {
+  const header = request.headers.authorization;
+  if (header) {
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match?.[1]) throw new UnauthenticatedError('The Authorization header must be "Bearer <token>".');
+    const user = await ctx.auth.authenticateToken(match[1]);
+    if (!user) throw new UnauthenticatedError('That API token is unknown, revoked or expired.');
+    return user;
+  }
+  const cookie = request.cookies[SESSION_COOKIE];
+  return cookie ? ctx.auth.authenticateSession(cookie) : undefined;
+}
+
+export function actorOf(request: FastifyRequest): Actor {
+  if (!request.user) throw new UnauthenticatedError();
+  return { userId: request.user.id, role: request.user.role };
+}

@@ -1,0 +1,107 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  AssignmentService,
+  AuthService,
+  type CoreDeps,
+  CourseService,
+  Dispatcher,
+  GradebookService,
+  type RunExecutor,
+  RunService,
+} from '@aperture/core';
+import { PodmanRunExecutor } from '@aperture/backend-podman';
+import { createStore } from '@aperture/storage';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { buildApp } from './app.ts';
+import type { ServerConfig } from './config.ts';
+import type { ServerContext } from './context.ts';
+import { DEMO_COURSE, DEMO_PASSWORD, DEMO_USERS, seedDemo } from './demo-seed.ts';
+import { InProcessEventBus } from './infra/event-bus.ts';
+import { ScryptSecretHasher } from './infra/hasher.ts';
+import { RandomIdGenerator } from './infra/ids.ts';
+import { startWebhookDelivery } from './webhooks.ts';
+
+export const VERSION = '0.1.0';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  ctx: ServerContext;
+  url: string;
+  /** Graceful: stop taking runs, let running ones finish (or requeue them), close everything. */
+  close(graceMs?: number): Promise<void>;
+  bootstrap: { adminCreated: boolean; adminPassword?: string | undefined; demoCreated: boolean };
+}
+
+export interface ServerOverrides {
+  /** Tests may inject an executor; production always builds the configured backend. */
+  executor?: RunExecutor;
+  logger?: ReturnType<typeof pino> | false;
+}
+
+export async function startServer(config: ServerConfig, overrides: ServerOverrides = {}): Promise<RunningServer> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const logger = overrides.logger ?? pino({ level: config.logLevel, base: { service: 'aperture' } });
+  const coreLogger = logger === false ? pino({ level: 'silent' }) : logger;
+  const store = await createStore({
+    ...(config.databaseUrl ? { url: config.databaseUrl } : {}),
+    sqlitePath: join(config.dataDir, 'aperture.sqlite'),
+  });
+  const deps: CoreDeps = {
+    store,
+    clock: { now: () => new Date() },
+    ids: new RandomIdGenerator(),
+    hasher: new ScryptSecretHasher(),
+    events: new InProcessEventBus(),
+  };
+  const executor =
+    overrides.executor ??
+    (await PodmanRunExecutor.create({
+      podmanPath: config.podmanPath,
+      imagePrefix: config.imagePrefix,
+      poolSize: config.poolSize,
+      poolLanguages: config.poolLanguages.split(',').map((s) => s.trim()).filter(Boolean),
+      logger: coreLogger,
+    }));
+  const auth = new AuthService(deps);
+  const courses = new CourseService(deps, auth);
+  const assignments = new AssignmentService(deps, courses);
+  const runs = new RunService(deps, courses, assignments);
+  const gradebook = new GradebookService(deps, courses);
+  const dispatcher = new Dispatcher(deps, executor, coreLogger, { concurrency: config.concurrency, maxAttempts: config.maxAttempts });
+  runs.attachScheduler(dispatcher);
+
+  const adminPassword = config.adminPassword ?? (config.seedDemo ? DEMO_PASSWORD : undefined);
+  const admin = await auth.bootstrap({ adminUsername: config.adminUsername, adminPassword, token: config.bootstrapToken });
+  const demo = config.seedDemo ? await seedDemo(store, { auth, courses, assignments }) : { created: false };
+  const stopWebhooks = startWebhookDelivery(deps.events, store, coreLogger, deps.clock.now);
+
+  const ctx: ServerContext = {
+    deps, auth, courses, assignments, runs, gradebook, dispatcher, executor, version: VERSION, secureCookies: config.secureCookies,
+  };
+  const app = await buildApp(ctx, logger as FastifyBaseLogger | false);
+  await dispatcher.start();
+  const address = await app.listen({ host: config.host, port: config.port });
+  const url = config.publicUrl ?? address.replace('[::1]', 'localhost');
+  coreLogger.info({ url, database: store.dialect, backend: executor.name, concurrency: config.concurrency }, 'Aperture is up');
+
+  let closing: Promise<void> | undefined;
+  const close = (graceMs = 10_000) =>
+    (closing ??= (async () => {
+      await app.close();
+      await dispatcher.stop(graceMs);
+      stopWebhooks();
+      await executor.close();
+      await store.close();
+    })());
+  return {
+    app,
+    ctx,
+    url,
+    close,
+    bootstrap: { adminCreated: admin.created, adminPassword: admin.created ? adminPassword : undefined, demoCreated: demo.created },
+  };
+}
+
+export const DEMO_LOGINS = { course: DEMO_COURSE, password: DEMO_PASSWORD, users: DEMO_USERS };

@@ -1,0 +1,3 @@
+export * from './podman-run-executor.ts';
+export * from './sandbox-args.ts';
+export { READY_LINE } from './sandbox-process.ts';

@@ -1,0 +1,143 @@
+import { randomBytes } from 'node:crypto';
+import {
+  type BackendHealth,
+  buildHarnessJob,
+  type ExecutionRequest,
+  type ExecutionResult,
+  findLanguage,
+  type Logger,
+  parseFramedResult,
+  type Run,
+  type RunExecutor,
+  type SandboxSpec,
+  sandboxFor,
+} from '@aperture/core';
+import { podman, removeContainers } from './podman-cli.ts';
+import { imageRef, LABEL_MANAGED, LABEL_POOL, LABEL_RUN, sandboxRunArgs } from './sandbox-args.ts';
+import { SandboxProcess } from './sandbox-process.ts';
+import { WarmPool } from './warm-pool.ts';
+
+export interface PodmanExecutorOptions {
+  podmanPath: string;
+  /** Prepended to image names, e.g. "localhost/". */
+  imagePrefix: string;
+  /** Pre-started sandboxes per pooled language; 0 turns the pool off. */
+  poolSize: number;
+  poolLanguages: string[];
+  logger: Logger;
+}
+
+/**
+ * The RunExecutor on Podman: one fresh, locked-down container per run (see sandbox-args.ts),
+ * the job in on stdin, the framed result out on stdout. The container is removed when the run
+ * ends, is cancelled, or overruns its deadline.
+ */
+export class PodmanRunExecutor implements RunExecutor {
+  readonly name = 'podman';
+  private readonly pool: WarmPool;
+
+  private constructor(private readonly options: PodmanExecutorOptions) {
+    this.pool = new WarmPool(options.podmanPath, randomBytes(4).toString('hex'), options.logger);
+  }
+
+  static async create(options: PodmanExecutorOptions): Promise<PodmanRunExecutor> {
+    const executor = new PodmanRunExecutor(options);
+    if (options.poolSize > 0) {
+      // Sweep leftovers of a dead process first, or they would count against the machine.
+      await executor.sweep(new Set());
+      for (const id of options.poolLanguages) executor.addPoolLane(id, options.poolSize);
+    }
+    return executor;
+  }
+
+  async execute(request: ExecutionRequest): Promise<ExecutionResult> {
+    const sandboxSpec = { ...request.sandbox, image: imageRef(this.options.imagePrefix, request.sandbox.image) };
+    const sandbox = this.pool.take(sandboxSpec) ?? this.startCold(request, sandboxSpec);
+    if (request.signal.aborted) {
+      await sandbox.kill();
+      return { kind: 'cancelled' };
+    }
+    let deadlineHit = false;
+    const onAbort = () => void sandbox.kill();
+    request.signal.addEventListener('abort', onAbort, { once: true });
+    const deadline = setTimeout(() => {
+      deadlineHit = true;
+      void sandbox.kill();
+    }, request.sandbox.deadlineMs);
+    try {
+      sandbox.send(request.job);
+      const exit = await sandbox.exited;
+      if (request.signal.aborted) return { kind: 'cancelled' };
+      if (deadlineHit) {
+        return { kind: 'infrastructure', reason: `the sandbox ran past its ${request.sandbox.deadlineMs} ms deadline`, retryable: true };
+      }
+      if (exit.overflow) return { kind: 'infrastructure', reason: 'the sandbox printed more than any result can be', retryable: false };
+      const parsed = parseFramedResult(exit.stdout, request.job.nonce);
+      if (parsed.ok) return { kind: 'result', result: parsed.result, raw: { stdoutBytes: exit.stdout.length } };
+      return {
+        kind: 'infrastructure',
+        reason: `${parsed.reason} (podman exit ${exit.code}): ${exit.stderrTail.trim().slice(-2000)}`,
+        retryable: true,
+      };
+    } finally {
+      clearTimeout(deadline);
+      request.signal.removeEventListener('abort', onAbort);
+      if (sandbox.isAlive) void sandbox.kill();
+    }
+  }
+
+  /** Remove containers of ours that no live run owns and that are not this process's pool. */
+  async sweep(liveRunIds: ReadonlySet<string>): Promise<{ removed: number }> {
+    const listed = await podman(this.options.podmanPath, [
+      'ps', '--all', '--filter', `label=${LABEL_MANAGED}=true`, '--format', 'json',
+    ]);
+    if (listed.code !== 0) {
+      this.options.logger.warn({ stderr: listed.stderr.trim() }, 'could not list sandboxes to sweep');
+      return { removed: 0 };
+    }
+    const containers = JSON.parse(listed.stdout || '[]') as Array<{ Names: string[]; Labels: Record<string, string> | null }>;
+    const stale = containers.filter((c) => {
+      const labels = c.Labels ?? {};
+      if (labels[LABEL_POOL] === this.pool.poolId) return false;
+      const runId = labels[LABEL_RUN];
+      return !runId || !liveRunIds.has(runId);
+    });
+    await removeContainers(this.options.podmanPath, stale.flatMap((c) => c.Names));
+    return { removed: stale.length };
+  }
+
+  async health(): Promise<BackendHealth> {
+    const version = await podman(this.options.podmanPath, ['version', '--format', '{{.Client.Version}}'], 10_000);
+    return {
+      ok: version.code === 0,
+      backend: this.name,
+      details: version.code === 0 ? { podman: version.stdout.trim(), pool: this.pool.stats() } : { error: version.stderr.trim() },
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  private startCold(request: ExecutionRequest, spec: SandboxSpec): SandboxProcess {
+    const name = `aperture-run-${request.runId.replace(/[^a-zA-Z0-9_-]/g, '')}-${request.attempt}`;
+    return new SandboxProcess(this.options.podmanPath, name, sandboxRunArgs(spec, name, { [LABEL_RUN]: request.runId }));
+  }
+
+  /** The pool holds sandboxes sized for a run with default limits, which most runs are. */
+  private addPoolLane(languageId: string, size: number): void {
+    const language = findLanguage(languageId);
+    if (!language) {
+      this.options.logger.warn({ language: languageId }, 'unknown language in the warm-pool list; ignored');
+      return;
+    }
+    const probe: Run = {
+      id: 'pool', kind: 'adhoc', userId: 'pool', courseId: null, assignmentId: null, status: 'queued',
+      spec: { language: language.id, files: [], mainFile: language.defaultMainFile, stdin: '', tests: [], limits: {}, supportFiles: [], autograder: null },
+      result: null, verdict: null, score: null, maxScore: null, error: null, attempts: 0, cancelRequested: false,
+      webhookUrl: null, webhookStatus: null, createdAt: '', startedAt: null, finishedAt: null,
+    };
+    const spec = sandboxFor(buildHarnessJob(probe, language, 'pool'), language);
+    this.pool.addLane({ ...spec, image: imageRef(this.options.imagePrefix, spec.image) }, size);
+  }
+}

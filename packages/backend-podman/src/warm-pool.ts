@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger, SandboxSpec } from '@aperture/core';
+import { LABEL_POOL, sandboxRunArgs, sameSandbox } from './sandbox-args.ts';
+import { SandboxProcess } from './sandbox-process.ts';
+
+interface PoolLane {
+  spec: SandboxSpec;
+  size: number;
+  idle: SandboxProcess[];
+  starting: number;
+}
+
+/**
+ * Pre-started sandboxes, each blocked on its stdin until it receives exactly one job: the Podman
+ * CLI's start-up cost (most of a run's floor on these machines) is paid before the run arrives, and
+ * every run still gets a fresh container. A taken sandbox is replaced in the background.
+ */
+export class WarmPool {
+  private readonly lanes: PoolLane[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly podmanPath: string,
+    readonly poolId: string,
+    private readonly logger: Logger,
+  ) {}
+
+  addLane(spec: SandboxSpec, size: number): void {
+    if (size <= 0) return;
+    const lane: PoolLane = { spec, size, idle: [], starting: 0 };
+    this.lanes.push(lane);
+    this.refill(lane);
+  }
+
+  /** An idle sandbox exactly like `spec`, or undefined (the caller starts a cold one). */
+  take(spec: SandboxSpec): SandboxProcess | undefined {
+    const lane = this.lanes.find((l) => sameSandbox(l.spec, spec));
+    if (!lane) return undefined;
+    let sandbox: SandboxProcess | undefined;
+    while ((sandbox = lane.idle.shift()) && !sandbox.isAlive) {
+      // A pool sandbox that died while idle is dropped; refill replaces it.
+    }
+    this.refill(lane);
+    return sandbox;
+  }
+
+  stats(): Array<{ image: string; idle: number; size: number }> {
+    return this.lanes.map((l) => ({ image: l.spec.image, idle: l.idle.length, size: l.size }));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const all = this.lanes.flatMap((l) => l.idle.splice(0));
+    await Promise.all(all.map((s) => s.kill()));
+  }
+
+  private refill(lane: PoolLane): void {
+    while (!this.closed && lane.idle.length + lane.starting < lane.size) {
+      lane.starting++;
+      const name = `aperture-pool-${this.poolId}-${randomBytes(5).toString('hex')}`;
+      const sandbox = new SandboxProcess(this.podmanPath, name, sandboxRunArgs(lane.spec, name, { [LABEL_POOL]: this.poolId }));
+      void sandbox.ready.then((ready) => {
+        lane.starting--;
+        if (ready && !this.closed) lane.idle.push(sandbox);
+        else if (!ready) {
+          this.logger.warn({ image: lane.spec.image }, 'a warm-pool sandbox exited before it was ready');
+          // Back off so a missing image does not become a busy loop of podman processes.
+          if (!this.closed) setTimeout(() => this.refill(lane), 5_000).unref();
+        } else void sandbox.kill();
+      });
+      void sandbox.exited.then(() => {
+        const index = lane.idle.indexOf(sandbox);
+        if (index >= 0) {
+          lane.idle.splice(index, 1);
+          this.refill(lane);
+        }
+      });
+    }
+  }
+}
