@@ -57,9 +57,30 @@ async function startCluster(): Promise<Cluster> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await asOwner('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
+    await asOwner('initdb', [
+      '-D',
+      data,
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '-E',
+      'UTF8',
+      '--locale=C',
+      '--no-sync',
+    ]);
     const port = await freePort();
-    await asOwner('pg_ctl', ['start', '-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '60', '-o', serverFlags(dir, port)]);
+    await asOwner('pg_ctl', [
+      'start',
+      '-D',
+      data,
+      '-l',
+      join(dir, 'server.log'),
+      '-w',
+      '-t',
+      '60',
+      '-o',
+      serverFlags(dir, port),
+    ]);
     const url = `postgres://postgres@127.0.0.1:${port}/${DATABASE}`;
     await createDatabase(`postgres://postgres@127.0.0.1:${port}/postgres`, DATABASE);
     return { url, stop };
@@ -106,7 +127,9 @@ function locateBinaries(): string | undefined {
         .sort((a, b) => Number(b) - Number(a))
         .map((version) => `/usr/lib/postgresql/${version}/bin`)
     : [];
-  return [...debian, ...onPath].find((dir) => existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'pg_ctl')));
+  return [...debian, ...onPath].find(
+    (dir) => existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'pg_ctl')),
+  );
 }
 
 /** PostgreSQL refuses to run as root, so as root we hand the cluster to the `postgres` user. */

@@ -25,7 +25,12 @@ export function courseContract(dbs: TestDatabases): void {
     for (const c of [z, y, x]) await store.courses.insert(c);
     await store.enrollments.upsert({ courseId: z.id, userId: user.id, role: 'student', createdAt: at(1) });
     await store.enrollments.upsert({ courseId: x.id, userId: user.id, role: 'ta', createdAt: at(1) });
-    await store.enrollments.upsert({ courseId: y.id, userId: other.id, role: 'instructor', createdAt: at(1) });
+    await store.enrollments.upsert({
+      courseId: y.id,
+      userId: other.id,
+      role: 'instructor',
+      createdAt: at(1),
+    });
     expect(await store.courses.listForUser(user.id)).toEqual([
       { ...x, role: 'ta' },
       { ...z, role: 'student' },
@@ -69,8 +74,18 @@ export function enrollmentContract(dbs: TestDatabases): void {
     const [course, user] = [aCourse(), aUser()];
     await store.courses.insert(course);
     await store.users.insert(user);
-    await store.enrollments.upsert({ courseId: course.id, userId: user.id, role: 'student', createdAt: at(1) });
-    await store.enrollments.upsert({ courseId: course.id, userId: user.id, role: 'instructor', createdAt: at(9) });
+    await store.enrollments.upsert({
+      courseId: course.id,
+      userId: user.id,
+      role: 'student',
+      createdAt: at(1),
+    });
+    await store.enrollments.upsert({
+      courseId: course.id,
+      userId: user.id,
+      role: 'instructor',
+      createdAt: at(9),
+    });
     expect(await store.enrollments.get(course.id, user.id)).toEqual({
       courseId: course.id,
       userId: user.id,
@@ -86,7 +101,12 @@ export function assignmentContract(dbs: TestDatabases): void {
     const store = await dbs.openFresh();
     const course = aCourse();
     await store.courses.insert(course);
-    const plain = anAssignment(course.id, { slug: 'b', deadline: null, submissionLimit: null, createdAt: at(2) });
+    const plain = anAssignment(course.id, {
+      slug: 'b',
+      deadline: null,
+      submissionLimit: null,
+      createdAt: at(2),
+    });
     const rich = anAssignment(course.id, {
       slug: 'a',
       createdAt: at(1),

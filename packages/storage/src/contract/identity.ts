@@ -40,7 +40,10 @@ export function userContract(dbs: TestDatabases): void {
     const clash = store.users.insert(aUser({ username: 'carol' }));
     await expect(clash).rejects.toBeInstanceOf(ConflictError);
     await expect(clash).rejects.toThrow(/username/);
-    await expect(clash).rejects.toMatchObject({ code: 'conflict', details: { table: 'users', columns: ['username'] } });
+    await expect(clash).rejects.toMatchObject({
+      code: 'conflict',
+      details: { table: 'users', columns: ['username'] },
+    });
   });
 }
 

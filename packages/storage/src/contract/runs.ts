@@ -18,7 +18,10 @@ async function insertRun(store: Store, run: Run): Promise<Run> {
 export function runStorageContract(dbs: TestDatabases): void {
   it('round-trips a run with files, a result and every optional field', async () => {
     const { store, userId } = await withUser(dbs);
-    const queued = await insertRun(store, aRun(userId, { webhookUrl: 'https://hook.test/x', webhookStatus: 'pending' }));
+    const queued = await insertRun(
+      store,
+      aRun(userId, { webhookUrl: 'https://hook.test/x', webhookStatus: 'pending' }),
+    );
     expect(await store.runs.get(queued.id)).toEqual(queued);
     const done = aRun(userId, {
       status: 'completed',
@@ -52,7 +55,8 @@ export function runStorageContract(dbs: TestDatabases): void {
     const r1 = await insertRun(store, aRun(user.id, { createdAt: at(1) }));
     const r2 = await insertRun(store, aRun(user.id, { ...submission, createdAt: at(2) }));
     const r3 = await insertRun(store, aRun(other.id, { ...submission, createdAt: at(3) }));
-    const ids = async (filter: Parameters<Store['runs']['list']>[0]) => (await store.runs.list(filter)).map((r) => r.id);
+    const ids = async (filter: Parameters<Store['runs']['list']>[0]) =>
+      (await store.runs.list(filter)).map((r) => r.id);
     expect(await ids({})).toEqual([r3.id, r2.id, r1.id]);
     expect(await ids({ userId: user.id })).toEqual([r2.id, r1.id]);
     expect(await ids({ assignmentId: assignment.id })).toEqual([r3.id, r2.id]);
@@ -76,9 +80,22 @@ export function runStorageContract(dbs: TestDatabases): void {
 
   it('counts runs by status, zeros included', async () => {
     const { store, userId } = await withUser(dbs);
-    expect(await store.runs.countByStatus()).toEqual({ queued: 0, running: 0, completed: 0, failed: 0, cancelled: 0 });
-    for (const status of ['queued', 'queued', 'failed'] as const) await insertRun(store, aRun(userId, { status }));
-    expect(await store.runs.countByStatus()).toEqual({ queued: 2, running: 0, completed: 0, failed: 1, cancelled: 0 });
+    expect(await store.runs.countByStatus()).toEqual({
+      queued: 0,
+      running: 0,
+      completed: 0,
+      failed: 0,
+      cancelled: 0,
+    });
+    for (const status of ['queued', 'queued', 'failed'] as const)
+      await insertRun(store, aRun(userId, { status }));
+    expect(await store.runs.countByStatus()).toEqual({
+      queued: 2,
+      running: 0,
+      completed: 0,
+      failed: 1,
+      cancelled: 0,
+    });
   });
 
   it('counts one user’s submissions to one assignment since a time', async () => {
@@ -87,7 +104,13 @@ export function runStorageContract(dbs: TestDatabases): void {
     const other = aUser();
     await store.users.insert(other);
     const submission = (userId: string, minute: number, overrides: Partial<Run> = {}) =>
-      aRun(userId, { kind: 'submission', courseId: course.id, assignmentId: assignment.id, createdAt: at(minute), ...overrides });
+      aRun(userId, {
+        kind: 'submission',
+        courseId: course.id,
+        assignmentId: assignment.id,
+        createdAt: at(minute),
+        ...overrides,
+      });
     await insertRun(store, submission(user.id, 1));
     await insertRun(store, submission(user.id, 5));
     await insertRun(store, submission(user.id, 6, { status: 'failed' }));
@@ -100,7 +123,10 @@ export function runStorageContract(dbs: TestDatabases): void {
 
   it('sets the webhook status', async () => {
     const { store, userId } = await withUser(dbs);
-    const run = await insertRun(store, aRun(userId, { webhookUrl: 'https://hook.test', webhookStatus: 'pending' }));
+    const run = await insertRun(
+      store,
+      aRun(userId, { webhookUrl: 'https://hook.test', webhookStatus: 'pending' }),
+    );
     await store.runs.setWebhookStatus(run.id, 'delivered');
     expect((await store.runs.get(run.id))?.webhookStatus).toBe('delivered');
   });
@@ -194,7 +220,11 @@ export function runCancelContract(dbs: TestDatabases): void {
     await store.runs.claim(run.id, at(1));
     expect(await store.runs.markCancelled(run.id, 1, at(2))).toBe(false);
     expect(await store.runs.requestCancel(run.id, at(2))).toBe('running');
-    expect(await store.runs.get(run.id)).toMatchObject({ status: 'running', cancelRequested: true, finishedAt: null });
+    expect(await store.runs.get(run.id)).toMatchObject({
+      status: 'running',
+      cancelRequested: true,
+      finishedAt: null,
+    });
     expect(await store.runs.markCancelled(run.id, 2, at(3))).toBe(false);
     expect(await store.runs.markCancelled(run.id, 1, at(3))).toBe(true);
     expect(await store.runs.get(run.id)).toMatchObject({ status: 'cancelled', finishedAt: at(3) });

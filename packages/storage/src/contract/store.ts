@@ -17,7 +17,12 @@ export function storeContract(dbs: TestDatabases, dialect: TestDialect): void {
     const result = await store.transaction(async (tx) => {
       await tx.users.insert(user);
       await tx.courses.insert(course);
-      await tx.enrollments.upsert({ courseId: course.id, userId: user.id, role: 'instructor', createdAt: course.createdAt });
+      await tx.enrollments.upsert({
+        courseId: course.id,
+        userId: user.id,
+        role: 'instructor',
+        createdAt: course.createdAt,
+      });
       return tx.users.count();
     });
     expect(result).toBe(1);

@@ -53,7 +53,12 @@ export class KyselyRunRepository implements RunRepository {
       .orderBy('id')
       .limit(limit)
       .execute();
-    return rows.map((row) => ({ id: row.id, userId: row.user_id, courseId: row.course_id, createdAt: row.created_at }));
+    return rows.map((row) => ({
+      id: row.id,
+      userId: row.user_id,
+      courseId: row.course_id,
+      createdAt: row.created_at,
+    }));
   }
 
   async claim(id: string, startedAt: Timestamp): Promise<Run | undefined> {

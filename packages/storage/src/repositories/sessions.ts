@@ -11,7 +11,11 @@ export class KyselySessionRepository implements SessionRepository {
   }
 
   async get(idHash: string): Promise<Session | undefined> {
-    const row = await this.db.selectFrom('sessions').selectAll().where('id_hash', '=', idHash).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('id_hash', '=', idHash)
+      .executeTakeFirst();
     return row && fromRow(row);
   }
 

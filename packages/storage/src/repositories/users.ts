@@ -18,7 +18,11 @@ export class KyselyUserRepository implements UserRepository {
   }
 
   async getByUsername(username: string): Promise<User | undefined> {
-    const row = await this.db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('username', '=', username)
+      .executeTakeFirst();
     return row && fromRow(row);
   }
 

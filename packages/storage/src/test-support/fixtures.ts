@@ -16,7 +16,8 @@ let counter = 0;
 export const nextId = (prefix: string): string => `${prefix}_${(++counter).toString().padStart(6, '0')}`;
 
 /** A timestamp `minutes` after a fixed origin, so tests control order without a clock. */
-export const at = (minutes: number): string => new Date(Date.UTC(2026, 0, 1) + minutes * 60_000).toISOString();
+export const at = (minutes: number): string =>
+  new Date(Date.UTC(2026, 0, 1) + minutes * 60_000).toISOString();
 
 export function aUser(overrides: Partial<User> = {}): User {
   const id = overrides.id ?? nextId('usr');
@@ -130,12 +131,23 @@ export function aRun(userId: string, overrides: Partial<Run> = {}): Run {
 }
 
 export function aResult(): HarnessResult {
-  const outcome = { stdout: 'héllo ✓\n', stderr: '', exitCode: 0, signal: null, timeMs: 12, wallMs: 30, memoryBytes: 1024, truncated: false };
+  const outcome = {
+    stdout: 'héllo ✓\n',
+    stderr: '',
+    exitCode: 0,
+    signal: null,
+    timeMs: 12,
+    wallMs: 30,
+    memoryBytes: 1024,
+    truncated: false,
+  };
   return {
     version: 1,
     status: 'ok',
     compile: { ...outcome, verdict: 'ok' },
-    tests: [{ ...outcome, name: 't1', verdict: 'accepted', points: 1.5, maxPoints: 1.5, visibility: 'visible' }],
+    tests: [
+      { ...outcome, name: 't1', verdict: 'accepted', points: 1.5, maxPoints: 1.5, visibility: 'visible' },
+    ],
     score: 1.5,
     maxScore: 2.5,
     gradescope: { output: 'nested "quotes"', extraData: { a: [1, null, true] } },
@@ -156,7 +168,9 @@ export function aCompletion(overrides: Partial<RunCompletion> = {}): RunCompleti
 }
 
 /** A user, a course and an assignment: what most run tests need first. */
-export async function seedCourse(store: Store): Promise<{ user: User; course: Course; assignment: Assignment }> {
+export async function seedCourse(
+  store: Store,
+): Promise<{ user: User; course: Course; assignment: Assignment }> {
   const user = aUser();
   const course = aCourse();
   const assignment = anAssignment(course.id);

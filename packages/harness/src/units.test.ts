@@ -1,0 +1,100 @@
+import { TRUNCATION_MARKER } from '@aperture/core';
+import { describe, expect, it } from 'vitest';
+import { killLeftovers } from './cleanup.ts';
+import { childEnvironment } from './config.ts';
+import { parseReportLines } from './execute.ts';
+import { oomKillsBetween, parseOomKillCount } from './memory.ts';
+import { CappedOutput } from './output.ts';
+import { buildRunCommand, shellQuote } from './shell.ts';
+
+describe('killLeftovers', () => {
+  it('outside the sandbox never signals -1, only the process group', () => {
+    const calls: Array<[number, string]> = [];
+    killLeftovers({ sandbox: false, processGroup: 4321, kill: (pid, signal) => void calls.push([pid, signal]) });
+    killLeftovers({ sandbox: false, processGroup: undefined, kill: (pid, signal) => void calls.push([pid, signal]) });
+    killLeftovers({ sandbox: false, processGroup: 1, kill: (pid, signal) => void calls.push([pid, signal]) });
+    expect(calls).toEqual([[-4321, 'SIGKILL']]);
+  });
+
+  it('inside the sandbox kills everything it may (kill(-1) spares the caller and PID 1)', () => {
+    const calls: Array<[number, string]> = [];
+    killLeftovers({ sandbox: true, processGroup: 4321, kill: (pid, signal) => void calls.push([pid, signal]) });
+    expect(calls).toEqual([[-1, 'SIGKILL']]);
+  });
+
+  it('swallows ESRCH', () => {
+    const kill = () => {
+      throw Object.assign(new Error('kill ESRCH'), { code: 'ESRCH' });
+    };
+    expect(() => killLeftovers({ sandbox: true, processGroup: undefined, kill })).not.toThrow();
+  });
+});
+
+describe('CappedOutput', () => {
+  it('keeps stdout + stderr up to the cap together and marks the stream that lost data', () => {
+    const out = new CappedOutput(10);
+    expect(out.add('stdout', Buffer.from('12345'))).toBe(false);
+    expect(out.add('stderr', Buffer.from('abc'))).toBe(false);
+    expect(out.add('stdout', Buffer.from('6789'))).toBe(true);
+    expect(out.exceeded).toBe(true);
+    expect(out.text('stdout')).toBe(`123456${TRUNCATION_MARKER}`);
+    expect(out.text('stderr')).toBe('abc');
+    expect(out.stdoutBytes().toString()).toBe('123456');
+  });
+
+  it('output exactly at the cap is not truncated', () => {
+    const out = new CappedOutput(3);
+    expect(out.add('stdout', Buffer.from('abc'))).toBe(false);
+    expect(out.exceeded).toBe(false);
+    expect(out.text('stdout')).toBe('abc');
+  });
+
+  it('decodes multi-byte characters split across chunks', () => {
+    const out = new CappedOutput(100);
+    const bytes = Buffer.from('é');
+    out.add('stdout', bytes.subarray(0, 1));
+    out.add('stdout', bytes.subarray(1));
+    expect(out.text('stdout')).toBe('é');
+  });
+});
+
+describe('runlimit report parsing', () => {
+  it('reads the pid line and the final report', () => {
+    const parsed = parseReportLines(
+      '{"pid":77}\n{"exitCode":null,"signal":9,"cpuMs":5,"wallMs":1001,"maxRssKb":1500,"wallTimedOut":true}\n',
+    );
+    expect(parsed.pid).toBe(77);
+    expect(parsed.report).toEqual({ exitCode: null, signal: 9, cpuMs: 5, wallMs: 1001, maxRssKb: 1500, wallTimedOut: true });
+  });
+
+  it('reports runlimit’s own errors and tolerates a half line', () => {
+    expect(parseReportLines('{"error":"fork failed: EAGAIN"}\n').error).toBe('runlimit: fork failed: EAGAIN');
+    expect(parseReportLines('{"pid":5}\n{"exitCo').report).toBeUndefined();
+  });
+});
+
+describe('OOM counter', () => {
+  it('parses cgroup v2 memory.events and v1 memory.oom_control', () => {
+    expect(parseOomKillCount('low 0\nhigh 0\nmax 3\noom 2\noom_kill 2\noom_group_kill 0\n')).toBe(2);
+    expect(parseOomKillCount('oom_kill_disable 0\nunder_oom 0\noom_kill 5\n')).toBe(5);
+    expect(parseOomKillCount('oom_kill_disable 0\nunder_oom 0\n')).toBeUndefined();
+    expect(oomKillsBetween(2, 3)).toBe(1);
+    expect(oomKillsBetween(undefined, 3)).toBe(0);
+  });
+});
+
+describe('commands and environment', () => {
+  it('quotes the main file and the arguments for sh', () => {
+    expect(shellQuote('main.py')).toBe('main.py');
+    expect(shellQuote("it's here")).toBe(`'it'\\''s here'`);
+    expect(buildRunCommand('python3 -u {main}', 'my prog.py', ['a b', '$HOME'])).toBe(
+      `python3 -u 'my prog.py' 'a b' '$HOME'`,
+    );
+    expect(buildRunCommand('./main', 'main.c')).toBe('./main');
+  });
+
+  it('hides the harness’s own settings from the program', () => {
+    const env = childEnvironment({ APERTURE_JOB_FILE: '/secret/job.json', APERTURE_SANDBOX: '1', PATH: '/bin', JAVA_HOME: '/j' });
+    expect(env).toEqual({ PATH: '/bin', JAVA_HOME: '/j', LANG: 'C.UTF-8' });
+  });
+});
