@@ -142,9 +142,10 @@ function toTestView(test: TestResult, source: Run['spec']['tests'][number] | und
 }
 
 function verdictOf(tests: TestResult[], run: Run): Verdict | null {
-  if (run.verdict === 'compile_error' || run.verdict === 'internal_error') return run.verdict;
+  if (run.verdict === null || run.verdict === 'compile_error' || run.verdict === 'internal_error') return run.verdict;
+  // Judged on the visible tests only: the overall verdict must not reveal a hidden test's failure.
   const failing = tests.find((t) => t.verdict !== 'accepted' && t.verdict !== 'skipped');
-  return failing?.verdict ?? run.verdict;
+  return failing?.verdict ?? 'accepted';
 }
 
 function messageFor(run: Run, viewer: Viewer): string | null {
