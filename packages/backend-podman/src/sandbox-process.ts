@@ -78,9 +78,15 @@ export class SandboxProcess {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** Remove the container (the attached CLI then exits on its own). */
+  /**
+   * Stop the CLI first, then remove the container by name: once the CLI is dead nothing can still
+   * create the container behind our back, and `rm` catches it in whatever state it reached.
+   */
   async kill(): Promise<void> {
+    if (this.isAlive) {
+      this.child.kill('SIGKILL');
+      await this.exited;
+    }
     await removeContainers(this.podmanPath, [this.name]);
-    if (this.isAlive) this.child.kill('SIGKILL');
   }
 }

@@ -17,6 +17,8 @@ interface PoolLane {
  */
 export class WarmPool {
   private readonly lanes: PoolLane[] = [];
+  /** Every sandbox the pool started and has not handed out, idle or still starting. */
+  private readonly owned = new Set<SandboxProcess>();
   private closed = false;
 
   constructor(
@@ -40,6 +42,7 @@ export class WarmPool {
     while ((sandbox = lane.idle.shift()) && !sandbox.isAlive) {
       // A pool sandbox that died while idle is dropped; refill replaces it.
     }
+    if (sandbox) this.owned.delete(sandbox);
     this.refill(lane);
     return sandbox;
   }
@@ -50,8 +53,9 @@ export class WarmPool {
 
   async close(): Promise<void> {
     this.closed = true;
-    const all = this.lanes.flatMap((l) => l.idle.splice(0));
-    await Promise.all(all.map((s) => s.kill()));
+    for (const lane of this.lanes) lane.idle.splice(0);
+    await Promise.all([...this.owned].map((s) => s.kill()));
+    this.owned.clear();
   }
 
   private refill(lane: PoolLane): void {
@@ -59,6 +63,7 @@ export class WarmPool {
       lane.starting++;
       const name = `aperture-pool-${this.poolId}-${randomBytes(5).toString('hex')}`;
       const sandbox = new SandboxProcess(this.podmanPath, name, sandboxRunArgs(lane.spec, name, { [LABEL_POOL]: this.poolId }));
+      this.owned.add(sandbox);
       void sandbox.ready.then((ready) => {
         lane.starting--;
         if (ready && !this.closed) lane.idle.push(sandbox);
@@ -69,6 +74,7 @@ export class WarmPool {
         } else void sandbox.kill();
       });
       void sandbox.exited.then(() => {
+        this.owned.delete(sandbox);
         const index = lane.idle.indexOf(sandbox);
         if (index >= 0) {
           lane.idle.splice(index, 1);

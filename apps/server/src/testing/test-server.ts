@@ -36,7 +36,7 @@ export async function startTestServer(
     const init: RequestInit = { method, headers: { ...headers } };
     if (token) (init.headers as Record<string, string>)['authorization'] = `Bearer ${token}`;
     if (body !== undefined) {
-      if (typeof body === 'string' || body instanceof FormData) init.body = body as BodyInit;
+      if (typeof body === 'string' || body instanceof FormData) init.body = body as never;
       else {
         init.body = JSON.stringify(body);
         (init.headers as Record<string, string>)['content-type'] = 'application/json';

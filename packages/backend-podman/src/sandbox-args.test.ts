@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { imageRef, sameSandbox, sandboxRunArgs } from './sandbox-args.ts';
+
+const spec = { image: 'localhost/aperture/runner-python:latest', memoryBytes: 300_000_000, pids: 96, cpus: 1, network: false, workDirBytes: 64 << 20, deadlineMs: 1 };
+
+describe('sandbox flags', () => {
+  const args = sandboxRunArgs(spec, 'aperture-run-x-1', { 'dev.aperture.run': 'run_x' });
+
+  it.each([
+    '--network=none',
+    '--read-only',
+    '--cap-drop=ALL',
+    '--security-opt=no-new-privileges',
+    '--user=1000:1000',
+    '--memory=300000000',
+    '--memory-swap=300000000',
+    '--pids-limit=96',
+    '--cpus=1',
+    '--pull=never',
+    '--rm',
+    '--label=dev.aperture.managed=true',
+    '--label=dev.aperture.run=run_x',
+  ])('has %s', (flag) => expect(args).toContain(flag));
+
+  it('mounts only small tmpfs dirs as writable, /tmp without exec', () => {
+    const tmpfs = args.filter((a) => a.startsWith('--tmpfs='));
+    expect(tmpfs).toHaveLength(3);
+    expect(tmpfs.find((a) => a.startsWith('--tmpfs=/tmp:'))).toContain('noexec');
+    expect(tmpfs.every((a) => a.includes('nosuid') && a.includes('nodev'))).toBe(true);
+  });
+
+  it('ends with the image and gives network only when asked', () => {
+    expect(args.at(-1)).toBe(spec.image);
+    expect(sandboxRunArgs({ ...spec, network: true }, 'n', {})).toContain('--network=slirp4netns');
+  });
+
+  it('pools only identical sandboxes and qualifies image names', () => {
+    expect(sameSandbox(spec, { ...spec, deadlineMs: 99 })).toBe(true);
+    expect(sameSandbox(spec, { ...spec, memoryBytes: 1 })).toBe(false);
+    expect(imageRef('localhost/', 'aperture/runner-c')).toBe('localhost/aperture/runner-c:latest');
+  });
+});
