@@ -32,6 +32,9 @@ interface Cluster {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const existing = process.env.APERTURE_TEST_DATABASE_URL;
   if (existing) {
+    await ping(existing).catch((error: Error) => {
+      throw new Error(`APERTURE_TEST_DATABASE_URL=${redact(existing)} is not reachable: ${error.message}`);
+    });
     project.provide('postgresUrl', existing);
     return async () => {};
   }
@@ -166,10 +169,18 @@ function freePort(): Promise<number> {
 }
 
 async function createDatabase(adminUrl: string, name: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
+  await query(adminUrl, `CREATE DATABASE ${name}`);
+}
+
+function ping(url: string): Promise<void> {
+  return query(url, 'SELECT 1');
+}
+
+async function query(url: string, statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
   await client.connect();
   try {
-    await client.query(`CREATE DATABASE ${name}`);
+    await client.query(statement);
   } finally {
     await client.end();
   }

@@ -37,9 +37,9 @@ describe('CappedOutput', () => {
     expect(out.add('stderr', Buffer.from('abc'))).toBe(false);
     expect(out.add('stdout', Buffer.from('6789'))).toBe(true);
     expect(out.exceeded).toBe(true);
-    expect(out.text('stdout')).toBe(`123456${TRUNCATION_MARKER}`);
+    expect(out.text('stdout')).toBe(`1234567${TRUNCATION_MARKER}`);
     expect(out.text('stderr')).toBe('abc');
-    expect(out.stdoutBytes().toString()).toBe('123456');
+    expect(out.stdoutBytes().toString()).toBe('1234567');
   });
 
   it('output exactly at the cap is not truncated', () => {

@@ -27,9 +27,12 @@ export interface Judgement {
   message?: string;
 }
 
-const SIGNAL_NAMES: ReadonlyMap<number, string> = new Map(
-  Object.entries(constants.signals).map(([name, number]) => [number, name]),
-);
+/** Number → name; the first name wins over later aliases (SIGABRT before SIGIOT). */
+const SIGNAL_NAMES: ReadonlyMap<number, string> = (() => {
+  const names = new Map<number, string>();
+  for (const [name, number] of Object.entries(constants.signals)) if (!names.has(number)) names.set(number, name);
+  return names;
+})();
 const SIGKILL = constants.signals.SIGKILL;
 const SIGXCPU = constants.signals.SIGXCPU;
 const SIGXFSZ = constants.signals.SIGXFSZ;

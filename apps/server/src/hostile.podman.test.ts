@@ -1,0 +1,141 @@
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PodmanRunExecutor } from '@aperture/backend-podman';
+import { pino } from 'pino';
+import { BOOTSTRAP_TOKEN, startTestServer, type TestServer } from './testing/test-server.ts';
+
+/**
+ * Hostile submissions through the whole stack: API → dispatcher → Podman → harness. Each must end
+ * with its verdict within its limits, leave the server and other runs unaffected, and leave no
+ * container or process behind.
+ */
+let t: TestServer;
+const token = BOOTSTRAP_TOKEN;
+const LIMITS = { cpuMs: 2000, wallMs: 4000, memoryBytes: 128 * 1024 * 1024, outputBytes: 64 * 1024 };
+
+beforeAll(async () => {
+  const executor = await PodmanRunExecutor.create({
+    podmanPath: 'podman', imagePrefix: 'localhost/', poolSize: 0, poolLanguages: [], logger: pino({ level: 'silent' }),
+  });
+  t = await startTestServer(executor, { concurrency: 2, seedDemo: false });
+}, 60_000);
+afterAll(async () => t?.close());
+
+async function run(language: string, path: string, source: string, extra: Record<string, unknown> = {}) {
+  const started = Date.now();
+  const response = await t.api(token, 'POST', '/api/v1/runs?wait=true', {
+    language, files: [{ path, content: source }], limits: LIMITS, ...extra,
+  });
+  expect(response.status, JSON.stringify(response.body)).toBe(200);
+  return { ...response.body, elapsedMs: Date.now() - started };
+}
+
+function ourContainers(): string[] {
+  return execFileSync('podman', ['ps', '--all', '--filter', 'label=dev.aperture.managed=true', '--format', '{{.Names}}'], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean);
+}
+
+function sandboxProcesses(): string[] {
+  // Sandboxes run as uid 1000; on this host nothing else does.
+  try {
+    return execFileSync('ps', ['-u', '1000', '-o', 'pid=,cmd='], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  } catch {
+    return []; // ps exits 1 when there are none
+  }
+}
+
+describe('hostile submissions (real Podman)', () => {
+  it('fork bomb: stopped by the pids limit and the time limit', async () => {
+    const result = await run('bash', 'main.sh', ':(){ :|:& };:');
+    expect(['time_limit_exceeded', 'wall_time_limit_exceeded', 'runtime_error']).toContain(result.verdict);
+    expect(result.elapsedMs).toBeLessThan(30_000);
+  });
+
+  it('memory bomb: memory limit exceeded', async () => {
+    const result = await run('python', 'main.py', 'chunks = []\nwhile True:\n    chunks.append(b"x" * (16 << 20))\n');
+    expect(result.verdict).toBe('memory_limit_exceeded');
+  });
+
+  it('CPU loop: time limit exceeded', async () => {
+    const result = await run('c', 'main.c', 'int main(){volatile unsigned long x=0;for(;;)x++;}');
+    expect(result.verdict).toBe('time_limit_exceeded');
+  });
+
+  it('sleep forever: wall time limit exceeded', async () => {
+    const result = await run('python', 'main.py', 'import time\ntime.sleep(10**6)');
+    expect(result.verdict).toBe('wall_time_limit_exceeded');
+    expect(result.elapsedMs).toBeLessThan(20_000);
+  });
+
+  it('1 GB of output: output limit exceeded, cut with a marker, fast', async () => {
+    const result = await run('c', 'main.c', '#include <stdio.h>\nint main(){static char b[1<<20];for(int i=0;i<1024;i++)fwrite(b,1,sizeof b,stdout);}');
+    expect(result.verdict).toBe('output_limit_exceeded');
+    expect(result.stdout.length).toBeLessThan(LIMITS.outputBytes * 2);
+    expect(result.stdout).toContain('truncated');
+  });
+
+  it('filling the disk: stopped by the file-size limit or a full tmpfs, the host untouched', async () => {
+    const result = await run('python', 'main.py', 'with open("fill", "wb") as f:\n    while True:\n        f.write(b"x" * (1 << 20))\n');
+    expect(['output_limit_exceeded', 'runtime_error', 'memory_limit_exceeded']).toContain(result.verdict);
+  });
+
+  it('network: no connection leaves the sandbox', async () => {
+    const source = [
+      'import socket',
+      'for host in ["1.1.1.1", "10.0.2.2", "169.254.169.254", "127.0.0.1"]:',
+      '    try:',
+      '        socket.create_connection((host, 80), timeout=2)',
+      '        print("connected", host)',
+      '    except OSError as e:',
+      '        print("blocked", host)',
+    ].join('\n');
+    const result = await run('python', 'main.py', source);
+    expect(result.stdout).not.toContain('connected');
+    expect(result.stdout.match(/blocked/g)).toHaveLength(4);
+  });
+
+  it('reading host files: the sandbox sees only its image', async () => {
+    const source = [
+      'import os',
+      'print(open("/etc/hostname").read().strip())',
+      'print(os.path.exists("/work/main/package.json"), os.path.exists("/root/.npmrc"))',
+      'try:',
+      '    open("/etc/shadow").read(); print("shadow readable")',
+      'except OSError: print("shadow denied")',
+      'print(os.getuid())',
+    ].join('\n');
+    const result = await run('python', 'main.py', source);
+    expect(result.stdout).toBe('sandbox\nFalse False\nshadow denied\n1000\n');
+  });
+
+  it('a background process that outlives main does not hold the run', async () => {
+    const result = await run('bash', 'main.sh', '(sleep 1000 &) ; nohup sleep 1000 >/dev/null 2>&1 & echo done');
+    expect(result.verdict).toBe('accepted');
+    expect(result.stdout).toBe('done\n');
+    expect(result.elapsedMs).toBeLessThan(15_000);
+  });
+
+  it('compile bomb: a compile error, not a hung compiler', async () => {
+    const result = await run('c', 'main.c', '#include "/dev/zero"\nint main(){}', { tests: [{ name: 't', expectedOutput: '' }] });
+    expect(result.verdict).toBe('compile_error');
+  }, 90_000);
+
+  it('hostile runs next to an honest one: the honest one is unaffected', async () => {
+    const [bomb, honest] = await Promise.all([
+      run('python', 'main.py', 'chunks = []\nwhile True:\n    chunks.append(b"x" * (16 << 20))\n'),
+      run('python', 'main.py', 'print(sum(range(10)))'),
+    ]);
+    expect(bomb.verdict).toBe('memory_limit_exceeded');
+    expect(honest).toMatchObject({ verdict: 'accepted', stdout: '45\n' });
+    expect((await t.api(undefined, 'GET', '/healthz')).status).toBe(200);
+  });
+
+  it('leaves no container and no sandbox process behind', async () => {
+    for (let i = 0; i < 20 && (ourContainers().length > 0 || sandboxProcesses().length > 0); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    expect(ourContainers()).toEqual([]);
+    expect(sandboxProcesses()).toEqual([]);
+  });
+});
