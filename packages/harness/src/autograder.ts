@@ -1,6 +1,12 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HARNESS_PROTOCOL_VERSION, type HarnessJob, type HarnessResult, type TestResult, type Verdict } from '@aperture/core';
+import {
+  HARNESS_PROTOCOL_VERSION,
+  type HarnessJob,
+  type HarnessResult,
+  type TestResult,
+  type Verdict,
+} from '@aperture/core';
 import type { Executor } from './execute.ts';
 import { mapGradescopeResults } from './gradescope.ts';
 import { emptyOutcome, toOutcome } from './outcome.ts';
@@ -41,8 +47,18 @@ export async function runAutograder(
     killOnOutputLimit: false,
   });
   const judged = judgeExecution(result, limits);
-  const execution = { ...toOutcome(result), verdict: judged.verdict === 'ok' ? ('accepted' as const) : judged.verdict };
-  const base: HarnessResult = { version: HARNESS_PROTOCOL_VERSION, status: 'ok', execution, tests: [], score: 0, maxScore: 0 };
+  const execution = {
+    ...toOutcome(result),
+    verdict: judged.verdict === 'ok' ? ('accepted' as const) : judged.verdict,
+  };
+  const base: HarnessResult = {
+    version: HARNESS_PROTOCOL_VERSION,
+    status: 'ok',
+    execution,
+    tests: [],
+    score: 0,
+    maxScore: 0,
+  };
 
   if (isLimitVerdict(judged.verdict)) {
     return { ...base, tests: [autograderTest(judged.verdict, `run_autograder: ${judged.message}`)] };
@@ -52,10 +68,21 @@ export async function runAutograder(
     const exit = judged.verdict === 'ok' ? '' : ` (${judged.message})`;
     return {
       ...base,
-      tests: [autograderTest('runtime_error', `run_autograder did not write a valid results.json: ${mapped.reason}${exit}`)],
+      tests: [
+        autograderTest(
+          'runtime_error',
+          `run_autograder did not write a valid results.json: ${mapped.reason}${exit}`,
+        ),
+      ],
     };
   }
-  return { ...base, tests: mapped.tests, score: mapped.score, maxScore: mapped.maxScore, gradescope: mapped.gradescope };
+  return {
+    ...base,
+    tests: mapped.tests,
+    score: mapped.score,
+    maxScore: mapped.maxScore,
+    gradescope: mapped.gradescope,
+  };
 }
 
 function readResults(path: string): ReturnType<typeof mapGradescopeResults> {
@@ -73,5 +100,12 @@ function autograderTest(verdict: Verdict, message: string): TestResult {
 }
 
 function failure(message: string): HarnessResult {
-  return { version: HARNESS_PROTOCOL_VERSION, status: 'internal_error', message, tests: [], score: 0, maxScore: 0 };
+  return {
+    version: HARNESS_PROTOCOL_VERSION,
+    status: 'internal_error',
+    message,
+    tests: [],
+    score: 0,
+    maxScore: 0,
+  };
 }

@@ -49,9 +49,13 @@ export async function runChecker(execute: Executor, request: CheckerRequest): Pr
       killOnOutputLimit: true,
     });
     const judged = judgeExecution(result, CHECKER_LIMITS);
-    const exitedNormally = judged.verdict === 'ok' || (judged.verdict === 'runtime_error' && result.report.exitCode === 1);
+    const exitedNormally =
+      judged.verdict === 'ok' || (judged.verdict === 'runtime_error' && result.report.exitCode === 1);
     if (!exitedNormally) {
-      return { verdict: 'internal_error', message: `The checker failed: ${judged.message ?? judged.verdict}` };
+      return {
+        verdict: 'internal_error',
+        message: `The checker failed: ${judged.message ?? judged.verdict}`,
+      };
     }
     return checkerVerdict(result.report.exitCode, result.stdout);
   } finally {

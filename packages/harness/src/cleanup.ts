@@ -14,7 +14,11 @@ export interface LeftoverCleanup {
  * Linux's kill(-1) skips both. Outside the sandbox (tests on a developer's machine) kill(-1)
  * would take down the host user's processes, so only the execution's process group is killed.
  */
-export function killLeftovers({ sandbox, processGroup, kill = process.kill.bind(process) }: LeftoverCleanup): void {
+export function killLeftovers({
+  sandbox,
+  processGroup,
+  kill = process.kill.bind(process),
+}: LeftoverCleanup): void {
   if (sandbox) {
     trySignal(kill, -1);
     return;

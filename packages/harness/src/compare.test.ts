@@ -5,7 +5,10 @@ describe('compareOutput', () => {
   it('exact accepts only identical output and names the first differing line', () => {
     expect(compareOutput({ kind: 'exact' }, 'a\nb\n', 'a\nb\n').verdict).toBe('accepted');
     const wrong = compareOutput({ kind: 'exact' }, 'a\nx\n', 'a\nb\n');
-    expect(wrong).toEqual({ verdict: 'wrong_answer', message: 'Output differs from the expected output at line 2.' });
+    expect(wrong).toEqual({
+      verdict: 'wrong_answer',
+      message: 'Output differs from the expected output at line 2.',
+    });
     expect(compareOutput({ kind: 'exact' }, 'a\nb', 'a\nb\n').verdict).toBe('wrong_answer');
     expect(compareOutput({ kind: 'exact' }, 'a', 'a\nb\nc').message).toMatch(/line 2 is missing/);
     expect(compareOutput({ kind: 'exact' }, 'a\nb\nc', 'a').message).toMatch(/extra lines from line 2/);
@@ -24,7 +27,9 @@ describe('compareOutput', () => {
 
   it('regex must match the whole output', () => {
     const re = (pattern: string, flags?: string) =>
-      flags === undefined ? ({ kind: 'regex', pattern } as const) : ({ kind: 'regex', pattern, flags } as const);
+      flags === undefined
+        ? ({ kind: 'regex', pattern } as const)
+        : ({ kind: 'regex', pattern, flags } as const);
     expect(compareOutput(re('\\d+'), '42', '').verdict).toBe('accepted');
     expect(compareOutput(re('\\d+'), '42\n', '').verdict).toBe('accepted'); // one final newline is fine
     expect(compareOutput(re('\\d+'), 'x42', '').verdict).toBe('wrong_answer');
@@ -45,7 +50,10 @@ describe('checkerVerdict', () => {
   it('maps exit 0/1/other and takes the first line as message', () => {
     expect(checkerVerdict(0, '')).toEqual({ verdict: 'accepted' });
     expect(checkerVerdict(0, 'ok, 3 tokens\nmore')).toEqual({ verdict: 'accepted', message: 'ok, 3 tokens' });
-    expect(checkerVerdict(1, 'token 2 differs\n')).toEqual({ verdict: 'wrong_answer', message: 'token 2 differs' });
+    expect(checkerVerdict(1, 'token 2 differs\n')).toEqual({
+      verdict: 'wrong_answer',
+      message: 'token 2 differs',
+    });
     expect(checkerVerdict(1, '').verdict).toBe('wrong_answer');
     expect(checkerVerdict(2, 'boom').verdict).toBe('internal_error');
     expect(checkerVerdict(null, '').verdict).toBe('internal_error');

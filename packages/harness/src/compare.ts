@@ -43,7 +43,10 @@ function compareRegex(actual: string, pattern: string, flags = ''): Comparison {
     const cleanFlags = [...new Set(flags.replace(/[gy]/g, ''))].join('');
     regex = new RegExp(`(?:${pattern})(?![\\s\\S])`, `${cleanFlags}y`);
   } catch (error) {
-    return { verdict: 'internal_error', message: `The test's regular expression is invalid: ${(error as Error).message}` };
+    return {
+      verdict: 'internal_error',
+      message: `The test's regular expression is invalid: ${(error as Error).message}`,
+    };
   }
   const matches = (text: string): boolean => {
     regex.lastIndex = 0;

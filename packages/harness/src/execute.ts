@@ -135,7 +135,9 @@ function executeOnce(request: ExecuteRequest, runlimit: string, sandbox: boolean
       if (processGroup !== undefined) killLeftovers({ sandbox: false, processGroup });
     }, limits.wallMs + RUNLIMIT_BACKSTOP_MS);
 
-    child.on('error', (error) => fail(new HarnessFailure(`Cannot start runlimit (${runlimit}): ${error.message}`)));
+    child.on('error', (error) =>
+      fail(new HarnessFailure(`Cannot start runlimit (${runlimit}): ${error.message}`)),
+    );
 
     // The execution ends when runlimit (the main process) ends, not at EOF on the pipes:
     // a background process may hold them open.

@@ -10,7 +10,13 @@ import type { HarnessResult, ResultVisibility, TestResult } from '@aperture/core
  * `execution_time`, `extra_data` are kept for export.
  */
 export type MappedResults =
-  | { ok: true; tests: TestResult[]; score: number; maxScore: number; gradescope: NonNullable<HarnessResult['gradescope']> }
+  | {
+      ok: true;
+      tests: TestResult[];
+      score: number;
+      maxScore: number;
+      gradescope: NonNullable<HarnessResult['gradescope']>;
+    }
   | { ok: false; reason: string };
 
 const VISIBILITIES: readonly ResultVisibility[] = ['visible', 'hidden', 'after_due_date', 'after_published'];
@@ -38,7 +44,8 @@ export function mapGradescopeResults(text: string): MappedResults {
     const score = raw['score'] === undefined ? undefined : toNumber(raw['score']);
     const maxScore = raw['max_score'] === undefined ? undefined : toNumber(raw['max_score']);
     if (score === null) return { ok: false, reason: `test ${index + 1} has a "score" that is not a number` };
-    if (maxScore === null) return { ok: false, reason: `test ${index + 1} has a "max_score" that is not a number` };
+    if (maxScore === null)
+      return { ok: false, reason: `test ${index + 1} has a "max_score" that is not a number` };
     if (score === undefined && topScore === undefined) {
       return { ok: false, reason: `test ${index + 1} has no "score" and there is no top-level "score"` };
     }
@@ -85,7 +92,10 @@ export function mapGradescopeResults(text: string): MappedResults {
 
 function testName(raw: Record<string, unknown>, index: number): string {
   const name = typeof raw['name'] === 'string' && raw['name'].trim() ? raw['name'] : undefined;
-  const number = typeof raw['number'] === 'string' || typeof raw['number'] === 'number' ? String(raw['number']) : undefined;
+  const number =
+    typeof raw['number'] === 'string' || typeof raw['number'] === 'number'
+      ? String(raw['number'])
+      : undefined;
   if (name && number) return `${number} ${name}`;
   return name ?? `Test ${number ?? index + 1}`;
 }
@@ -97,7 +107,12 @@ function visibility(value: unknown): ResultVisibility | undefined {
 /** Numbers, or numeric strings (some autograders write "10"); null when present but not numeric. */
 function toNumber(value: unknown): number | null | undefined {
   if (value === undefined || value === null) return undefined;
-  const number = typeof value === 'number' ? value : typeof value === 'string' && value.trim() ? Number(value) : Number.NaN;
+  const number =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && value.trim()
+        ? Number(value)
+        : Number.NaN;
   return Number.isFinite(number) ? number : null;
 }
 

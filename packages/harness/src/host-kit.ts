@@ -39,7 +39,15 @@ export const fastLimits = (patch: Partial<Limits> = {}): Limits => ({
 });
 
 export function testCase(patch: Partial<HarnessTest> & { expectedOutput: string }): HarnessTest {
-  return { name: 'test', stdin: '', comparator: { kind: 'exact' }, points: 1, limits: fastLimits(), args: [], ...patch };
+  return {
+    name: 'test',
+    stdin: '',
+    comparator: { kind: 'exact' },
+    points: 1,
+    limits: fastLimits(),
+    args: [],
+    ...patch,
+  };
 }
 
 export function makeJob(patch: Partial<HarnessJob> = {}): HarnessJob {
@@ -74,7 +82,11 @@ export function runHarness(
   options: { runlimit: string; env?: Record<string, string>; nonce?: string } = { runlimit: '' },
 ): Promise<HarnessRun> {
   const base = mkdtempSync(join(tmpdir(), 'aperture-harness-'));
-  const dirs = { work: join(base, 'work'), support: join(base, 'support'), autograder: join(base, 'autograder') };
+  const dirs = {
+    work: join(base, 'work'),
+    support: join(base, 'support'),
+    autograder: join(base, 'autograder'),
+  };
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env['APERTURE_SANDBOX'];
   delete env['APERTURE_JOB_FILE'];
@@ -89,7 +101,10 @@ export function runHarness(
   const nonce = options.nonce ?? (typeof input === 'string' ? 'unknown' : input.nonce);
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', HARNESS_MAIN], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', HARNESS_MAIN], {
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => void (stdout += d));

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { HARNESS_PROTOCOL_VERSION, type HarnessJob } from '@aperture/core';
 
-export type ParsedJob = { ok: true; job: HarnessJob } | { ok: false; nonce: string | undefined; message: string };
+export type ParsedJob =
+  | { ok: true; job: HarnessJob }
+  | { ok: false; nonce: string | undefined; message: string };
 
 /** The job arrives on stdin (Podman) or in the file named by APERTURE_JOB_FILE (Kubernetes). */
 export async function readJobText(jobFile: string | undefined): Promise<string> {
@@ -23,14 +25,21 @@ export function parseJob(text: string): ParsedJob {
     return { ok: false, nonce: undefined, message: `The job is not valid JSON: ${(error as Error).message}` };
   }
   if (!isRecord(value)) return { ok: false, nonce: undefined, message: 'The job is not a JSON object.' };
-  const nonce = typeof value['nonce'] === 'string' && /^[^\s@]{1,200}$/.test(value['nonce']) ? value['nonce'] : undefined;
+  const nonce =
+    typeof value['nonce'] === 'string' && /^[^\s@]{1,200}$/.test(value['nonce']) ? value['nonce'] : undefined;
   const refuse = (message: string): ParsedJob => ({ ok: false, nonce, message });
   if (value['version'] !== HARNESS_PROTOCOL_VERSION) {
-    return refuse(`Unknown job version ${JSON.stringify(value['version'])}; this harness speaks version ${HARNESS_PROTOCOL_VERSION}.`);
+    return refuse(
+      `Unknown job version ${JSON.stringify(value['version'])}; this harness speaks version ${HARNESS_PROTOCOL_VERSION}.`,
+    );
   }
   if (nonce === undefined) return refuse('The job has no valid nonce.');
   const language = value['language'];
-  if (!isRecord(language) || typeof language['run'] !== 'string' || typeof language['mainFile'] !== 'string') {
+  if (
+    !isRecord(language) ||
+    typeof language['run'] !== 'string' ||
+    typeof language['mainFile'] !== 'string'
+  ) {
     return refuse('The job has no valid language (run command and main file).');
   }
   if (language['compile'] !== undefined && typeof language['compile'] !== 'string') {
@@ -40,7 +49,8 @@ export function parseJob(text: string): ParsedJob {
     if (!Array.isArray(value[key])) return refuse(`The job has no "${key}" list.`);
   }
   for (const key of ['files', 'supportFiles'] as const) {
-    if (!(value[key] as unknown[]).every(isSourceFile)) return refuse(`The job's "${key}" has an invalid entry.`);
+    if (!(value[key] as unknown[]).every(isSourceFile))
+      return refuse(`The job's "${key}" has an invalid entry.`);
   }
   if (!isLimits(value['runLimits']) || !isLimits(value['compileLimits'])) {
     return refuse('The job has invalid run or compile limits.');
@@ -51,7 +61,11 @@ export function parseJob(text: string): ParsedJob {
   }
   const autograder = value['autograder'];
   if (autograder !== undefined) {
-    if (!isRecord(autograder) || !Array.isArray(autograder['files']) || !autograder['files'].every(isSourceFile)) {
+    if (
+      !isRecord(autograder) ||
+      !Array.isArray(autograder['files']) ||
+      !autograder['files'].every(isSourceFile)
+    ) {
       return refuse('The job has an invalid autograder.');
     }
     if (!isLimits(autograder['limits'])) return refuse('The job has invalid autograder limits.');
@@ -70,7 +84,9 @@ function isSourceFile(value: unknown): boolean {
 const LIMIT_KEYS = ['cpuMs', 'wallMs', 'memoryBytes', 'pids', 'outputBytes', 'fileSizeBytes'] as const;
 
 function isLimits(value: unknown): boolean {
-  return isRecord(value) && LIMIT_KEYS.every((key) => typeof value[key] === 'number' && (value[key] as number) > 0);
+  return (
+    isRecord(value) && LIMIT_KEYS.every((key) => typeof value[key] === 'number' && (value[key] as number) > 0)
+  );
 }
 
 function isTest(value: unknown): boolean {

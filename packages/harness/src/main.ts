@@ -39,7 +39,14 @@ async function main(): Promise<void> {
 }
 
 function internalError(message: string): HarnessResult {
-  return { version: HARNESS_PROTOCOL_VERSION, status: 'internal_error', message, tests: [], score: 0, maxScore: 0 };
+  return {
+    version: HARNESS_PROTOCOL_VERSION,
+    status: 'internal_error',
+    message,
+    tests: [],
+    score: 0,
+    maxScore: 0,
+  };
 }
 
 void main();

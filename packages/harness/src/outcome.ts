@@ -17,5 +17,14 @@ export function toOutcome(result: ExecuteResult): ExecutionOutcome {
 }
 
 export function emptyOutcome(): ExecutionOutcome {
-  return { stdout: '', stderr: '', exitCode: null, signal: null, timeMs: 0, wallMs: 0, memoryBytes: 0, truncated: false };
+  return {
+    stdout: '',
+    stderr: '',
+    exitCode: null,
+    signal: null,
+    timeMs: 0,
+    wallMs: 0,
+    memoryBytes: 0,
+    truncated: false,
+  };
 }

@@ -29,7 +29,10 @@ export async function runJob(job: HarnessJob, context: JobContext): Promise<Harn
   const env = { ...context.env, HOME: workDir };
 
   if (job.autograder) {
-    return runAutograder({ ...job, autograder: job.autograder }, { root: context.autograderDir, execute, env });
+    return runAutograder(
+      { ...job, autograder: job.autograder },
+      { root: context.autograderDir, execute, env },
+    );
   }
 
   writeFiles(workDir, job.files, 0o644);
@@ -38,7 +41,13 @@ export async function runJob(job: HarnessJob, context: JobContext): Promise<Harn
     makeReadOnly(supportDir);
   }
 
-  const result: HarnessResult = { version: HARNESS_PROTOCOL_VERSION, status: 'ok', tests: [], score: 0, maxScore: 0 };
+  const result: HarnessResult = {
+    version: HARNESS_PROTOCOL_VERSION,
+    status: 'ok',
+    tests: [],
+    score: 0,
+    maxScore: 0,
+  };
 
   if (job.language.compile) {
     result.compile = await compile(job, job.language.compile, context, env);
@@ -108,7 +117,12 @@ export async function runJob(job: HarnessJob, context: JobContext): Promise<Harn
   return result;
 }
 
-async function compile(job: HarnessJob, command: string, context: JobContext, env: NodeJS.ProcessEnv): Promise<CompileResult> {
+async function compile(
+  job: HarnessJob,
+  command: string,
+  context: JobContext,
+  env: NodeJS.ProcessEnv,
+): Promise<CompileResult> {
   const ran = await context.execute({
     command,
     cwd: context.workDir,
@@ -121,7 +135,10 @@ async function compile(job: HarnessJob, command: string, context: JobContext, en
   const judged = judgeExecution(ran, job.compileLimits);
   if (judged.verdict === 'ok') return { ...toOutcome(ran), verdict: 'ok' };
   const why =
-    judged.verdict === 'runtime_error' && ran.report.exitCode !== null && ran.report.signal === null && ran.report.exitCode < 128
+    judged.verdict === 'runtime_error' &&
+    ran.report.exitCode !== null &&
+    ran.report.signal === null &&
+    ran.report.exitCode < 128
       ? `Compilation failed with exit code ${ran.report.exitCode}.`
       : `Compilation failed: ${judged.message ?? judged.verdict}`;
   return { ...toOutcome(ran), verdict: 'compile_error', message: why };

@@ -1,6 +1,6 @@
 /** Quote one word for /bin/sh. */
 export function shellQuote(word: string): string {
-  if (/^[A-Za-z0-9._\/+=@:-]+$/.test(word)) return word;
+  if (/^[A-Za-z0-9._/+=@:-]+$/.test(word)) return word;
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 

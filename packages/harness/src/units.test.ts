@@ -10,15 +10,27 @@ import { buildRunCommand, shellQuote } from './shell.ts';
 describe('killLeftovers', () => {
   it('outside the sandbox never signals -1, only the process group', () => {
     const calls: Array<[number, string]> = [];
-    killLeftovers({ sandbox: false, processGroup: 4321, kill: (pid, signal) => void calls.push([pid, signal]) });
-    killLeftovers({ sandbox: false, processGroup: undefined, kill: (pid, signal) => void calls.push([pid, signal]) });
+    killLeftovers({
+      sandbox: false,
+      processGroup: 4321,
+      kill: (pid, signal) => void calls.push([pid, signal]),
+    });
+    killLeftovers({
+      sandbox: false,
+      processGroup: undefined,
+      kill: (pid, signal) => void calls.push([pid, signal]),
+    });
     killLeftovers({ sandbox: false, processGroup: 1, kill: (pid, signal) => void calls.push([pid, signal]) });
     expect(calls).toEqual([[-4321, 'SIGKILL']]);
   });
 
   it('inside the sandbox kills everything it may (kill(-1) spares the caller and PID 1)', () => {
     const calls: Array<[number, string]> = [];
-    killLeftovers({ sandbox: true, processGroup: 4321, kill: (pid, signal) => void calls.push([pid, signal]) });
+    killLeftovers({
+      sandbox: true,
+      processGroup: 4321,
+      kill: (pid, signal) => void calls.push([pid, signal]),
+    });
     expect(calls).toEqual([[-1, 'SIGKILL']]);
   });
 
@@ -64,7 +76,14 @@ describe('runlimit report parsing', () => {
       '{"pid":77}\n{"exitCode":null,"signal":9,"cpuMs":5,"wallMs":1001,"maxRssKb":1500,"wallTimedOut":true}\n',
     );
     expect(parsed.pid).toBe(77);
-    expect(parsed.report).toEqual({ exitCode: null, signal: 9, cpuMs: 5, wallMs: 1001, maxRssKb: 1500, wallTimedOut: true });
+    expect(parsed.report).toEqual({
+      exitCode: null,
+      signal: 9,
+      cpuMs: 5,
+      wallMs: 1001,
+      maxRssKb: 1500,
+      wallTimedOut: true,
+    });
   });
 
   it('reports runlimit’s own errors and tolerates a half line', () => {
@@ -94,7 +113,12 @@ describe('commands and environment', () => {
   });
 
   it('hides the harness’s own settings from the program', () => {
-    const env = childEnvironment({ APERTURE_JOB_FILE: '/secret/job.json', APERTURE_SANDBOX: '1', PATH: '/bin', JAVA_HOME: '/j' });
+    const env = childEnvironment({
+      APERTURE_JOB_FILE: '/secret/job.json',
+      APERTURE_SANDBOX: '1',
+      PATH: '/bin',
+      JAVA_HOME: '/j',
+    });
     expect(env).toEqual({ PATH: '/bin', JAVA_HOME: '/j', LANG: 'C.UTF-8' });
   });
 });

@@ -1,13 +1,27 @@
 import { DEFAULT_LIMITS, type Limits } from '@aperture/core';
 import { describe, expect, it } from 'vitest';
-import { effectiveSignal, type ExecutionFacts, judgeExecution, type RunReport, signalName } from './verdict.ts';
+import {
+  type ExecutionFacts,
+  effectiveSignal,
+  judgeExecution,
+  type RunReport,
+  signalName,
+} from './verdict.ts';
 
 const MiB = 1024 * 1024;
 const limits: Limits = { ...DEFAULT_LIMITS, cpuMs: 1000, wallMs: 2000, memoryBytes: 100 * MiB };
 
 function facts(report: Partial<RunReport>, extra: Partial<ExecutionFacts> = {}): ExecutionFacts {
   return {
-    report: { exitCode: 0, signal: null, cpuMs: 10, wallMs: 20, maxRssKb: 10_000, wallTimedOut: false, ...report },
+    report: {
+      exitCode: 0,
+      signal: null,
+      cpuMs: 10,
+      wallMs: 20,
+      maxRssKb: 10_000,
+      wallTimedOut: false,
+      ...report,
+    },
     outputLimitHit: false,
     oomKills: 0,
     ...extra,
@@ -29,24 +43,30 @@ describe('judgeExecution', () => {
   });
 
   it('wall: runlimit timed out', () => {
-    expect(verdictOf(facts({ exitCode: null, signal: 9, wallTimedOut: true }))).toBe('wall_time_limit_exceeded');
+    expect(verdictOf(facts({ exitCode: null, signal: 9, wallTimedOut: true }))).toBe(
+      'wall_time_limit_exceeded',
+    );
   });
 
   it('output: the harness stopped the program; its SIGKILL or SIGPIPE is not memory', () => {
-    expect(verdictOf(facts({ exitCode: null, signal: 9, maxRssKb: 99 * 1024 }, { outputLimitHit: true }))).toBe(
-      'output_limit_exceeded',
-    );
+    expect(
+      verdictOf(facts({ exitCode: null, signal: 9, maxRssKb: 99 * 1024 }, { outputLimitHit: true })),
+    ).toBe('output_limit_exceeded');
     expect(verdictOf(facts({ exitCode: 141 }, { outputLimitHit: true }))).toBe('output_limit_exceeded');
   });
 
   it('memory: SIGKILL with an OOM kill counted', () => {
-    expect(verdictOf(facts({ exitCode: null, signal: 9, maxRssKb: 5_000 }, { oomKills: 1 }))).toBe('memory_limit_exceeded');
+    expect(verdictOf(facts({ exitCode: null, signal: 9, maxRssKb: 5_000 }, { oomKills: 1 }))).toBe(
+      'memory_limit_exceeded',
+    );
     // through the shell: exit 137
     expect(verdictOf(facts({ exitCode: 137 }, { oomKills: 1 }))).toBe('memory_limit_exceeded');
   });
 
   it('memory: SIGKILL with peak RSS at 90% of the limit, even without the counter', () => {
-    expect(verdictOf(facts({ exitCode: null, signal: 9, maxRssKb: 91 * 1024 }))).toBe('memory_limit_exceeded');
+    expect(verdictOf(facts({ exitCode: null, signal: 9, maxRssKb: 91 * 1024 }))).toBe(
+      'memory_limit_exceeded',
+    );
     expect(verdictOf(facts({ exitCode: null, signal: 9, maxRssKb: 50 * 1024 }))).toBe('runtime_error');
   });
 
@@ -66,6 +86,12 @@ describe('judgeExecution', () => {
     expect(judged.message).toContain('file');
   });
 
+  it('file size: a program that ignores SIGXFSZ and dies of EFBIG', () => {
+    const stderr = 'OSError: [Errno 27] File too large\n';
+    expect(verdictOf(facts({ exitCode: 1 }, { stderr }))).toBe('output_limit_exceeded');
+    expect(verdictOf(facts({ exitCode: 0 }, { stderr }))).toBe('ok');
+  });
+
   it('runtime errors name the exit code or the signal', () => {
     expect(judgeExecution(facts({ exitCode: 3 }), limits)).toEqual({
       verdict: 'runtime_error',
@@ -77,9 +103,9 @@ describe('judgeExecution', () => {
   });
 
   it('CPU limit wins over everything else', () => {
-    expect(verdictOf(facts({ exitCode: null, signal: 9, cpuMs: 5000, wallTimedOut: true }, { oomKills: 1 }))).toBe(
-      'time_limit_exceeded',
-    );
+    expect(
+      verdictOf(facts({ exitCode: null, signal: 9, cpuMs: 5000, wallTimedOut: true }, { oomKills: 1 })),
+    ).toBe('time_limit_exceeded');
   });
 });
 
@@ -89,6 +115,9 @@ describe('signals', () => {
     expect(signalName(11)).toBe('SIGSEGV');
     expect(effectiveSignal(facts({ exitCode: 137 }).report)).toEqual({ signal: 9, viaShell: true });
     expect(effectiveSignal(facts({ exitCode: 128 }).report)).toBeNull();
-    expect(effectiveSignal(facts({ exitCode: null, signal: 15 }).report)).toEqual({ signal: 15, viaShell: false });
+    expect(effectiveSignal(facts({ exitCode: null, signal: 15 }).report)).toEqual({
+      signal: 15,
+      viaShell: false,
+    });
   });
 });

@@ -19,6 +19,8 @@ export interface ExecutionFacts {
   outputLimitHit: boolean;
   /** How much the container's OOM kill counter rose during the execution. */
   oomKills: number;
+  /** The program's stderr, for the one failure it alone tells (see EFBIG below). */
+  stderr?: string;
 }
 
 /** `ok` means the program ran cleanly within its limits: compare its output next. */
@@ -30,7 +32,8 @@ export interface Judgement {
 /** Number → name; the first name wins over later aliases (SIGABRT before SIGIOT). */
 const SIGNAL_NAMES: ReadonlyMap<number, string> = (() => {
   const names = new Map<number, string>();
-  for (const [name, number] of Object.entries(constants.signals)) if (!names.has(number)) names.set(number, name);
+  for (const [name, number] of Object.entries(constants.signals))
+    if (!names.has(number)) names.set(number, name);
   return names;
 })();
 const SIGKILL = constants.signals.SIGKILL;
@@ -78,7 +81,10 @@ export function judgeExecution(facts: ExecutionFacts, limits: Limits): Judgement
   const rssBytes = report.maxRssKb * 1024;
 
   if (signal === SIGXCPU || report.cpuMs > limits.cpuMs) {
-    return { verdict: 'time_limit_exceeded', message: `CPU time limit of ${seconds(limits.cpuMs)} exceeded.` };
+    return {
+      verdict: 'time_limit_exceeded',
+      message: `CPU time limit of ${seconds(limits.cpuMs)} exceeded.`,
+    };
   }
   if (report.wallTimedOut) {
     return {
@@ -99,9 +105,14 @@ export function judgeExecution(facts: ExecutionFacts, limits: Limits): Judgement
     (facts.oomKills > 0 && !cleanExit) ||
     (killed && rssBytes >= MEMORY_NEAR_LIMIT * limits.memoryBytes)
   ) {
-    return { verdict: 'memory_limit_exceeded', message: `Memory limit of ${bytes(limits.memoryBytes)} exceeded.` };
+    return {
+      verdict: 'memory_limit_exceeded',
+      message: `Memory limit of ${bytes(limits.memoryBytes)} exceeded.`,
+    };
   }
-  if (signal === SIGXFSZ) {
+  // Python (and anything ignoring SIGXFSZ) sees EFBIG instead of the signal and usually dies of it.
+  const efbig = !cleanExit && /File too large/.test(facts.stderr ?? '');
+  if (signal === SIGXFSZ || efbig) {
     return {
       verdict: 'output_limit_exceeded',
       message: `The program tried to write a file larger than the limit of ${bytes(limits.fileSizeBytes)}.`,

@@ -14,12 +14,17 @@ export interface SqliteOptions {
  * readers in other processes (a CLI, a backup) work while the server writes.
  */
 export function sqliteDialect(options: SqliteOptions): Dialect {
+  return new SqliteDialect({ database: openSqliteDatabase(options) });
+}
+
+export function openSqliteDatabase(options: SqliteOptions): SqliteDatabase.Database {
   if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
   const database = new SqliteDatabase(options.path);
   database.pragma('journal_mode = WAL');
   database.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5_000}`);
+  // Off by default in SQLite; PostgreSQL always enforces them, and both must behave alike.
   database.pragma('foreign_keys = ON');
   // Safe with WAL: a crash may lose the last commits, never corrupt the file.
   database.pragma('synchronous = NORMAL');
-  return new SqliteDialect({ database });
+  return database;
 }

@@ -1,0 +1,187 @@
+/**
+ * Benchmarks of the Podman path, each a ratio against bare `podman run` of the same image doing
+ * the same work, measured in the same run (these machines are noisy; only ratios mean anything).
+ *
+ *   npm run bench [-- --quick]      writes docs/benchmarks.md and prints the table
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PodmanRunExecutor } from '@aperture/backend-podman';
+import { loadServerConfig, startServer } from '@aperture/server';
+import { pino } from 'pino';
+import { exec, median, saturate, timed } from './measure.ts';
+
+const QUICK = process.argv.includes('--quick');
+const TOKEN = 'bench-token-0123456789abcdef';
+const IMAGE = 'localhost/aperture/runner-python:latest';
+const HELLO = 'print("hello")';
+const SAMPLES = QUICK ? 5 : 15;
+const SUBMISSIONS = QUICK ? 40 : 200;
+const TESTS = 10;
+const CONCURRENCY = availableParallelism();
+const SOLUTION = 'a, b = map(int, input().split())\nprint(a + b)';
+
+/** The bare engine: the same image, the same isolation flags, no Aperture. */
+const BARE_FLAGS = [
+  'run', '--rm', '-i', '--pull=never', '--network=none', '--read-only', '--cap-drop=ALL',
+  '--security-opt=no-new-privileges', '--user=1000:1000', '--memory=352m', '--memory-swap=352m',
+  '--pids-limit=96', '--tmpfs=/work:rw,exec,size=64m,mode=1777', '--workdir=/work', '--log-driver=none',
+];
+
+function bareHello() {
+  return exec('podman', [...BARE_FLAGS, '--entrypoint', 'python3', IMAGE, '-c', HELLO]);
+}
+
+/** Same work as one submission: write the solution, run it on 10 inputs, compare outputs. */
+function bareSubmission() {
+  const script = [
+    `cat > main.py <<'PY'\n${SOLUTION}\nPY`,
+    `for i in $(seq 1 ${TESTS}); do out=$(echo "$i $i" | python3 main.py); [ "$out" = "$((i + i))" ] || exit 1; done`,
+    'echo ok',
+  ].join('\n');
+  return exec('podman', [...BARE_FLAGS, '--entrypoint', 'sh', IMAGE, '-c', script]);
+}
+
+async function startAperture(poolSize: number) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'aperture-bench-'));
+  const logger = pino({ level: 'silent' });
+  const executor = await PodmanRunExecutor.create({
+    podmanPath: 'podman', imagePrefix: 'localhost/', poolSize, poolLanguages: ['python'], logger,
+  });
+  const server = await startServer(
+    loadServerConfig({ port: 0, dataDir, logLevel: 'silent', bootstrapToken: TOKEN, concurrency: CONCURRENCY, poolSize }, {}),
+    { executor, logger: false },
+  );
+  const post = async (path: string, body: unknown) => {
+    const response = await fetch(`${server.url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const json = (await response.json()) as { verdict?: string; status?: string; id: string };
+    return json;
+  };
+  const get = async (path: string) =>
+    (await (await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { verdict: string; status: string };
+  return {
+    post,
+    get,
+    close: async () => {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function helloLatency(poolSize: number): Promise<number> {
+  const aperture = await startAperture(poolSize);
+  try {
+    if (poolSize > 0) await new Promise((resolve) => setTimeout(resolve, 4000)); // let the pool fill
+    const samples: number[] = [];
+    for (let i = 0; i < SAMPLES + 1; i++) {
+      const { ms, value } = await timed(() =>
+        aperture.post('/api/v1/runs?wait=true', { language: 'python', files: [{ path: 'main.py', content: HELLO }] }),
+      );
+      if (value.verdict !== 'accepted') throw new Error(`hello run ended ${JSON.stringify(value)}`);
+      if (i > 0) samples.push(ms); // the first run warms caches on both sides
+      if (poolSize > 0) await new Promise((resolve) => setTimeout(resolve, 600)); // pool refill, as between real clicks
+    }
+    return median(samples);
+  } finally {
+    await aperture.close();
+  }
+}
+
+async function bareHelloLatency(): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < SAMPLES + 1; i++) {
+    const { ms, value } = await timed(bareHello);
+    if (value.stdout !== 'hello\n') throw new Error('bare podman run failed');
+    if (i > 0) samples.push(ms);
+  }
+  return median(samples);
+}
+
+async function submissionThroughput(): Promise<{ perSecond: number; ms: number }> {
+  const aperture = await startAperture(0);
+  try {
+    const course = await aperture.post('/api/v1/courses', { code: 'BENCH', title: 'Bench' });
+    const assignment = await aperture.post(`/api/v1/courses/${course.id}/assignments`, {
+      slug: 'sum', title: 'Sum', languages: ['python'],
+      tests: Array.from({ length: TESTS }, (_, k) => ({ name: `t${k + 1}`, stdin: `${k + 1} ${k + 1}\n`, expectedOutput: `${2 * (k + 1)}\n` })),
+    });
+    const { ms } = await timed(async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < SUBMISSIONS; i++) {
+        const run = await aperture.post(`/api/v1/assignments/${assignment.id}/submissions`, {
+          language: 'python', files: [{ path: 'main.py', content: SOLUTION }],
+        });
+        ids.push(run.id);
+      }
+      for (const id of ids) {
+        const run = await aperture.get(`/api/v1/runs/${id}?wait=true`);
+        if (run.verdict !== 'accepted') throw new Error(`submission ${id} ended ${run.status} ${run.verdict}`);
+      }
+    });
+    return { perSecond: SUBMISSIONS / (ms / 1000), ms };
+  } finally {
+    await aperture.close();
+  }
+}
+
+async function bareThroughput(): Promise<{ perSecond: number; ms: number }> {
+  const ms = await saturate(SUBMISSIONS, CONCURRENCY, async () => {
+    const { stdout } = await bareSubmission();
+    if (stdout !== 'ok\n') throw new Error('bare submission failed');
+  });
+  return { perSecond: SUBMISSIONS / (ms / 1000), ms };
+}
+
+const fmt = (n: number, digits = 0) => n.toFixed(digits);
+
+async function main() {
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  log(`bench: ${SAMPLES} samples, ${SUBMISSIONS} submissions × ${TESTS} tests, concurrency ${CONCURRENCY}`);
+  log('bench: bare podman run (hello)…');
+  const bare = await bareHelloLatency();
+  log('bench: Aperture cold (hello)…');
+  const cold = await helloLatency(0);
+  log('bench: Aperture warm pool (hello)…');
+  const warm = await helloLatency(2);
+  log('bench: bare podman throughput…');
+  const bareRate = await bareThroughput();
+  log('bench: Aperture throughput…');
+  const rate = await submissionThroughput();
+
+  const rows = [
+    ['(a) hello-world Python, median latency', `${fmt(bare)} ms`, `${fmt(cold)} ms (cold)`, fmt(cold / bare, 2), '≤ 1.2'],
+    ['(a) same, warm pool', `${fmt(bare)} ms`, `${fmt(warm)} ms (pool)`, fmt(warm / bare, 2), '≤ 0.5'],
+    [`(b) ${SUBMISSIONS} submissions × ${TESTS} tests, completions/s`, `${fmt(bareRate.perSecond, 2)} /s`, `${fmt(rate.perSecond, 2)} /s`, fmt(rate.perSecond / bareRate.perSecond, 2), '≥ 0.9'],
+  ];
+  const table = [
+    '| benchmark | bare podman | Aperture | ratio | goal |',
+    '|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+  const doc = `# Benchmarks
+
+Measured by \`npm run bench\` (\`bench/run.ts\`) on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores,
+${CONCURRENCY} runs at once, ${QUICK ? 'quick mode' : 'full mode'}. Ratios compare Aperture with a bare \`podman run\` of the
+same image, with the same isolation flags, doing the same work, in the same run. Times alone mean little on
+these shared machines; the ratios are the result.
+
+${table}
+
+- (a) One \`POST /api/v1/runs?wait=true\` of \`print("hello")\` — HTTP, database, queue, sandbox start, harness,
+  result parsing — against \`podman run --rm … --entrypoint python3 runner-python -c 'print("hello")'\`.
+  Median of ${SAMPLES} after one warm-up each. With the warm pool, the sandbox was started before the request.
+- (b) ${SUBMISSIONS} submissions of a correct solution to a ${TESTS}-test assignment, all posted, then awaited; against
+  ${SUBMISSIONS} bare \`podman run\`s of a shell script running the same solution on the same ${TESTS} inputs and comparing,
+  ${CONCURRENCY} at a time.
+`;
+  writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), doc);
+  process.stdout.write(`${table}\n`);
+}
+
+await main();
