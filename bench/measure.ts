@@ -1,7 +1,11 @@
 import { spawn } from 'node:child_process';
 
 /** Run a command to completion, feeding stdin; resolves with its exit code and stdout. */
-export function exec(command: string, args: string[], stdin = ''): Promise<{ code: number | null; stdout: string }> {
+export function exec(
+  command: string,
+  args: string[],
+  stdin = '',
+): Promise<{ code: number | null; stdout: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
     let stdout = '';
@@ -25,7 +29,11 @@ export function median(values: number[]): number {
 }
 
 /** Run `count` jobs with at most `concurrency` at once; resolves with the wall time. */
-export async function saturate(count: number, concurrency: number, job: (i: number) => Promise<void>): Promise<number> {
+export async function saturate(
+  count: number,
+  concurrency: number,
+  job: (i: number) => Promise<void>,
+): Promise<number> {
   let next = 0;
   const start = performance.now();
   await Promise.all(

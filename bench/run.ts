@@ -24,9 +24,21 @@ const SOLUTION = 'a, b = map(int, input().split())\nprint(a + b)';
 
 /** The bare engine: the same image, the same isolation flags, no Aperture. */
 const BARE_FLAGS = [
-  'run', '--rm', '-i', '--pull=never', '--network=none', '--read-only', '--cap-drop=ALL',
-  '--security-opt=no-new-privileges', '--user=1000:1000', '--memory=352m', '--memory-swap=352m',
-  '--pids-limit=96', '--tmpfs=/work:rw,exec,size=64m,mode=1777', '--workdir=/work', '--log-driver=none',
+  'run',
+  '--rm',
+  '-i',
+  '--pull=never',
+  '--network=none',
+  '--read-only',
+  '--cap-drop=ALL',
+  '--security-opt=no-new-privileges',
+  '--user=1000:1000',
+  '--memory=352m',
+  '--memory-swap=352m',
+  '--pids-limit=96',
+  '--tmpfs=/work:rw,exec,size=64m,mode=1777',
+  '--workdir=/work',
+  '--log-driver=none',
 ];
 
 function bareHello() {
@@ -47,10 +59,17 @@ async function startAperture(poolSize: number) {
   const dataDir = mkdtempSync(join(tmpdir(), 'aperture-bench-'));
   const logger = pino({ level: 'silent' });
   const executor = await PodmanRunExecutor.create({
-    podmanPath: 'podman', imagePrefix: 'localhost/', poolSize, poolLanguages: ['python'], logger,
+    podmanPath: 'podman',
+    imagePrefix: 'localhost/',
+    poolSize,
+    poolLanguages: ['python'],
+    logger,
   });
   const server = await startServer(
-    loadServerConfig({ port: 0, dataDir, logLevel: 'silent', bootstrapToken: TOKEN, concurrency: CONCURRENCY, poolSize }, {}),
+    loadServerConfig(
+      { port: 0, dataDir, logLevel: 'silent', bootstrapToken: TOKEN, concurrency: CONCURRENCY, poolSize },
+      {},
+    ),
     { executor, logger: false },
   );
   const post = async (path: string, body: unknown) => {
@@ -63,7 +82,9 @@ async function startAperture(poolSize: number) {
     return json;
   };
   const get = async (path: string) =>
-    (await (await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { verdict: string; status: string };
+    (await (
+      await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    ).json()) as { verdict: string; status: string };
   return {
     post,
     get,
@@ -81,7 +102,10 @@ async function helloLatency(poolSize: number): Promise<number> {
     const samples: number[] = [];
     for (let i = 0; i < SAMPLES + 1; i++) {
       const { ms, value } = await timed(() =>
-        aperture.post('/api/v1/runs?wait=true', { language: 'python', files: [{ path: 'main.py', content: HELLO }] }),
+        aperture.post('/api/v1/runs?wait=true', {
+          language: 'python',
+          files: [{ path: 'main.py', content: HELLO }],
+        }),
       );
       if (value.verdict !== 'accepted') throw new Error(`hello run ended ${JSON.stringify(value)}`);
       if (i > 0) samples.push(ms); // the first run warms caches on both sides
@@ -108,20 +132,28 @@ async function submissionThroughput(): Promise<{ perSecond: number; ms: number }
   try {
     const course = await aperture.post('/api/v1/courses', { code: 'BENCH', title: 'Bench' });
     const assignment = await aperture.post(`/api/v1/courses/${course.id}/assignments`, {
-      slug: 'sum', title: 'Sum', languages: ['python'],
-      tests: Array.from({ length: TESTS }, (_, k) => ({ name: `t${k + 1}`, stdin: `${k + 1} ${k + 1}\n`, expectedOutput: `${2 * (k + 1)}\n` })),
+      slug: 'sum',
+      title: 'Sum',
+      languages: ['python'],
+      tests: Array.from({ length: TESTS }, (_, k) => ({
+        name: `t${k + 1}`,
+        stdin: `${k + 1} ${k + 1}\n`,
+        expectedOutput: `${2 * (k + 1)}\n`,
+      })),
     });
     const { ms } = await timed(async () => {
       const ids: string[] = [];
       for (let i = 0; i < SUBMISSIONS; i++) {
         const run = await aperture.post(`/api/v1/assignments/${assignment.id}/submissions`, {
-          language: 'python', files: [{ path: 'main.py', content: SOLUTION }],
+          language: 'python',
+          files: [{ path: 'main.py', content: SOLUTION }],
         });
         ids.push(run.id);
       }
       for (const id of ids) {
         const run = await aperture.get(`/api/v1/runs/${id}?wait=true`);
-        if (run.verdict !== 'accepted') throw new Error(`submission ${id} ended ${run.status} ${run.verdict}`);
+        if (run.verdict !== 'accepted')
+          throw new Error(`submission ${id} ended ${run.status} ${run.verdict}`);
       }
     });
     return { perSecond: SUBMISSIONS / (ms / 1000), ms };
@@ -155,9 +187,21 @@ async function main() {
   const rate = await submissionThroughput();
 
   const rows = [
-    ['(a) hello-world Python, median latency', `${fmt(bare)} ms`, `${fmt(cold)} ms (cold)`, fmt(cold / bare, 2), '≤ 1.2'],
+    [
+      '(a) hello-world Python, median latency',
+      `${fmt(bare)} ms`,
+      `${fmt(cold)} ms (cold)`,
+      fmt(cold / bare, 2),
+      '≤ 1.2',
+    ],
     ['(a) same, warm pool', `${fmt(bare)} ms`, `${fmt(warm)} ms (pool)`, fmt(warm / bare, 2), '≤ 0.5'],
-    [`(b) ${SUBMISSIONS} submissions × ${TESTS} tests, completions/s`, `${fmt(bareRate.perSecond, 2)} /s`, `${fmt(rate.perSecond, 2)} /s`, fmt(rate.perSecond / bareRate.perSecond, 2), '≥ 0.9'],
+    [
+      `(b) ${SUBMISSIONS} submissions × ${TESTS} tests, completions/s`,
+      `${fmt(bareRate.perSecond, 2)} /s`,
+      `${fmt(rate.perSecond, 2)} /s`,
+      fmt(rate.perSecond / bareRate.perSecond, 2),
+      '≥ 0.9',
+    ],
   ];
   const table = [
     '| benchmark | bare podman | Aperture | ratio | goal |',

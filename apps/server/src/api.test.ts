@@ -60,7 +60,10 @@ describe('authentication', () => {
   });
 
   it('refuses a wrong password and an unknown token', async () => {
-    const login = await t.api(undefined, 'POST', '/api/v1/auth/login', { username: 'student', password: 'nope-nope' });
+    const login = await t.api(undefined, 'POST', '/api/v1/auth/login', {
+      username: 'student',
+      password: 'nope-nope',
+    });
     expect(login.status).toBe(401);
     expect((await t.api('apt_not-a-token', 'GET', '/api/v1/me')).status).toBe(401);
   });
@@ -78,7 +81,11 @@ describe('authentication', () => {
 
   it('only admins list or create users', async () => {
     expect((await t.api(student, 'GET', '/api/v1/users')).status).toBe(403);
-    const made = await t.api(admin, 'POST', '/api/v1/users', { username: 'newta', password: 'long-enough-1', role: 'user' });
+    const made = await t.api(admin, 'POST', '/api/v1/users', {
+      username: 'newta',
+      password: 'long-enough-1',
+      role: 'user',
+    });
     expect(made.status).toBe(201);
     expect(made.body.passwordHash).toBeUndefined();
   });
@@ -102,7 +109,9 @@ describe('courses and roles', () => {
 
   it('imports a roster CSV all-or-nothing, and students cannot', async () => {
     await t.api(instructor, 'POST', '/api/v1/courses', { code: 'ROSTER1', title: 'Roster' });
-    const bad = await t.api(instructor, 'POST', '/api/v1/courses/ROSTER1/roster', { csv: 'username,role\nann,student\nbob,wizard\n' });
+    const bad = await t.api(instructor, 'POST', '/api/v1/courses/ROSTER1/roster', {
+      csv: 'username,role\nann,student\nbob,wizard\n',
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toContain('Line 3');
     expect((await t.api(instructor, 'GET', '/api/v1/courses/ROSTER1/enrollments')).body).toHaveLength(1);
@@ -113,7 +122,9 @@ describe('courses and roles', () => {
     expect(good.body.enrolled.sort()).toEqual(['ann', 'bob']);
     const roster = await t.api(instructor, 'GET', '/api/v1/courses/ROSTER1/enrollments');
     expect(roster.body.find((e: { username: string }) => e.username === 'bob').role).toBe('ta');
-    expect((await t.api(student, 'POST', '/api/v1/courses/DEMO101/roster', { csv: 'username\nzed\n' })).status).toBe(403);
+    expect(
+      (await t.api(student, 'POST', '/api/v1/courses/DEMO101/roster', { csv: 'username\nzed\n' })).status,
+    ).toBe(403);
     expect((await t.api(student, 'GET', '/api/v1/courses/DEMO101/enrollments')).status).toBe(403);
   });
 });
@@ -131,12 +142,18 @@ describe('assignments', () => {
   it('rejects an invalid assignment with the field named, and changes nothing', async () => {
     const before = (await t.api(instructor, 'GET', '/api/v1/courses/DEMO101/assignments')).body.length;
     const bad = await t.api(instructor, 'POST', '/api/v1/courses/DEMO101/assignments', {
-      slug: 'bad', title: 'Bad', languages: ['cobol'], tests: [{ name: 'a', expectedOutput: 'x' }],
+      slug: 'bad',
+      title: 'Bad',
+      languages: ['cobol'],
+      tests: [{ name: 'a', expectedOutput: 'x' }],
     });
     expect(bad.status).toBe(400);
     expect(bad.body.error.details.field).toBe('languages');
     const badRegex = await t.api(instructor, 'POST', '/api/v1/courses/DEMO101/assignments', {
-      slug: 'bad', title: 'Bad', languages: ['python'], tests: [{ name: 'a', comparator: { kind: 'regex', pattern: '(' } }],
+      slug: 'bad',
+      title: 'Bad',
+      languages: ['python'],
+      tests: [{ name: 'a', comparator: { kind: 'regex', pattern: '(' } }],
     });
     expect(badRegex.status).toBe(400);
     expect((await t.api(instructor, 'GET', '/api/v1/courses/DEMO101/assignments')).body.length).toBe(before);
@@ -144,7 +161,10 @@ describe('assignments', () => {
 
   it('students cannot create assignments', async () => {
     const response = await t.api(student, 'POST', '/api/v1/courses/DEMO101/assignments', {
-      slug: 'mine', title: 'Mine', languages: ['python'], tests: [{ name: 'a' }],
+      slug: 'mine',
+      title: 'Mine',
+      languages: ['python'],
+      tests: [{ name: 'a' }],
     });
     expect(response.status).toBe(403);
   });
@@ -153,7 +173,12 @@ describe('assignments', () => {
 describe('submissions', () => {
   it('grades per test; a student sees visible results and a hidden summary only', async () => {
     const sum = await assignmentId(student, 'sum');
-    const table = JSON.stringify({ '1 2\n': '3\n', '-5 3\n': '-2\n', '4000000000 4000000000\n': '8000000000\n', '0 0\n': '1\n' });
+    const table = JSON.stringify({
+      '1 2\n': '3\n',
+      '-5 3\n': '-2\n',
+      '4000000000 4000000000\n': '8000000000\n',
+      '0 0\n': '1\n',
+    });
     const run = await submitAndWait(student, sum, table);
     expect(run.status).toBe('completed');
     expect(run.tests.map((x: { name: string }) => x.name)).toEqual(['small', 'negative']);
@@ -180,34 +205,58 @@ describe('submissions', () => {
 
   it('refuses a language the assignment does not allow, bad paths and someone not enrolled', async () => {
     const sum = await assignmentId(student, 'sum');
-    const lang = await t.api(student, 'POST', `/api/v1/assignments/${sum}/submissions`, { language: 'bash', files: [text('main.sh', 'x')] });
+    const lang = await t.api(student, 'POST', `/api/v1/assignments/${sum}/submissions`, {
+      language: 'bash',
+      files: [text('main.sh', 'x')],
+    });
     expect(lang.status).toBe(400);
     const slip = await t.api(student, 'POST', `/api/v1/assignments/${sum}/submissions`, {
-      language: 'python', files: [text('../../etc/passwd', 'x')],
+      language: 'python',
+      files: [text('../../etc/passwd', 'x')],
     });
     expect(slip.status).toBe(400);
     expect(slip.body.error.message).toContain('..');
     const outsider = await t.login('newta', 'long-enough-1');
-    expect((await t.api(outsider, 'POST', `/api/v1/assignments/${sum}/submissions`, { language: 'python', files: [text('a.py', 'x')] })).status).toBe(404);
+    expect(
+      (
+        await t.api(outsider, 'POST', `/api/v1/assignments/${sum}/submissions`, {
+          language: 'python',
+          files: [text('a.py', 'x')],
+        })
+      ).status,
+    ).toBe(404);
   });
 
   it('enforces the submission limit per period with a 429', async () => {
     const created = await t.api(instructor, 'POST', '/api/v1/courses/DEMO101/assignments', {
-      slug: 'limited', title: 'Limited', languages: ['python'], tests: [{ name: 'a', expectedOutput: 'a' }],
+      slug: 'limited',
+      title: 'Limited',
+      languages: ['python'],
+      tests: [{ name: 'a', expectedOutput: 'a' }],
       submissionLimit: { count: 2, periodSeconds: 3600 },
     });
     expect(created.status).toBe(201);
     for (let i = 0; i < 2; i++) await submitAndWait(student, created.body.id, 'a');
-    const third = await t.api(student, 'POST', `/api/v1/assignments/${created.body.id}/submissions`, { language: 'python', files: [text('main.py', 'a')] });
+    const third = await t.api(student, 'POST', `/api/v1/assignments/${created.body.id}/submissions`, {
+      language: 'python',
+      files: [text('main.py', 'a')],
+    });
     expect(third.status).toBe(429);
     expect(third.body.error.message).toContain('2 submissions');
   });
 
   it('refuses submissions after the deadline with a 409', async () => {
     const created = await t.api(instructor, 'POST', '/api/v1/courses/DEMO101/assignments', {
-      slug: 'past', title: 'Past', languages: ['python'], tests: [{ name: 'a' }], deadline: '2020-01-01T00:00:00Z',
+      slug: 'past',
+      title: 'Past',
+      languages: ['python'],
+      tests: [{ name: 'a' }],
+      deadline: '2020-01-01T00:00:00Z',
     });
-    const late = await t.api(student, 'POST', `/api/v1/assignments/${created.body.id}/submissions`, { language: 'python', files: [text('main.py', '')] });
+    const late = await t.api(student, 'POST', `/api/v1/assignments/${created.body.id}/submissions`, {
+      language: 'python',
+      files: [text('main.py', '')],
+    });
     expect(late.status).toBe(409);
   });
 
@@ -239,14 +288,22 @@ describe('zip submissions', () => {
   };
 
   it('accepts a normal zip (folder root stripped)', async () => {
-    const blob = zip('ok.zip', "import zipfile,sys\nz=zipfile.ZipFile(sys.argv[1],'w')\nz.writestr('hw/main.py','hello\\n')\nz.close()");
+    const blob = zip(
+      'ok.zip',
+      "import zipfile,sys\nz=zipfile.ZipFile(sys.argv[1],'w')\nz.writestr('hw/main.py','hello\\n')\nz.close()",
+    );
     const response = await post(blob);
     expect(response.status, JSON.stringify(response.body)).toBe(202);
     expect(response.body.files).toEqual([{ path: 'main.py', size: 6 }]);
   });
 
   it('rejects zip-slip paths', async () => {
-    const response = await post(zip('slip.zip', "import zipfile,sys\nz=zipfile.ZipFile(sys.argv[1],'w')\nz.writestr('../../evil.py','x')\nz.close()"));
+    const response = await post(
+      zip(
+        'slip.zip',
+        "import zipfile,sys\nz=zipfile.ZipFile(sys.argv[1],'w')\nz.writestr('../../evil.py','x')\nz.close()",
+      ),
+    );
     expect(response.status).toBe(400);
   });
 
@@ -269,18 +326,23 @@ describe('zip submissions', () => {
     const response = await post(new Blob(['not a zip at all']));
     expect(response.status).toBe(400);
   });
-
 });
 
 describe('ad-hoc runs', () => {
   it('runs with ?wait=true and returns stdout and verdict', async () => {
-    const response = await t.api(student, 'POST', '/api/v1/runs?wait=true', { language: 'python', files: [text('hello.py', 'hello\n')] });
+    const response = await t.api(student, 'POST', '/api/v1/runs?wait=true', {
+      language: 'python',
+      files: [text('hello.py', 'hello\n')],
+    });
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ status: 'completed', verdict: 'accepted', stdout: 'hello\n' });
   });
 
   it('async by default: 202 with a Location, then GET', async () => {
-    const response = await t.api(student, 'POST', '/api/v1/runs', { language: 'python', files: [text('a.py', 'x')] });
+    const response = await t.api(student, 'POST', '/api/v1/runs', {
+      language: 'python',
+      files: [text('a.py', 'x')],
+    });
     expect(response.status).toBe(202);
     expect(response.headers.get('location')).toBe(`/api/v1/runs/${response.body.id}`);
     const done = await t.api(student, 'GET', `/api/v1/runs/${response.body.id}?wait=true`);
@@ -297,28 +359,52 @@ describe('ad-hoc runs', () => {
 
   it('rejects malformed requests with 400 and unknown fields', async () => {
     expect((await t.api(student, 'POST', '/api/v1/runs', { language: 'python' })).status).toBe(400);
-    expect((await t.api(student, 'POST', '/api/v1/runs', { language: 'klingon', files: [text('a', 'x')] })).status).toBe(400);
-    expect((await t.api(student, 'POST', '/api/v1/runs', { language: 'python', files: [text('a.py', 'x')], evil: 1 })).status).toBe(400);
-    const raw = await t.api(student, 'POST', '/api/v1/runs', '{not json', { 'content-type': 'application/json' });
+    expect(
+      (await t.api(student, 'POST', '/api/v1/runs', { language: 'klingon', files: [text('a', 'x')] })).status,
+    ).toBe(400);
+    expect(
+      (
+        await t.api(student, 'POST', '/api/v1/runs', {
+          language: 'python',
+          files: [text('a.py', 'x')],
+          evil: 1,
+        })
+      ).status,
+    ).toBe(400);
+    const raw = await t.api(student, 'POST', '/api/v1/runs', '{not json', {
+      'content-type': 'application/json',
+    });
     expect(raw.status).toBe(400);
     expect(raw.body.error.code).toBeDefined();
   });
 
   it('rejects a huge body with 413', async () => {
     const huge = 'x'.repeat(8 * 1024 * 1024);
-    const response = await t.api(student, 'POST', '/api/v1/runs', { language: 'python', files: [text('a.py', huge)] });
+    const response = await t.api(student, 'POST', '/api/v1/runs', {
+      language: 'python',
+      files: [text('a.py', huge)],
+    });
     expect(response.status).toBe(413);
   });
 
   it('only admins may ask for network', async () => {
-    const response = await t.api(student, 'POST', '/api/v1/runs', { language: 'python', files: [text('a.py', 'x')], limits: { network: true } });
+    const response = await t.api(student, 'POST', '/api/v1/runs', {
+      language: 'python',
+      files: [text('a.py', 'x')],
+      limits: { network: true },
+    });
     expect(response.status).toBe(403);
   });
 
   it('streams status and the result over SSE', async () => {
     executor.delayMs = 300;
-    const created = await t.api(student, 'POST', '/api/v1/runs', { language: 'python', files: [text('a.py', 'sse')] });
-    const response = await fetch(`${t.url}/api/v1/runs/${created.body.id}/events`, { headers: { authorization: `Bearer ${student}` } });
+    const created = await t.api(student, 'POST', '/api/v1/runs', {
+      language: 'python',
+      files: [text('a.py', 'sse')],
+    });
+    const response = await fetch(`${t.url}/api/v1/runs/${created.body.id}/events`, {
+      headers: { authorization: `Bearer ${student}` },
+    });
     expect(response.headers.get('content-type')).toContain('text/event-stream');
     const body = await response.text();
     executor.delayMs = 0;
@@ -330,7 +416,10 @@ describe('ad-hoc runs', () => {
 
   it('cancels a queued or running run', async () => {
     executor.delayMs = 5_000;
-    const created = await t.api(student, 'POST', '/api/v1/runs', { language: 'python', files: [text('a.py', 'slow')] });
+    const created = await t.api(student, 'POST', '/api/v1/runs', {
+      language: 'python',
+      files: [text('a.py', 'slow')],
+    });
     const cancelled = await t.api(student, 'POST', `/api/v1/runs/${created.body.id}/cancel`);
     expect(cancelled.status).toBe(200);
     const final = await t.api(student, 'GET', `/api/v1/runs/${created.body.id}?wait=true&timeoutMs=5000`);
@@ -341,13 +430,19 @@ describe('ad-hoc runs', () => {
 
   it('retries an infrastructure failure and then succeeds', async () => {
     executor.failNext = 1;
-    const response = await t.api(student, 'POST', '/api/v1/runs?wait=true', { language: 'python', files: [text('a.py', 'retry')] });
+    const response = await t.api(student, 'POST', '/api/v1/runs?wait=true', {
+      language: 'python',
+      files: [text('a.py', 'retry')],
+    });
     expect(response.body).toMatchObject({ status: 'completed', attempts: 2 });
   });
 
   it('fails a run after the last attempt, never blaming the student', async () => {
     executor.failNext = 3;
-    const response = await t.api(student, 'POST', '/api/v1/runs?wait=true', { language: 'python', files: [text('a.py', 'x')] });
+    const response = await t.api(student, 'POST', '/api/v1/runs?wait=true', {
+      language: 'python',
+      files: [text('a.py', 'x')],
+    });
     expect(response.body.status).toBe('failed');
     expect(response.body.message).toContain('not your fault');
     expect(response.body.message).not.toContain('scripted');
@@ -366,16 +461,29 @@ describe('ad-hoc runs', () => {
     await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
     const port = (hook.address() as { port: number }).port;
     const created = await t.api(student, 'POST', '/api/v1/runs', {
-      language: 'python', files: [text('a.py', 'hook')], webhookUrl: `http://127.0.0.1:${port}/done`,
+      language: 'python',
+      files: [text('a.py', 'hook')],
+      webhookUrl: `http://127.0.0.1:${port}/done`,
     });
     for (let i = 0; i < 50 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
     hook.close();
-    expect(JSON.parse(received[0]!)).toMatchObject({ id: created.body.id, status: 'completed', stdout: 'hook' });
+    expect(JSON.parse(received[0]!)).toMatchObject({
+      id: created.body.id,
+      status: 'completed',
+      stdout: 'hook',
+    });
   });
 
   it('lists languages without signing in', async () => {
     const response = await t.api(undefined, 'GET', '/api/v1/languages');
-    expect(response.body.map((l: { id: string }) => l.id)).toEqual(['python', 'c', 'cpp', 'java', 'javascript', 'bash']);
+    expect(response.body.map((l: { id: string }) => l.id)).toEqual([
+      'python',
+      'c',
+      'cpp',
+      'java',
+      'javascript',
+      'bash',
+    ]);
   });
 
   it('exports a result in Gradescope format', async () => {

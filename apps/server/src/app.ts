@@ -1,8 +1,8 @@
+import { MAX_TOTAL_FILE_BYTES } from '@aperture/core';
 import cookie from '@fastify/cookie';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { MAX_TOTAL_FILE_BYTES } from '@aperture/core';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ServerContext } from './context.ts';
 import { registerAuth } from './http/auth.ts';
@@ -16,7 +16,10 @@ import { runRoutes } from './routes/runs.ts';
 /** JSON bodies carry base64 files: allow the file budget plus encoding overhead, and no more. */
 export const BODY_LIMIT = Math.ceil(MAX_TOTAL_FILE_BYTES * 1.5) + 1024 * 1024;
 
-export async function buildApp(ctx: ServerContext, logger: FastifyBaseLogger | false): Promise<FastifyInstance> {
+export async function buildApp(
+  ctx: ServerContext,
+  logger: FastifyBaseLogger | false,
+): Promise<FastifyInstance> {
   const app = Fastify({
     ...(logger === false ? { logger: false } : { loggerInstance: logger }),
     bodyLimit: BODY_LIMIT,
@@ -24,8 +27,10 @@ export async function buildApp(ctx: ServerContext, logger: FastifyBaseLogger | f
   // zod validates inside the handlers (one source of truth); the JSON schemas only document.
   app.setValidatorCompiler(() => (value) => ({ value }));
   app.setErrorHandler(handleError);
-  app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string', bodyLimit: 5 * 1024 * 1024 }, (_req, body, done) =>
-    done(null, body),
+  app.addContentTypeParser(
+    ['text/csv', 'text/plain'],
+    { parseAs: 'string', bodyLimit: 5 * 1024 * 1024 },
+    (_req, body, done) => done(null, body),
   );
   await app.register(cookie);
   await app.register(multipart, {
@@ -34,17 +39,27 @@ export async function buildApp(ctx: ServerContext, logger: FastifyBaseLogger | f
   });
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Aperture API', version: ctx.version, description: 'Runs, courses, assignments and submissions.' },
+      info: {
+        title: 'Aperture API',
+        version: ctx.version,
+        description: 'Runs, courses, assignments and submissions.',
+      },
       components: {
         securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', description: 'A personal API token (aperture token create).' },
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'A personal API token (aperture token create).',
+          },
           cookie: { type: 'apiKey', in: 'cookie', name: 'aperture_session' },
         },
       },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs', uiConfig: { docExpansion: 'list' } });
-  app.get('/api/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+  app.get('/api/openapi.json', { config: { public: true }, schema: { hide: true } }, async () =>
+    app.swagger(),
+  );
   registerAuth(app, ctx);
   healthRoutes(app, ctx);
   authRoutes(app, ctx);
@@ -52,7 +67,9 @@ export async function buildApp(ctx: ServerContext, logger: FastifyBaseLogger | f
   assignmentRoutes(app, ctx);
   runRoutes(app, ctx);
   app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({ error: { code: 'not_found', message: `No route ${request.method} ${request.url}.` } }),
+    reply
+      .status(404)
+      .send({ error: { code: 'not_found', message: `No route ${request.method} ${request.url}.` } }),
   );
   return app;
 }

@@ -67,12 +67,15 @@ export function loadServerConfig(
   const fromEnv: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(ENV_KEYS)) {
     const value = env[key];
-    if (value !== undefined && value !== '') fromEnv[field] = field === 'seedDemo' || field === 'secureCookies' ? parseBool(value) : value;
+    if (value !== undefined && value !== '')
+      fromEnv[field] = field === 'seedDemo' || field === 'secureCookies' ? parseBool(value) : value;
   }
   const definedFlags = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
   const parsed = serverConfigSchema.safeParse({ ...fromFile, ...fromEnv, ...definedFlags });
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.') || '(config)'}: ${issue.message}`);
+    const lines = parsed.error.issues.map(
+      (issue) => `  ${issue.path.join('.') || '(config)'}: ${issue.message}`,
+    );
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   return { ...parsed.data, dataDir: resolve(parsed.data.dataDir) };

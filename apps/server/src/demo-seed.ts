@@ -27,7 +27,8 @@ export async function seedDemo(
     await services.auth.createUser('system', { username, password: DEMO_PASSWORD, displayName });
     await services.courses.enroll(actor, DEMO_COURSE, { username, role: 'student' });
   }
-  for (const assignment of DEMO_ASSIGNMENTS) await services.assignments.create(actor, DEMO_COURSE, assignment);
+  for (const assignment of DEMO_ASSIGNMENTS)
+    await services.assignments.create(actor, DEMO_COURSE, assignment);
   return { created: true };
 }
 
@@ -38,7 +39,14 @@ const DEMO_ASSIGNMENTS: AssignmentInput[] = [
     statement: '# Hello, world\n\nPrint `hello` on a line of its own.',
     languages: ['python', 'c', 'cpp', 'java', 'javascript', 'bash'],
     tests: [
-      { name: 'prints hello', stdin: '', expectedOutput: 'hello\n', comparator: { kind: 'exact' }, points: 1, visibility: 'visible' },
+      {
+        name: 'prints hello',
+        stdin: '',
+        expectedOutput: 'hello\n',
+        comparator: { kind: 'exact' },
+        points: 1,
+        visibility: 'visible',
+      },
     ],
     limits: {},
     deadline: null,
@@ -54,8 +62,22 @@ const DEMO_ASSIGNMENTS: AssignmentInput[] = [
       'Beware: some tests are hidden, and some numbers are large.',
     languages: ['python', 'c', 'cpp', 'java', 'javascript'],
     tests: [
-      { name: 'small', stdin: '1 2\n', expectedOutput: '3\n', comparator: { kind: 'whitespace' }, points: 2, visibility: 'visible' },
-      { name: 'negative', stdin: '-5 3\n', expectedOutput: '-2\n', comparator: { kind: 'whitespace' }, points: 2, visibility: 'visible' },
+      {
+        name: 'small',
+        stdin: '1 2\n',
+        expectedOutput: '3\n',
+        comparator: { kind: 'whitespace' },
+        points: 2,
+        visibility: 'visible',
+      },
+      {
+        name: 'negative',
+        stdin: '-5 3\n',
+        expectedOutput: '-2\n',
+        comparator: { kind: 'whitespace' },
+        points: 2,
+        visibility: 'visible',
+      },
       {
         name: 'large',
         stdin: '4000000000 4000000000\n',
@@ -64,12 +86,21 @@ const DEMO_ASSIGNMENTS: AssignmentInput[] = [
         points: 3,
         visibility: 'hidden',
       },
-      { name: 'zeros', stdin: '0 0\n', expectedOutput: '0\n', comparator: { kind: 'whitespace' }, points: 3, visibility: 'hidden' },
+      {
+        name: 'zeros',
+        stdin: '0 0\n',
+        expectedOutput: '0\n',
+        comparator: { kind: 'whitespace' },
+        points: 3,
+        visibility: 'hidden',
+      },
     ],
     limits: { cpuMs: 2000, wallMs: 5000 },
     deadline: null,
     submissionLimit: { count: 50, periodSeconds: 3600 },
-    supportFiles: [{ path: 'README.txt', contentBase64: b64('Support files reach the checker, never students.\n') }],
+    supportFiles: [
+      { path: 'README.txt', contentBase64: b64('Support files reach the checker, never students.\n') },
+    ],
     autograder: null,
   },
 ];

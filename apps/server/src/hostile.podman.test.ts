@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PodmanRunExecutor } from '@aperture/backend-podman';
 import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOOTSTRAP_TOKEN, startTestServer, type TestServer } from './testing/test-server.ts';
 
 /**
@@ -15,7 +15,11 @@ const LIMITS = { cpuMs: 2000, wallMs: 4000, memoryBytes: 128 * 1024 * 1024, outp
 
 beforeAll(async () => {
   const executor = await PodmanRunExecutor.create({
-    podmanPath: 'podman', imagePrefix: 'localhost/', poolSize: 0, poolLanguages: [], logger: pino({ level: 'silent' }),
+    podmanPath: 'podman',
+    imagePrefix: 'localhost/',
+    poolSize: 0,
+    poolLanguages: [],
+    logger: pino({ level: 'silent' }),
   });
   t = await startTestServer(executor, { concurrency: 2, seedDemo: false });
 }, 60_000);
@@ -24,14 +28,21 @@ afterAll(async () => t?.close());
 async function run(language: string, path: string, source: string, extra: Record<string, unknown> = {}) {
   const started = Date.now();
   const response = await t.api(token, 'POST', '/api/v1/runs?wait=true', {
-    language, files: [{ path, content: source }], limits: LIMITS, ...extra,
+    language,
+    files: [{ path, content: source }],
+    limits: LIMITS,
+    ...extra,
   });
   expect(response.status, JSON.stringify(response.body)).toBe(200);
   return { ...response.body, elapsedMs: Date.now() - started };
 }
 
 function ourContainers(): string[] {
-  return execFileSync('podman', ['ps', '--all', '--filter', 'label=dev.aperture.managed=true', '--format', '{{.Names}}'], { encoding: 'utf8' })
+  return execFileSync(
+    'podman',
+    ['ps', '--all', '--filter', 'label=dev.aperture.managed=true', '--format', '{{.Names}}'],
+    { encoding: 'utf8' },
+  )
     .split('\n')
     .filter(Boolean);
 }
@@ -39,7 +50,9 @@ function ourContainers(): string[] {
 function sandboxProcesses(): string[] {
   // Sandboxes run as uid 1000; on this host nothing else does.
   try {
-    return execFileSync('ps', ['-u', '1000', '-o', 'pid=,cmd='], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    return execFileSync('ps', ['-u', '1000', '-o', 'pid=,cmd='], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean);
   } catch {
     return []; // ps exits 1 when there are none
   }
@@ -53,7 +66,11 @@ describe('hostile submissions (real Podman)', () => {
   });
 
   it('memory bomb: memory limit exceeded', async () => {
-    const result = await run('python', 'main.py', 'chunks = []\nwhile True:\n    chunks.append(b"x" * (16 << 20))\n');
+    const result = await run(
+      'python',
+      'main.py',
+      'chunks = []\nwhile True:\n    chunks.append(b"x" * (16 << 20))\n',
+    );
     expect(result.verdict).toBe('memory_limit_exceeded');
   });
 
@@ -69,14 +86,22 @@ describe('hostile submissions (real Podman)', () => {
   });
 
   it('1 GB of output: output limit exceeded, cut with a marker, fast', async () => {
-    const result = await run('c', 'main.c', '#include <stdio.h>\nint main(){static char b[1<<20];for(int i=0;i<1024;i++)fwrite(b,1,sizeof b,stdout);}');
+    const result = await run(
+      'c',
+      'main.c',
+      '#include <stdio.h>\nint main(){static char b[1<<20];for(int i=0;i<1024;i++)fwrite(b,1,sizeof b,stdout);}',
+    );
     expect(result.verdict).toBe('output_limit_exceeded');
     expect(result.stdout.length).toBeLessThan(LIMITS.outputBytes * 2);
     expect(result.stdout).toContain('truncated');
   });
 
   it('filling the disk: stopped by the file-size limit or a full tmpfs, the host untouched', async () => {
-    const result = await run('python', 'main.py', 'with open("fill", "wb") as f:\n    while True:\n        f.write(b"x" * (1 << 20))\n');
+    const result = await run(
+      'python',
+      'main.py',
+      'with open("fill", "wb") as f:\n    while True:\n        f.write(b"x" * (1 << 20))\n',
+    );
     expect(['output_limit_exceeded', 'runtime_error', 'memory_limit_exceeded']).toContain(result.verdict);
   });
 
@@ -110,14 +135,20 @@ describe('hostile submissions (real Podman)', () => {
   });
 
   it('a background process that outlives main does not hold the run', async () => {
-    const result = await run('bash', 'main.sh', '(sleep 1000 &) ; nohup sleep 1000 >/dev/null 2>&1 & echo done');
+    const result = await run(
+      'bash',
+      'main.sh',
+      '(sleep 1000 &) ; nohup sleep 1000 >/dev/null 2>&1 & echo done',
+    );
     expect(result.verdict).toBe('accepted');
     expect(result.stdout).toBe('done\n');
     expect(result.elapsedMs).toBeLessThan(15_000);
   });
 
   it('compile bomb: a compile error, not a hung compiler', async () => {
-    const result = await run('c', 'main.c', '#include "/dev/zero"\nint main(){}', { tests: [{ name: 't', expectedOutput: '' }] });
+    const result = await run('c', 'main.c', '#include "/dev/zero"\nint main(){}', {
+      tests: [{ name: 't', expectedOutput: '' }],
+    });
     expect(result.verdict).toBe('compile_error');
   }, 90_000);
 

@@ -1,3 +1,3 @@
+export { buildApp } from './app.ts';
 export * from './config.ts';
 export * from './server.ts';
-export { buildApp } from './app.ts';

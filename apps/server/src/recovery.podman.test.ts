@@ -23,8 +23,12 @@ async function startServerProcess(port: number): Promise<{ child: ChildProcess; 
   const child = spawn(process.execPath, ['--import', 'tsx', 'apps/server/src/testing/server-process.ts'], {
     env: {
       ...process.env,
-      APERTURE_PORT: String(port), APERTURE_DATA_DIR: dataDir, APERTURE_BOOTSTRAP_TOKEN: TOKEN,
-      APERTURE_CONCURRENCY: '2', APERTURE_POOL_SIZE: '0', APERTURE_LOG_LEVEL: 'silent',
+      APERTURE_PORT: String(port),
+      APERTURE_DATA_DIR: dataDir,
+      APERTURE_BOOTSTRAP_TOKEN: TOKEN,
+      APERTURE_CONCURRENCY: '2',
+      APERTURE_POOL_SIZE: '0',
+      APERTURE_LOG_LEVEL: 'silent',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -46,7 +50,11 @@ async function api(url: string, method: string, path: string, body?: unknown) {
 }
 
 const ourContainers = () =>
-  execFileSync('podman', ['ps', '--all', '--filter', 'label=dev.aperture.managed=true', '--format', '{{.Names}}'], { encoding: 'utf8' })
+  execFileSync(
+    'podman',
+    ['ps', '--all', '--filter', 'label=dev.aperture.managed=true', '--format', '{{.Names}}'],
+    { encoding: 'utf8' },
+  )
     .split('\n')
     .filter(Boolean);
 
@@ -77,7 +85,9 @@ describe('crash recovery (kill -9, real Podman)', () => {
     const second = await startServerProcess(port);
     const finals = [];
     for (const id of ids) finals.push(await api(second.url, 'GET', `/api/v1/runs/${id}?wait=true`));
-    expect(finals.map((r) => [r.status, r.verdict, r.stdout])).toEqual(ids.map((_, i) => ['completed', 'accepted', `run ${i}\n`]));
+    expect(finals.map((r) => [r.status, r.verdict, r.stdout])).toEqual(
+      ids.map((_, i) => ['completed', 'accepted', `run ${i}\n`]),
+    );
     expect(finals.some((r) => r.attempts === 2)).toBe(true);
     const counts = (await api(second.url, 'GET', '/api/v1/system')).runs;
     expect(counts).toMatchObject({ queued: 0, running: 0, completed: 5, failed: 0 });

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { PodmanRunExecutor } from '@aperture/backend-podman';
 import {
   AssignmentService,
   AuthService,
@@ -10,7 +11,6 @@ import {
   type RunExecutor,
   RunService,
 } from '@aperture/core';
-import { PodmanRunExecutor } from '@aperture/backend-podman';
 import { createStore } from '@aperture/storage';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { pino } from 'pino';
@@ -40,7 +40,10 @@ export interface ServerOverrides {
   logger?: ReturnType<typeof pino> | false;
 }
 
-export async function startServer(config: ServerConfig, overrides: ServerOverrides = {}): Promise<RunningServer> {
+export async function startServer(
+  config: ServerConfig,
+  overrides: ServerOverrides = {},
+): Promise<RunningServer> {
   mkdirSync(config.dataDir, { recursive: true });
   const logger = overrides.logger ?? pino({ level: config.logLevel, base: { service: 'aperture' } });
   const coreLogger = logger === false ? pino({ level: 'silent' }) : logger;
@@ -61,7 +64,10 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
       podmanPath: config.podmanPath,
       imagePrefix: config.imagePrefix,
       poolSize: config.poolSize,
-      poolLanguages: config.poolLanguages.split(',').map((s) => s.trim()).filter(Boolean),
+      poolLanguages: config.poolLanguages
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
       logger: coreLogger,
     }));
   const auth = new AuthService(deps);
@@ -69,22 +75,41 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
   const assignments = new AssignmentService(deps, courses);
   const runs = new RunService(deps, courses, assignments);
   const gradebook = new GradebookService(deps, courses);
-  const dispatcher = new Dispatcher(deps, executor, coreLogger, { concurrency: config.concurrency, maxAttempts: config.maxAttempts });
+  const dispatcher = new Dispatcher(deps, executor, coreLogger, {
+    concurrency: config.concurrency,
+    maxAttempts: config.maxAttempts,
+  });
   runs.attachScheduler(dispatcher);
 
   const adminPassword = config.adminPassword ?? (config.seedDemo ? DEMO_PASSWORD : undefined);
-  const admin = await auth.bootstrap({ adminUsername: config.adminUsername, adminPassword, token: config.bootstrapToken });
+  const admin = await auth.bootstrap({
+    adminUsername: config.adminUsername,
+    adminPassword,
+    token: config.bootstrapToken,
+  });
   const demo = config.seedDemo ? await seedDemo(store, { auth, courses, assignments }) : { created: false };
   const stopWebhooks = startWebhookDelivery(deps.events, store, coreLogger, deps.clock.now);
 
   const ctx: ServerContext = {
-    deps, auth, courses, assignments, runs, gradebook, dispatcher, executor, version: VERSION, secureCookies: config.secureCookies,
+    deps,
+    auth,
+    courses,
+    assignments,
+    runs,
+    gradebook,
+    dispatcher,
+    executor,
+    version: VERSION,
+    secureCookies: config.secureCookies,
   };
   const app = await buildApp(ctx, logger as FastifyBaseLogger | false);
   await dispatcher.start();
   const address = await app.listen({ host: config.host, port: config.port });
   const url = config.publicUrl ?? address.replace('[::1]', 'localhost');
-  coreLogger.info({ url, database: store.dialect, backend: executor.name, concurrency: config.concurrency }, 'Aperture is up');
+  coreLogger.info(
+    { url, database: store.dialect, backend: executor.name, concurrency: config.concurrency },
+    'Aperture is up',
+  );
 
   let closing: Promise<void> | undefined;
   const close = (graceMs = 10_000) =>
@@ -100,7 +125,11 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     ctx,
     url,
     close,
-    bootstrap: { adminCreated: admin.created, adminPassword: admin.created ? adminPassword : undefined, demoCreated: demo.created },
+    bootstrap: {
+      adminCreated: admin.created,
+      adminPassword: admin.created ? adminPassword : undefined,
+      demoCreated: demo.created,
+    },
   };
 }
 

@@ -8,7 +8,12 @@ const TIMEOUT_MS = 5_000;
  * POST the finished run to its webhook URL, as Judge0 does: three tries with back-off, five
  * seconds each. Delivery state is recorded on the run, so operators can see what never arrived.
  */
-export function startWebhookDelivery(events: EventBus, store: Store, logger: Logger, now: () => Date): () => void {
+export function startWebhookDelivery(
+  events: EventBus,
+  store: Store,
+  logger: Logger,
+  now: () => Date,
+): () => void {
   return events.subscribeAll((event) => {
     if (event.type !== 'run.completed' || !event.run.webhookUrl) return;
     const run = event.run;

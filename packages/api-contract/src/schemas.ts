@@ -26,18 +26,32 @@ export const limitsSchema = z
 export const comparatorSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('exact') }),
   z.object({ kind: z.literal('whitespace') }),
-  z.object({ kind: z.literal('regex'), pattern: z.string().max(10_000), flags: z.string().max(8).optional() }),
+  z.object({
+    kind: z.literal('regex'),
+    pattern: z.string().max(10_000),
+    flags: z.string().max(8).optional(),
+  }),
   z.object({
     kind: z.literal('checker'),
-    command: z.string().min(1).max(1000).describe('Run in the support dir as: <command> input expected actual'),
+    command: z
+      .string()
+      .min(1)
+      .max(1000)
+      .describe('Run in the support dir as: <command> input expected actual'),
   }),
 ]);
 
 export const testCaseSchema = z
   .object({
     name: z.string().min(1).max(200),
-    stdin: z.string().max(16 * 1024 * 1024).default(''),
-    expectedOutput: z.string().max(16 * 1024 * 1024).default(''),
+    stdin: z
+      .string()
+      .max(16 * 1024 * 1024)
+      .default(''),
+    expectedOutput: z
+      .string()
+      .max(16 * 1024 * 1024)
+      .default(''),
     comparator: comparatorSchema.default({ kind: 'whitespace' }),
     points: z.number().min(0).max(10_000).default(1),
     visibility: z.enum(['visible', 'hidden', 'after_due_date']).default('visible'),
@@ -51,7 +65,10 @@ export const createRunSchema = z
     language: z.string().min(1).describe('A language id from GET /api/v1/languages.'),
     files: z.array(sourceFileSchema).min(1).max(100),
     mainFile: z.string().optional(),
-    stdin: z.string().max(1024 * 1024).optional(),
+    stdin: z
+      .string()
+      .max(1024 * 1024)
+      .optional(),
     tests: z.array(testCaseSchema).max(200).optional(),
     limits: limitsSchema.optional(),
     webhookUrl: z.url().optional().describe('POSTed the finished run (3 tries with back-off).'),
@@ -95,7 +112,10 @@ export const assignmentSchema = z
 export const loginSchema = z.object({ username: z.string().min(1), password: z.string().min(1) }).strict();
 
 export const createTokenSchema = z
-  .object({ name: z.string().min(1).max(100), expiresInDays: z.number().int().positive().max(3650).optional() })
+  .object({
+    name: z.string().min(1).max(100),
+    expiresInDays: z.number().int().positive().max(3650).optional(),
+  })
   .strict();
 
 export const createUserSchema = z
@@ -108,7 +128,9 @@ export const createUserSchema = z
   })
   .strict();
 
-export const createCourseSchema = z.object({ code: z.string().min(1).max(40), title: z.string().min(1).max(200) }).strict();
+export const createCourseSchema = z
+  .object({ code: z.string().min(1).max(40), title: z.string().min(1).max(200) })
+  .strict();
 
 export const enrollSchema = z
   .object({
@@ -119,7 +141,14 @@ export const enrollSchema = z
   })
   .strict();
 
-export const rosterSchema = z.object({ csv: z.string().min(1).max(5 * 1024 * 1024) }).strict();
+export const rosterSchema = z
+  .object({
+    csv: z
+      .string()
+      .min(1)
+      .max(5 * 1024 * 1024),
+  })
+  .strict();
 
 export type CreateRunBody = z.infer<typeof createRunSchema>;
 export type SubmissionBody = z.infer<typeof submissionSchema>;

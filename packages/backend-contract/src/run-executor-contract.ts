@@ -16,7 +16,11 @@ function resultOf(outcome: ExecutionResult): HarnessResult {
  * What every RunExecutor must do, whatever engine is behind it. A backend's test file calls this
  * with a factory; the same verdicts must come out of Podman and Kubernetes.
  */
-export function describeRunExecutorContract(name: string, create: () => Promise<RunExecutor>, hooks: ContractHooks): void {
+export function describeRunExecutorContract(
+  name: string,
+  create: () => Promise<RunExecutor>,
+  hooks: ContractHooks,
+): void {
   describe(`RunExecutor contract: ${name}`, () => {
     let executor: RunExecutor;
     beforeAll(async () => {
@@ -29,14 +33,19 @@ export function describeRunExecutorContract(name: string, create: () => Promise<
     });
 
     it('runs a Python hello world and returns its output', async () => {
-      const result = resultOf(await executor.execute(requestFor(runOf({ language: 'python', files: [file('main.py', 'print("hello")')] }))));
+      const result = resultOf(
+        await executor.execute(
+          requestFor(runOf({ language: 'python', files: [file('main.py', 'print("hello")')] })),
+        ),
+      );
       expect(result.status).toBe('ok');
       expect(result.execution).toMatchObject({ verdict: 'accepted', stdout: 'hello\n', exitCode: 0 });
       expect(await hooks.leftovers()).toEqual([]);
     });
 
     it('compiles C once and judges each test', async () => {
-      const program = '#include <stdio.h>\nint main(){long a,b;scanf("%ld %ld",&a,&b);printf("%ld\\n",a==2?0:a+b);return 0;}\n';
+      const program =
+        '#include <stdio.h>\nint main(){long a,b;scanf("%ld %ld",&a,&b);printf("%ld\\n",a==2?0:a+b);return 0;}\n';
       const run = runOf({
         language: 'c',
         files: [file('main.c', program)],
@@ -49,7 +58,11 @@ export function describeRunExecutorContract(name: string, create: () => Promise<
     });
 
     it('reports a compile error as the student’s, with the compiler output', async () => {
-      const run = runOf({ language: 'c', files: [file('main.c', 'int main( { return 0; }')], tests: [test('t', '', '')] });
+      const run = runOf({
+        language: 'c',
+        files: [file('main.c', 'int main( { return 0; }')],
+        tests: [test('t', '', '')],
+      });
       const result = resultOf(await executor.execute(requestFor(run)));
       expect(result.status).toBe('ok');
       expect(result.compile?.verdict).toBe('compile_error');
@@ -58,7 +71,11 @@ export function describeRunExecutorContract(name: string, create: () => Promise<
     });
 
     it('stops a program at its time limit', async () => {
-      const run = runOf({ language: 'python', files: [file('main.py', 'while True: pass')], limits: { cpuMs: 1000, wallMs: 3000 } });
+      const run = runOf({
+        language: 'python',
+        files: [file('main.py', 'while True: pass')],
+        limits: { cpuMs: 1000, wallMs: 3000 },
+      });
       const result = resultOf(await executor.execute(requestFor(run)));
       expect(result.execution?.verdict).toBe('time_limit_exceeded');
     });
@@ -76,20 +93,38 @@ export function describeRunExecutorContract(name: string, create: () => Promise<
     it('runs every language', async () => {
       const programs: Record<string, [string, string]> = {
         python: ['main.py', 'print(input().upper())'],
-        c: ['main.c', '#include <stdio.h>\n#include <ctype.h>\nint main(){int c;while((c=getchar())!=EOF)putchar(toupper(c));}'],
-        cpp: ['main.cpp', '#include <iostream>\n#include <string>\nint main(){std::string s;std::cin>>s;for(auto&c:s)c=toupper(c);std::cout<<s<<"\\n";}'],
-        java: ['Main.java', 'public class Main{public static void main(String[] a){System.out.println(new java.util.Scanner(System.in).next().toUpperCase());}}'],
-        javascript: ['main.js', 'process.stdin.on("data",d=>process.stdout.write(d.toString().toUpperCase()))'],
+        c: [
+          'main.c',
+          '#include <stdio.h>\n#include <ctype.h>\nint main(){int c;while((c=getchar())!=EOF)putchar(toupper(c));}',
+        ],
+        cpp: [
+          'main.cpp',
+          '#include <iostream>\n#include <string>\nint main(){std::string s;std::cin>>s;for(auto&c:s)c=toupper(c);std::cout<<s<<"\\n";}',
+        ],
+        java: [
+          'Main.java',
+          'public class Main{public static void main(String[] a){System.out.println(new java.util.Scanner(System.in).next().toUpperCase());}}',
+        ],
+        javascript: [
+          'main.js',
+          'process.stdin.on("data",d=>process.stdout.write(d.toString().toUpperCase()))',
+        ],
         bash: ['main.sh', 'read x; echo "${x^^}"'],
       };
       const results = await Promise.all(
         Object.entries(programs).map(async ([language, [path, source]]) => {
-          const run = runOf({ language, files: [file(path, source)], tests: [test('upper', 'abc\n', 'ABC\n')] });
+          const run = runOf({
+            language,
+            files: [file(path, source)],
+            tests: [test('upper', 'abc\n', 'ABC\n')],
+          });
           const result = resultOf(await executor.execute(requestFor(run)));
           return [language, result.tests[0]?.verdict ?? result.compile?.stderr] as const;
         }),
       );
-      expect(Object.fromEntries(results)).toEqual(Object.fromEntries(Object.keys(programs).map((l) => [l, 'accepted'])));
+      expect(Object.fromEntries(results)).toEqual(
+        Object.fromEntries(Object.keys(programs).map((l) => [l, 'accepted'])),
+      );
     }, 180_000);
 
     it('sweeps sandboxes that no live run owns', async () => {

@@ -51,7 +51,10 @@ export class PodmanRunExecutor implements RunExecutor {
   }
 
   async execute(request: ExecutionRequest): Promise<ExecutionResult> {
-    const sandboxSpec = { ...request.sandbox, image: imageRef(this.options.imagePrefix, request.sandbox.image) };
+    const sandboxSpec = {
+      ...request.sandbox,
+      image: imageRef(this.options.imagePrefix, request.sandbox.image),
+    };
     const sandbox = this.pool.take(sandboxSpec) ?? this.startCold(request, sandboxSpec);
     if (request.signal.aborted) {
       await sandbox.kill();
@@ -69,11 +72,21 @@ export class PodmanRunExecutor implements RunExecutor {
       const exit = await sandbox.exited;
       if (request.signal.aborted) return { kind: 'cancelled' };
       if (deadlineHit) {
-        return { kind: 'infrastructure', reason: `the sandbox ran past its ${request.sandbox.deadlineMs} ms deadline`, retryable: true };
+        return {
+          kind: 'infrastructure',
+          reason: `the sandbox ran past its ${request.sandbox.deadlineMs} ms deadline`,
+          retryable: true,
+        };
       }
-      if (exit.overflow) return { kind: 'infrastructure', reason: 'the sandbox printed more than any result can be', retryable: false };
+      if (exit.overflow)
+        return {
+          kind: 'infrastructure',
+          reason: 'the sandbox printed more than any result can be',
+          retryable: false,
+        };
       const parsed = parseFramedResult(exit.stdout, request.job.nonce);
-      if (parsed.ok) return { kind: 'result', result: parsed.result, raw: { stdoutBytes: exit.stdout.length } };
+      if (parsed.ok)
+        return { kind: 'result', result: parsed.result, raw: { stdoutBytes: exit.stdout.length } };
       return {
         kind: 'infrastructure',
         reason: `${parsed.reason} (podman exit ${exit.code}): ${exit.stderrTail.trim().slice(-2000)}`,
@@ -89,29 +102,47 @@ export class PodmanRunExecutor implements RunExecutor {
   /** Remove containers of ours that no live run owns and that are not this process's pool. */
   async sweep(liveRunIds: ReadonlySet<string>): Promise<{ removed: number }> {
     const listed = await podman(this.options.podmanPath, [
-      'ps', '--all', '--filter', `label=${LABEL_MANAGED}=true`, '--format', 'json',
+      'ps',
+      '--all',
+      '--filter',
+      `label=${LABEL_MANAGED}=true`,
+      '--format',
+      'json',
     ]);
     if (listed.code !== 0) {
       this.options.logger.warn({ stderr: listed.stderr.trim() }, 'could not list sandboxes to sweep');
       return { removed: 0 };
     }
-    const containers = JSON.parse(listed.stdout || '[]') as Array<{ Names: string[]; Labels: Record<string, string> | null }>;
+    const containers = JSON.parse(listed.stdout || '[]') as Array<{
+      Names: string[];
+      Labels: Record<string, string> | null;
+    }>;
     const stale = containers.filter((c) => {
       const labels = c.Labels ?? {};
       if (labels[LABEL_POOL] === this.pool.poolId) return false;
       const runId = labels[LABEL_RUN];
       return !runId || !liveRunIds.has(runId);
     });
-    await removeContainers(this.options.podmanPath, stale.flatMap((c) => c.Names));
+    await removeContainers(
+      this.options.podmanPath,
+      stale.flatMap((c) => c.Names),
+    );
     return { removed: stale.length };
   }
 
   async health(): Promise<BackendHealth> {
-    const version = await podman(this.options.podmanPath, ['version', '--format', '{{.Client.Version}}'], 10_000);
+    const version = await podman(
+      this.options.podmanPath,
+      ['version', '--format', '{{.Client.Version}}'],
+      10_000,
+    );
     return {
       ok: version.code === 0,
       backend: this.name,
-      details: version.code === 0 ? { podman: version.stdout.trim(), pool: this.pool.stats() } : { error: version.stderr.trim() },
+      details:
+        version.code === 0
+          ? { podman: version.stdout.trim(), pool: this.pool.stats() }
+          : { error: version.stderr.trim() },
     };
   }
 
@@ -121,7 +152,11 @@ export class PodmanRunExecutor implements RunExecutor {
 
   private startCold(request: ExecutionRequest, spec: SandboxSpec): SandboxProcess {
     const name = `aperture-run-${request.runId.replace(/[^a-zA-Z0-9_-]/g, '')}-${request.attempt}`;
-    return new SandboxProcess(this.options.podmanPath, name, sandboxRunArgs(spec, name, { [LABEL_RUN]: request.runId }));
+    return new SandboxProcess(
+      this.options.podmanPath,
+      name,
+      sandboxRunArgs(spec, name, { [LABEL_RUN]: request.runId }),
+    );
   }
 
   /** The pool holds sandboxes sized for a run with default limits, which most runs are. */
@@ -132,10 +167,34 @@ export class PodmanRunExecutor implements RunExecutor {
       return;
     }
     const probe: Run = {
-      id: 'pool', kind: 'adhoc', userId: 'pool', courseId: null, assignmentId: null, status: 'queued',
-      spec: { language: language.id, files: [], mainFile: language.defaultMainFile, stdin: '', tests: [], limits: {}, supportFiles: [], autograder: null },
-      result: null, verdict: null, score: null, maxScore: null, error: null, attempts: 0, cancelRequested: false,
-      webhookUrl: null, webhookStatus: null, createdAt: '', startedAt: null, finishedAt: null,
+      id: 'pool',
+      kind: 'adhoc',
+      userId: 'pool',
+      courseId: null,
+      assignmentId: null,
+      status: 'queued',
+      spec: {
+        language: language.id,
+        files: [],
+        mainFile: language.defaultMainFile,
+        stdin: '',
+        tests: [],
+        limits: {},
+        supportFiles: [],
+        autograder: null,
+      },
+      result: null,
+      verdict: null,
+      score: null,
+      maxScore: null,
+      error: null,
+      attempts: 0,
+      cancelRequested: false,
+      webhookUrl: null,
+      webhookStatus: null,
+      createdAt: '',
+      startedAt: null,
+      finishedAt: null,
     };
     const spec = sandboxFor(buildHarnessJob(probe, language, 'pool'), language);
     this.pool.addLane({ ...spec, image: imageRef(this.options.imagePrefix, spec.image) }, size);

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { imageRef, sameSandbox, sandboxRunArgs } from './sandbox-args.ts';
 
-const spec = { image: 'localhost/aperture/runner-python:latest', memoryBytes: 300_000_000, pids: 96, cpus: 1, network: false, workDirBytes: 64 << 20, deadlineMs: 1 };
+const spec = {
+  image: 'localhost/aperture/runner-python:latest',
+  memoryBytes: 300_000_000,
+  pids: 96,
+  cpus: 1,
+  network: false,
+  workDirBytes: 64 << 20,
+  deadlineMs: 1,
+};
 
 describe('sandbox flags', () => {
   const args = sandboxRunArgs(spec, 'aperture-run-x-1', { 'dev.aperture.run': 'run_x' });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger, SandboxSpec } from '@aperture/core';
-import { LABEL_POOL, sandboxRunArgs, sameSandbox } from './sandbox-args.ts';
+import { LABEL_POOL, sameSandbox, sandboxRunArgs } from './sandbox-args.ts';
 import { SandboxProcess } from './sandbox-process.ts';
 
 interface PoolLane {
@@ -38,10 +38,9 @@ export class WarmPool {
   take(spec: SandboxSpec): SandboxProcess | undefined {
     const lane = this.lanes.find((l) => sameSandbox(l.spec, spec));
     if (!lane) return undefined;
-    let sandbox: SandboxProcess | undefined;
-    while ((sandbox = lane.idle.shift()) && !sandbox.isAlive) {
-      // A pool sandbox that died while idle is dropped; refill replaces it.
-    }
+    // A pool sandbox that died while idle is dropped; refill replaces it.
+    let sandbox = lane.idle.shift();
+    while (sandbox && !sandbox.isAlive) sandbox = lane.idle.shift();
     if (sandbox) this.owned.delete(sandbox);
     this.refill(lane);
     return sandbox;
@@ -62,7 +61,11 @@ export class WarmPool {
     while (!this.closed && lane.idle.length + lane.starting < lane.size) {
       lane.starting++;
       const name = `aperture-pool-${this.poolId}-${randomBytes(5).toString('hex')}`;
-      const sandbox = new SandboxProcess(this.podmanPath, name, sandboxRunArgs(lane.spec, name, { [LABEL_POOL]: this.poolId }));
+      const sandbox = new SandboxProcess(
+        this.podmanPath,
+        name,
+        sandboxRunArgs(lane.spec, name, { [LABEL_POOL]: this.poolId }),
+      );
       this.owned.add(sandbox);
       void sandbox.ready.then((ready) => {
         lane.starting--;

@@ -22,7 +22,10 @@ export interface UserRepository {
   get(id: string): Promise<User | undefined>;
   getByUsername(username: string): Promise<User | undefined>;
   list(): Promise<User[]>;
-  update(id: string, patch: Partial<Pick<User, 'displayName' | 'email' | 'role' | 'passwordHash'>>): Promise<void>;
+  update(
+    id: string,
+    patch: Partial<Pick<User, 'displayName' | 'email' | 'role' | 'passwordHash'>>,
+  ): Promise<void>;
   count(): Promise<number>;
 }
 

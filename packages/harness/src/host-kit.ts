@@ -107,8 +107,12 @@ export function runHarness(
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => void (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => void (stderr += d));
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
     child.on('error', reject);
     child.stdin.end(text);
     child.on('close', (exitCode) => {

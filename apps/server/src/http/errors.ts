@@ -22,21 +22,31 @@ export function statusOf(code: ErrorCode): number {
 }
 
 /** Every error leaves the API as `{ error: { code, message, details } }`. */
-export function handleError(error: FastifyError | AppError | Error, request: FastifyRequest, reply: FastifyReply) {
+export function handleError(
+  error: FastifyError | AppError | Error,
+  request: FastifyRequest,
+  reply: FastifyReply,
+) {
   if (isAppError(error)) {
     return reply.status(STATUS[error.code]).send(body(error.code, error.message, error.details));
   }
   const fastifyError = error as FastifyError;
   if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || fastifyError.code === 'FST_REQ_FILE_TOO_LARGE') {
-    return reply.status(413).send(body('payload_too_large', 'The request body is larger than the server accepts.'));
+    return reply
+      .status(413)
+      .send(body('payload_too_large', 'The request body is larger than the server accepts.'));
   }
   if (fastifyError.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    return reply.status(415).send(body('unsupported_media_type', 'Send JSON (application/json) or multipart/form-data.'));
+    return reply
+      .status(415)
+      .send(body('unsupported_media_type', 'Send JSON (application/json) or multipart/form-data.'));
   }
   if (fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
     return reply
       .status(fastifyError.statusCode)
-      .send(body(fastifyError.statusCode === 400 ? 'validation_failed' : 'bad_request', fastifyError.message));
+      .send(
+        body(fastifyError.statusCode === 400 ? 'validation_failed' : 'bad_request', fastifyError.message),
+      );
   }
   request.log.error({ err: error }, 'unhandled error');
   return reply.status(500).send(body('internal', 'Something went wrong on the server; it has been logged.'));

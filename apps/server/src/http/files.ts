@@ -5,7 +5,9 @@ import { type Limits, type SourceFile, type TestCase, ValidationError } from '@a
 export function toSourceFiles(files: SourceFileBody[]): SourceFile[] {
   return files.map((file) => {
     if (file.content !== undefined && file.contentBase64 !== undefined) {
-      throw new ValidationError(`File "${file.path}": give content or contentBase64, not both.`, { path: file.path });
+      throw new ValidationError(`File "${file.path}": give content or contentBase64, not both.`, {
+        path: file.path,
+      });
     }
     if (file.content !== undefined) {
       return { path: file.path, contentBase64: Buffer.from(file.content, 'utf8').toString('base64') };

@@ -51,7 +51,9 @@ export function assignmentRoutes(app: FastifyInstance, ctx: ServerContext): void
     tags: ['submissions'],
     body: submissionSchema,
     handler: async (request, reply) => {
-      const input = request.isMultipart() ? await readMultipartSubmission(request) : jsonSubmission(request.body);
+      const input = request.isMultipart()
+        ? await readMultipartSubmission(request)
+        : jsonSubmission(request.body);
       const run = await ctx.runs.submit(actorOf(request), (request.params as Params).id, input);
       return reply.status(202).send(viewRun(run, undefined, { isStaff: false, now: ctx.deps.clock.now() }));
     },
@@ -93,6 +95,7 @@ async function readMultipartSubmission(request: FastifyRequest) {
       files.push({ path: part.filename, contentBase64: buffer.toString('base64') });
     }
   }
-  if (!fields['language']) throw new ValidationError('The multipart form needs a "language" field.', { field: 'language' });
+  if (!fields['language'])
+    throw new ValidationError('The multipart form needs a "language" field.', { field: 'language' });
   return { language: fields['language'], files, mainFile: fields['mainFile'] };
 }

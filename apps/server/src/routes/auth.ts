@@ -63,7 +63,9 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext): void {
     body: createTokenSchema,
     handler: async (request, reply) => {
       const body = parseBody(createTokenSchema, request.body);
-      const { token, record } = await ctx.auth.createToken(actorOf(request), body.name, { expiresInDays: body.expiresInDays });
+      const { token, record } = await ctx.auth.createToken(actorOf(request), body.name, {
+        expiresInDays: body.expiresInDays,
+      });
       const { tokenHash: _h, ...rest } = record;
       return reply.status(201).send({ ...rest, token });
     },

@@ -1,4 +1,10 @@
-import { type AssignmentBody, assignmentSchema, createCourseSchema, enrollSchema, rosterSchema } from '@aperture/api-contract';
+import {
+  type AssignmentBody,
+  assignmentSchema,
+  createCourseSchema,
+  enrollSchema,
+  rosterSchema,
+} from '@aperture/api-contract';
 import { type AssignmentInput, gradebookToCsv, toStudentAssignment } from '@aperture/core';
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context.ts';
@@ -43,7 +49,8 @@ export function courseRoutes(app: FastifyInstance, ctx: ServerContext): void {
     url: '/api/v1/courses/:course/enrollments',
     summary: 'The roster (course staff).',
     tags: ['courses'],
-    handler: async (request) => ctx.courses.listEnrollments(actorOf(request), (request.params as Params).course),
+    handler: async (request) =>
+      ctx.courses.listEnrollments(actorOf(request), (request.params as Params).course),
   });
   route(app, {
     method: 'POST',
@@ -85,7 +92,10 @@ export function courseRoutes(app: FastifyInstance, ctx: ServerContext): void {
     summary: 'Assignments of a course (students see no hidden tests).',
     tags: ['assignments'],
     handler: async (request) => {
-      const { assignments, isStaff } = await ctx.assignments.list(actorOf(request), (request.params as Params).course);
+      const { assignments, isStaff } = await ctx.assignments.list(
+        actorOf(request),
+        (request.params as Params).course,
+      );
       const now = ctx.deps.clock.now();
       return isStaff ? assignments : assignments.map((a) => toStudentAssignment(a, now));
     },
@@ -98,7 +108,11 @@ export function courseRoutes(app: FastifyInstance, ctx: ServerContext): void {
     body: assignmentSchema,
     handler: async (request, reply) => {
       const body = parseBody(assignmentSchema, request.body);
-      const assignment = await ctx.assignments.create(actorOf(request), (request.params as Params).course, toAssignmentInput(body));
+      const assignment = await ctx.assignments.create(
+        actorOf(request),
+        (request.params as Params).course,
+        toAssignmentInput(body),
+      );
       return reply.status(201).send(assignment);
     },
   });

@@ -25,7 +25,9 @@ export function healthRoutes(app: FastifyInstance, ctx: ServerContext): void {
       } catch (error) {
         checks['database'] = { ok: false, error: (error as Error).message };
       }
-      const health = await ctx.executor.health().catch((error: Error) => ({ ok: false, details: { error: error.message } }));
+      const health = await ctx.executor
+        .health()
+        .catch((error: Error) => ({ ok: false, details: { error: error.message } }));
       checks['backend'] = health.ok ? { ok: true } : { ok: false, error: JSON.stringify(health.details) };
       const ok = Object.values(checks).every((c) => c.ok);
       return reply.status(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks });

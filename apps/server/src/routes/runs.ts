@@ -1,12 +1,20 @@
 import { batchRunSchema, type CreateRunBody, createRunSchema } from '@aperture/api-contract';
-import { type Actor, isTerminal, LANGUAGES, MAX_WAIT_MS, type Run, type RunEvent, viewRun } from '@aperture/core';
+import {
+  type Actor,
+  isTerminal,
+  LANGUAGES,
+  MAX_WAIT_MS,
+  type Run,
+  type RunEvent,
+  viewRun,
+} from '@aperture/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../context.ts';
+import { toGradescopeResults } from '../gradescope-export.ts';
 import { actorOf } from '../http/auth.ts';
 import { toLimits, toSourceFiles, toTestCases } from '../http/files.ts';
 import { route } from '../http/route.ts';
 import { parseBody } from '../http/validate.ts';
-import { toGradescopeResults } from '../gradescope-export.ts';
 
 type Params = { id: string };
 type WaitQuery = { wait?: string; timeoutMs?: string };
@@ -31,7 +39,10 @@ export function runRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const finished = await ctx.runs.waitFor(run.id, Number.isFinite(timeout) ? timeout : MAX_WAIT_MS);
       return reply.status(isTerminal(finished.status) ? 200 : 202).send(await view(actor, finished.id));
     }
-    return reply.status(202).header('location', `/api/v1/runs/${run.id}`).send(await view(actor, run.id));
+    return reply
+      .status(202)
+      .header('location', `/api/v1/runs/${run.id}`)
+      .send(await view(actor, run.id));
   };
 
   route(app, {
@@ -40,9 +51,16 @@ export function runRoutes(app: FastifyInstance, ctx: ServerContext): void {
     summary: 'Languages and their compile/run commands.',
     tags: ['runs'],
     public: true,
-    handler: async () => LANGUAGES.map(({ id, name, version, compile, run, defaultMainFile, extensions }) => ({
-      id, name, version, compile: compile ?? null, run, defaultMainFile, extensions,
-    })),
+    handler: async () =>
+      LANGUAGES.map(({ id, name, version, compile, run, defaultMainFile, extensions }) => ({
+        id,
+        name,
+        version,
+        compile: compile ?? null,
+        run,
+        defaultMainFile,
+        extensions,
+      })),
   });
   route(app, {
     method: 'POST',
@@ -75,7 +93,11 @@ export function runRoutes(app: FastifyInstance, ctx: ServerContext): void {
     url: '/api/v1/runs',
     summary: 'Your runs, newest first (course staff: ?courseId= for a course).',
     tags: ['runs'],
-    querystring: { courseId: { type: 'string' }, kind: { type: 'string', enum: ['adhoc', 'submission'] }, limit: { type: 'integer' } },
+    querystring: {
+      courseId: { type: 'string' },
+      kind: { type: 'string', enum: ['adhoc', 'submission'] },
+      limit: { type: 'integer' },
+    },
     handler: async (request) => {
       const query = request.query as { courseId?: string; kind?: 'adhoc' | 'submission'; limit?: string };
       return ctx.runs.list(actorOf(request), {
@@ -97,7 +119,8 @@ export function runRoutes(app: FastifyInstance, ctx: ServerContext): void {
         const id = (request.params as Params).id;
         const query = request.query as WaitQuery;
         await ctx.runs.get(actor, id);
-        if (query.wait === 'true' || query.wait === '1') await ctx.runs.waitFor(id, Number(query.timeoutMs ?? MAX_WAIT_MS) || MAX_WAIT_MS);
+        if (query.wait === 'true' || query.wait === '1')
+          await ctx.runs.waitFor(id, Number(query.timeoutMs ?? MAX_WAIT_MS) || MAX_WAIT_MS);
         return view(actor, id);
       },
     });
@@ -136,7 +159,10 @@ export function runRoutes(app: FastifyInstance, ctx: ServerContext): void {
     summary: 'The result in Gradescope’s results.json format.',
     tags: ['submissions'],
     handler: async (request) => {
-      const { run, assignment, isStaff } = await ctx.runs.get(actorOf(request), (request.params as Params).id);
+      const { run, assignment, isStaff } = await ctx.runs.get(
+        actorOf(request),
+        (request.params as Params).id,
+      );
       return toGradescopeResults(viewRun(run, assignment, { isStaff, now: ctx.deps.clock.now() }), run);
     },
   });
@@ -154,7 +180,8 @@ async function streamEvents(ctx: ServerContext, request: FastifyRequest, reply: 
     connection: 'keep-alive',
     'x-accel-buffering': 'no',
   });
-  const send = (event: string, data: unknown) => raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  const send = (event: string, data: unknown) =>
+    raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   let closed = false;
   const close = () => {
     if (closed) return;
@@ -168,7 +195,8 @@ async function streamEvents(ctx: ServerContext, request: FastifyRequest, reply: 
     close();
   };
   const unsubscribe = ctx.deps.events.subscribe(id, (event: RunEvent) => {
-    if (event.type === 'run.status') send('status', { status: event.status, at: event.at, verdict: event.verdict ?? null });
+    if (event.type === 'run.status')
+      send('status', { status: event.status, at: event.at, verdict: event.verdict ?? null });
     else void finish();
   });
   const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), 15_000);

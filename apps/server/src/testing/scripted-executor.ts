@@ -1,4 +1,11 @@
-import type { BackendHealth, ExecutionRequest, ExecutionResult, HarnessResult, RunExecutor, TestResult } from '@aperture/core';
+import type {
+  BackendHealth,
+  ExecutionRequest,
+  ExecutionResult,
+  HarnessResult,
+  RunExecutor,
+  TestResult,
+} from '@aperture/core';
 
 /**
  * An executor for API tests, where the subject is the HTTP layer and core, not the sandbox.
@@ -41,12 +48,25 @@ export class ScriptedExecutor implements RunExecutor {
       return program;
     };
     const outcome = (stdout: string) => ({
-      stdout, stderr: '', exitCode: 0, signal: null, timeMs: 5, wallMs: 7, memoryBytes: 1_000_000, truncated: false,
+      stdout,
+      stderr: '',
+      exitCode: 0,
+      signal: null,
+      timeMs: 5,
+      wallMs: 7,
+      memoryBytes: 1_000_000,
+      truncated: false,
     });
     const tests: TestResult[] = job.tests.map((test) => {
       const stdout = output(test.stdin);
       const ok = stdout.trim().split(/\s+/).join(' ') === test.expectedOutput.trim().split(/\s+/).join(' ');
-      return { ...outcome(stdout), name: test.name, verdict: ok ? 'accepted' : 'wrong_answer', points: ok ? test.points : 0, maxPoints: test.points };
+      return {
+        ...outcome(stdout),
+        name: test.name,
+        verdict: ok ? 'accepted' : 'wrong_answer',
+        points: ok ? test.points : 0,
+        maxPoints: test.points,
+      };
     });
     const result: HarnessResult = {
       version: 1,
@@ -54,7 +74,9 @@ export class ScriptedExecutor implements RunExecutor {
       tests,
       score: tests.reduce((s, t) => s + t.points, 0),
       maxScore: tests.reduce((s, t) => s + t.maxPoints, 0),
-      ...(job.tests.length === 0 ? { execution: { ...outcome(output(job.stdin)), verdict: 'accepted' as const } } : {}),
+      ...(job.tests.length === 0
+        ? { execution: { ...outcome(output(job.stdin)), verdict: 'accepted' as const } }
+        : {}),
     };
     return { kind: 'result', result, raw: { stdoutBytes: 0 } };
   }

@@ -11,7 +11,13 @@ export interface TestServer {
   server: RunningServer;
   url: string;
   /** fetch against the server with a token (or none), JSON in and out. */
-  api(token: string | undefined, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
+  api(
+    token: string | undefined,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<ApiResponse>;
   login(username: string, password: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -28,7 +34,15 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'aperture-test-'));
   const config = loadServerConfig(
-    { port: 0, dataDir, seedDemo: true, logLevel: 'silent', bootstrapToken: BOOTSTRAP_TOKEN, concurrency: 2, ...overrides },
+    {
+      port: 0,
+      dataDir,
+      seedDemo: true,
+      logLevel: 'silent',
+      bootstrapToken: BOOTSTRAP_TOKEN,
+      concurrency: 2,
+      ...overrides,
+    },
     {},
   );
   const server = await startServer(config, { executor, logger: false });

@@ -17,7 +17,9 @@ const SEGMENT = /^[A-Za-z0-9._+@=-][A-Za-z0-9 ._+@=-]*$/;
  */
 export function safeRelativePath(path: string): string {
   const fail = (why: string): never => {
-    throw new ValidationError(`File name "${path.slice(0, MAX_PATH_LENGTH)}" is not allowed: ${why}.`, { path });
+    throw new ValidationError(`File name "${path.slice(0, MAX_PATH_LENGTH)}" is not allowed: ${why}.`, {
+      path,
+    });
   };
   if (path.length === 0) fail('it is empty');
   if (path.length > MAX_PATH_LENGTH) fail(`it is longer than ${MAX_PATH_LENGTH} characters`);
@@ -40,9 +42,13 @@ export function decodedSize(file: SourceFile): number {
 }
 
 /** Validate a whole file set: safe unique paths, count and total size within bounds. */
-export function validateFiles(files: ReadonlyArray<SourceFile>, maxTotalBytes = MAX_TOTAL_FILE_BYTES): SourceFile[] {
+export function validateFiles(
+  files: ReadonlyArray<SourceFile>,
+  maxTotalBytes = MAX_TOTAL_FILE_BYTES,
+): SourceFile[] {
   if (files.length === 0) throw new ValidationError('At least one file is required.');
-  if (files.length > MAX_FILES) throw new ValidationError(`At most ${MAX_FILES} files are allowed, got ${files.length}.`);
+  if (files.length > MAX_FILES)
+    throw new ValidationError(`At most ${MAX_FILES} files are allowed, got ${files.length}.`);
   const seen = new Set<string>();
   let total = 0;
   const result: SourceFile[] = [];
@@ -57,7 +63,10 @@ export function validateFiles(files: ReadonlyArray<SourceFile>, maxTotalBytes = 
     result.push({ path, contentBase64: file.contentBase64 });
   }
   if (total > maxTotalBytes) {
-    throw new ValidationError(`Files total ${total} bytes; the limit is ${maxTotalBytes}.`, { total, maxTotalBytes });
+    throw new ValidationError(`Files total ${total} bytes; the limit is ${maxTotalBytes}.`, {
+      total,
+      maxTotalBytes,
+    });
   }
   return result;
 }

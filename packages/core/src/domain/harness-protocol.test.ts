@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { frameResult, type HarnessResult, parseFramedResult } from './harness-protocol.ts';
 
-const result: HarnessResult = { version: 1, status: 'ok', tests: [], score: 1, maxScore: 1, message: 'héllo @@END x@@' };
+const result: HarnessResult = {
+  version: 1,
+  status: 'ok',
+  tests: [],
+  score: 1,
+  maxScore: 1,
+  message: 'héllo @@END x@@',
+};
 
 describe('result framing', () => {
   it('round-trips, with multibyte text and look-alike markers inside', () => {

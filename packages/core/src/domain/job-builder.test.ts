@@ -5,17 +5,52 @@ import { findLanguage } from './languages.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
 
 const base: Run = {
-  id: 'r', kind: 'submission', userId: 'u', courseId: null, assignmentId: null, status: 'running',
+  id: 'r',
+  kind: 'submission',
+  userId: 'u',
+  courseId: null,
+  assignmentId: null,
+  status: 'running',
   spec: {
-    language: 'c', files: [{ path: 'main.c', contentBase64: '' }], mainFile: 'main.c', stdin: '',
+    language: 'c',
+    files: [{ path: 'main.c', contentBase64: '' }],
+    mainFile: 'main.c',
+    stdin: '',
     tests: [
-      { name: 't1', stdin: '', expectedOutput: '', comparator: { kind: 'exact' }, points: 1, visibility: 'visible' },
-      { name: 't2', stdin: '', expectedOutput: '', comparator: { kind: 'exact' }, points: 1, visibility: 'hidden', limits: { memoryBytes: 512 * 1024 * 1024, wallMs: 2000 } },
+      {
+        name: 't1',
+        stdin: '',
+        expectedOutput: '',
+        comparator: { kind: 'exact' },
+        points: 1,
+        visibility: 'visible',
+      },
+      {
+        name: 't2',
+        stdin: '',
+        expectedOutput: '',
+        comparator: { kind: 'exact' },
+        points: 1,
+        visibility: 'hidden',
+        limits: { memoryBytes: 512 * 1024 * 1024, wallMs: 2000 },
+      },
     ],
-    limits: { cpuMs: 1000 }, supportFiles: [], autograder: null,
+    limits: { cpuMs: 1000 },
+    supportFiles: [],
+    autograder: null,
   },
-  result: null, verdict: null, score: null, maxScore: null, error: null, attempts: 1, cancelRequested: false,
-  webhookUrl: null, webhookStatus: null, createdAt: '', startedAt: null, finishedAt: null,
+  result: null,
+  verdict: null,
+  score: null,
+  maxScore: null,
+  error: null,
+  attempts: 1,
+  cancelRequested: false,
+  webhookUrl: null,
+  webhookStatus: null,
+  createdAt: '',
+  startedAt: null,
+  finishedAt: null,
 };
 
 describe('job builder', () => {
@@ -30,7 +65,9 @@ describe('job builder', () => {
 
   it('sizes the sandbox for its largest step plus the harness, with no network', () => {
     const sandbox = sandboxFor(job, language);
-    expect(sandbox.memoryBytes).toBe(Math.max(512 * 1024 * 1024, job.compileLimits.memoryBytes) + HARNESS_MEMORY_OVERHEAD);
+    expect(sandbox.memoryBytes).toBe(
+      Math.max(512 * 1024 * 1024, job.compileLimits.memoryBytes) + HARNESS_MEMORY_OVERHEAD,
+    );
     expect(sandbox.network).toBe(false);
     expect(sandbox.deadlineMs).toBeGreaterThan(job.compileLimits.wallMs + DEFAULT_LIMITS.wallMs + 2000);
     expect(sandbox.image).toBe('aperture/runner-c');

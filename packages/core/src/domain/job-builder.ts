@@ -1,9 +1,9 @@
+import type { SandboxSpec } from '../ports.ts';
 import type { Run } from './entities.ts';
 import type { HarnessJob, HarnessTest } from './harness-protocol.ts';
 import { HARNESS_PROTOCOL_VERSION } from './harness-protocol.ts';
 import type { Language } from './languages.ts';
 import { DEFAULT_COMPILE_LIMITS, DEFAULT_LIMITS, envelopeOf, type Limits, resolveLimits } from './limits.ts';
-import type { SandboxSpec } from '../ports.ts';
 
 const MiB = 1024 * 1024;
 /** Memory the harness (Node) needs beside the student's program. */

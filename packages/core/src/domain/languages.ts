@@ -42,7 +42,8 @@ export const LANGUAGES: readonly Language[] = Object.freeze([
     image: 'aperture/runner-cpp',
     defaultMainFile: 'main.cpp',
     extensions: ['.cpp', '.cc', '.cxx', '.hpp', '.h'],
-    compile: 'g++ -O2 -std=gnu++17 -pipe -o main $(find . -name "*.cpp" -o -name "*.cc" -o -name "*.cxx") -lm',
+    compile:
+      'g++ -O2 -std=gnu++17 -pipe -o main $(find . -name "*.cpp" -o -name "*.cc" -o -name "*.cxx") -lm',
     run: './main',
   },
   {

@@ -3,7 +3,10 @@ import { DEFAULT_LIMITS, envelopeOf, MAX_LIMITS, MIN_LIMITS, resolveLimits } fro
 
 describe('limits', () => {
   it('layers later values over earlier ones and ignores undefined', () => {
-    const limits = resolveLimits(DEFAULT_LIMITS, { cpuMs: 1000 }, { cpuMs: undefined, wallMs: 2000 } as never);
+    const limits = resolveLimits(DEFAULT_LIMITS, { cpuMs: 1000 }, {
+      cpuMs: undefined,
+      wallMs: 2000,
+    } as never);
     expect(limits).toMatchObject({ cpuMs: 1000, wallMs: 2000, memoryBytes: DEFAULT_LIMITS.memoryBytes });
   });
 

@@ -63,7 +63,10 @@ export const MIN_LIMITS: Readonly<Limits> = Object.freeze({
 });
 
 /** Layer partial limits over a base, later layers winning, then clamp into [MIN, MAX]. */
-export function resolveLimits(base: Readonly<Limits>, ...layers: ReadonlyArray<Partial<Limits> | undefined>): Limits {
+export function resolveLimits(
+  base: Readonly<Limits>,
+  ...layers: ReadonlyArray<Partial<Limits> | undefined>
+): Limits {
   const merged: Limits = { ...base };
   for (const layer of layers) {
     if (layer) Object.assign(merged, definedOnly(layer));

@@ -18,7 +18,10 @@ export const VERDICTS = [
 export type Verdict = (typeof VERDICTS)[number];
 
 /** Order in which a run's overall verdict is chosen: the first failing kind, by test order. */
-export function overallVerdict(compileVerdict: 'ok' | 'compile_error' | undefined, tests: ReadonlyArray<{ verdict: Verdict }>): Verdict {
+export function overallVerdict(
+  compileVerdict: 'ok' | 'compile_error' | undefined,
+  tests: ReadonlyArray<{ verdict: Verdict }>,
+): Verdict {
   if (compileVerdict === 'compile_error') return 'compile_error';
   if (tests.some((t) => t.verdict === 'internal_error')) return 'internal_error';
   const failing = tests.find((t) => t.verdict !== 'accepted' && t.verdict !== 'skipped');

@@ -10,7 +10,8 @@ export interface Actor {
 }
 
 export const isAdmin = (actor: Actor): boolean => actor.role === 'admin';
-export const isCourseStaff = (role: CourseRole | undefined): boolean => role === 'instructor' || role === 'ta';
+export const isCourseStaff = (role: CourseRole | undefined): boolean =>
+  role === 'instructor' || role === 'ta';
 
 export const canCreateCourse = (actor: Actor): boolean => actor.role === 'admin' || actor.role === 'staff';
 export const canManageUsers = (actor: Actor): boolean => isAdmin(actor);
@@ -29,7 +30,10 @@ export const canGradeCourse = (actor: Actor, role: CourseRole | undefined): bool
 export const canSubmit = (role: CourseRole | undefined): boolean => role !== undefined;
 
 /** A run is visible to its owner, to the staff of its course, and to admins. */
-export const canViewRun = (actor: Actor, run: Pick<Run, 'userId'>, roleInRunCourse: CourseRole | undefined): boolean =>
-  isAdmin(actor) || run.userId === actor.userId || isCourseStaff(roleInRunCourse);
+export const canViewRun = (
+  actor: Actor,
+  run: Pick<Run, 'userId'>,
+  roleInRunCourse: CourseRole | undefined,
+): boolean => isAdmin(actor) || run.userId === actor.userId || isCourseStaff(roleInRunCourse);
 
 export const canCancelRun = canViewRun;

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { pickNext, RunningLoadCounter } from './fair-queue.ts';
 
-const ref = (id: string, userId: string, courseId: string | null, createdAt: string) => ({ id, userId, courseId, createdAt });
+const ref = (id: string, userId: string, courseId: string | null, createdAt: string) => ({
+  id,
+  userId,
+  courseId,
+  createdAt,
+});
 
 describe('pickNext', () => {
   it('takes the oldest when nothing runs', () => {
@@ -12,7 +17,11 @@ describe('pickNext', () => {
   it('a flooding user does not hold up another user of the same course', () => {
     const load = new RunningLoadCounter();
     load.add({ userId: 'flood', courseId: 'c1' });
-    const queued = [ref('f1', 'flood', 'c1', '1'), ref('f2', 'flood', 'c1', '2'), ref('x', 'other', 'c1', '3')];
+    const queued = [
+      ref('f1', 'flood', 'c1', '1'),
+      ref('f2', 'flood', 'c1', '2'),
+      ref('x', 'other', 'c1', '3'),
+    ];
     expect(pickNext(queued, load)?.id).toBe('x');
   });
 

@@ -23,7 +23,9 @@ export interface AssignmentInput {
 
 /** An assignment as a student sees it: no hidden test data, no support or autograder files. */
 export type StudentAssignment = Omit<Assignment, 'tests' | 'supportFiles' | 'autograder'> & {
-  tests: Array<Pick<TestCase, 'name' | 'points' | 'visibility'> & Partial<Pick<TestCase, 'stdin' | 'expectedOutput'>>>;
+  tests: Array<
+    Pick<TestCase, 'name' | 'points' | 'visibility'> & Partial<Pick<TestCase, 'stdin' | 'expectedOutput'>>
+  >;
   maxScore: number;
   usesAutograder: boolean;
 };
@@ -38,10 +40,17 @@ export class AssignmentService {
 
   async create(actor: Actor, courseIdOrCode: string, input: AssignmentInput): Promise<Assignment> {
     const { course, role } = await this.courses.get(actor, courseIdOrCode);
-    if (!canEditCourse(actor, role)) throw new ForbiddenError('Only the course instructors can create assignments.');
+    if (!canEditCourse(actor, role))
+      throw new ForbiddenError('Only the course instructors can create assignments.');
     validateAssignment(input);
     const now = isoNow(this.deps.clock);
-    const assignment: Assignment = { id: this.deps.ids.next('asg'), courseId: course.id, ...input, createdAt: now, updatedAt: now };
+    const assignment: Assignment = {
+      id: this.deps.ids.next('asg'),
+      courseId: course.id,
+      ...input,
+      createdAt: now,
+      updatedAt: now,
+    };
     await this.deps.store.assignments.insert(assignment);
     return assignment;
   }
@@ -66,7 +75,10 @@ export class AssignmentService {
 
   async list(actor: Actor, courseIdOrCode: string): Promise<{ assignments: Assignment[]; isStaff: boolean }> {
     const { course, role } = await this.courses.get(actor, courseIdOrCode);
-    return { assignments: await this.deps.store.assignments.listByCourse(course.id), isStaff: canGradeCourse(actor, role) };
+    return {
+      assignments: await this.deps.store.assignments.listByCourse(course.id),
+      isStaff: canGradeCourse(actor, role),
+    };
   }
 
   /** Resolve `course/slug` or an id. */
@@ -95,7 +107,13 @@ export function toStudentAssignment(assignment: Assignment, now: Date): StudentA
     ...rest,
     tests: tests
       .filter((t) => t.visibility === 'visible' || (t.visibility === 'after_due_date' && deadlinePassed))
-      .map((t) => ({ name: t.name, points: t.points, visibility: t.visibility, stdin: t.stdin, expectedOutput: t.expectedOutput })),
+      .map((t) => ({
+        name: t.name,
+        points: t.points,
+        visibility: t.visibility,
+        stdin: t.stdin,
+        expectedOutput: t.expectedOutput,
+      })),
     maxScore: tests.reduce((sum, t) => sum + t.points, 0),
     usesAutograder: autograder !== null,
   };
@@ -105,13 +123,15 @@ export function validateAssignment(input: AssignmentInput): void {
   const fail = (field: string, message: string): never => {
     throw new ValidationError(message, { field });
   };
-  if (!SLUG.test(input.slug)) fail('slug', 'A slug is lowercase letters, digits and dashes (e.g. "hello-world").');
+  if (!SLUG.test(input.slug))
+    fail('slug', 'A slug is lowercase letters, digits and dashes (e.g. "hello-world").');
   if (input.title.trim() === '') fail('title', 'An assignment needs a title.');
   if (input.languages.length === 0) fail('languages', 'Allow at least one language.');
   for (const id of input.languages) {
     if (!findLanguage(id)) fail('languages', `Unknown language "${id}". See GET /api/v1/languages.`);
   }
-  if (input.tests.length === 0 && !input.autograder) fail('tests', 'Add at least one test, or an autograder.');
+  if (input.tests.length === 0 && !input.autograder)
+    fail('tests', 'Add at least one test, or an autograder.');
   const names = new Set<string>();
   input.tests.forEach((test, i) => {
     if (names.has(test.name)) fail(`tests[${i}].name`, `Two tests are named "${test.name}".`);
@@ -124,7 +144,8 @@ export function validateAssignment(input: AssignmentInput): void {
       }
     }
   });
-  if (input.deadline !== null && Number.isNaN(Date.parse(input.deadline))) fail('deadline', 'The deadline is not a date.');
+  if (input.deadline !== null && Number.isNaN(Date.parse(input.deadline)))
+    fail('deadline', 'The deadline is not a date.');
   if (input.supportFiles.length > 0) validateFiles(input.supportFiles, 16 * 1024 * 1024);
   if (input.autograder) {
     const files = validateFiles(input.autograder.files, 16 * 1024 * 1024);

@@ -23,7 +23,10 @@ export const toPublicUser = ({ passwordHash: _hash, ...user }: User): PublicUser
 export class AuthService {
   constructor(private readonly deps: CoreDeps) {}
 
-  async login(username: string, password: string): Promise<{ sessionSecret: string; user: User; expiresAt: string }> {
+  async login(
+    username: string,
+    password: string,
+  ): Promise<{ sessionSecret: string; user: User; expiresAt: string }> {
     const user = await this.deps.store.users.getByUsername(username);
     // Verify against a dummy hash when the user is unknown so timing does not reveal who exists.
     const hash = user?.passwordHash ?? (await this.deps.hasher.hashPassword('not-a-real-password'));
@@ -64,7 +67,8 @@ export class AuthService {
     name: string,
     options: { expiresInDays?: number | undefined; secret?: string } = {},
   ): Promise<{ token: string; record: ApiToken }> {
-    if (name.trim() === '' || name.length > 100) throw new ValidationError('A token needs a name of 1–100 characters.');
+    if (name.trim() === '' || name.length > 100)
+      throw new ValidationError('A token needs a name of 1–100 characters.');
     const secret = options.secret ?? `apt_${this.deps.ids.secret(32)}`;
     const now = this.deps.clock.now();
     const record: ApiToken = {
@@ -74,7 +78,9 @@ export class AuthService {
       tokenHash: this.deps.hasher.digest(secret),
       createdAt: now.toISOString(),
       lastUsedAt: null,
-      expiresAt: options.expiresInDays ? new Date(now.getTime() + options.expiresInDays * DAY_MS).toISOString() : null,
+      expiresAt: options.expiresInDays
+        ? new Date(now.getTime() + options.expiresInDays * DAY_MS).toISOString()
+        : null,
     };
     await this.deps.store.tokens.insert(record);
     return { token: secret, record };
@@ -89,12 +95,15 @@ export class AuthService {
   }
 
   async createUser(actor: Actor | 'system', input: NewUserInput): Promise<User> {
-    if (actor !== 'system' && !canManageUsers(actor)) throw new ForbiddenError('Only an admin can create users.');
+    if (actor !== 'system' && !canManageUsers(actor))
+      throw new ForbiddenError('Only an admin can create users.');
     if (!USERNAME.test(input.username)) {
       throw new ValidationError('A username is 1–64 letters, digits or . _ @ -.', { field: 'username' });
     }
     if (input.password !== undefined && input.password.length < MIN_PASSWORD_LENGTH) {
-      throw new ValidationError(`A password needs at least ${MIN_PASSWORD_LENGTH} characters.`, { field: 'password' });
+      throw new ValidationError(`A password needs at least ${MIN_PASSWORD_LENGTH} characters.`, {
+        field: 'password',
+      });
     }
     const user: User = {
       id: this.deps.ids.next('usr'),
@@ -112,9 +121,13 @@ export class AuthService {
   async setPassword(actor: Actor, userId: string, password: string): Promise<void> {
     if (actor.userId !== userId && !canManageUsers(actor)) throw new ForbiddenError();
     if (password.length < MIN_PASSWORD_LENGTH) {
-      throw new ValidationError(`A password needs at least ${MIN_PASSWORD_LENGTH} characters.`, { field: 'password' });
+      throw new ValidationError(`A password needs at least ${MIN_PASSWORD_LENGTH} characters.`, {
+        field: 'password',
+      });
     }
-    await this.deps.store.users.update(userId, { passwordHash: await this.deps.hasher.hashPassword(password) });
+    await this.deps.store.users.update(userId, {
+      passwordHash: await this.deps.hasher.hashPassword(password),
+    });
   }
 
   async listUsers(actor: Actor): Promise<PublicUser[]> {
@@ -126,9 +139,11 @@ export class AuthService {
    * First start: with no users, create the admin. A bootstrap token (for automation) becomes that
    * admin's API token; a password lets a human sign in. Later starts change nothing.
    */
-  async bootstrap(options: { adminUsername: string; adminPassword?: string | undefined; token?: string | undefined }): Promise<
-    { created: false } | { created: true; user: User }
-  > {
+  async bootstrap(options: {
+    adminUsername: string;
+    adminPassword?: string | undefined;
+    token?: string | undefined;
+  }): Promise<{ created: false } | { created: true; user: User }> {
     if ((await this.deps.store.users.count()) > 0) return { created: false };
     const user = await this.createUser('system', {
       username: options.adminUsername,

@@ -1,6 +1,13 @@
 import type { Course, CourseRole, Enrollment } from '../domain/entities.ts';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
-import { type Actor, canCreateCourse, canEditCourse, canGradeCourse, canViewCourse, isAdmin } from '../policy/authz.ts';
+import {
+  type Actor,
+  canCreateCourse,
+  canEditCourse,
+  canGradeCourse,
+  canViewCourse,
+  isAdmin,
+} from '../policy/authz.ts';
 import { parseRosterCsv } from '../views/roster-csv.ts';
 import type { AuthService } from './auth-service.ts';
 import { type CoreDeps, isoNow } from './deps.ts';
@@ -27,17 +34,29 @@ export class CourseService {
     }
     if (input.title.trim() === '') throw new ValidationError('A course needs a title.', { field: 'title' });
     const now = isoNow(this.deps.clock);
-    const course: Course = { id: this.deps.ids.next('crs'), code: input.code, title: input.title.trim(), createdAt: now };
+    const course: Course = {
+      id: this.deps.ids.next('crs'),
+      code: input.code,
+      title: input.title.trim(),
+      createdAt: now,
+    };
     await this.deps.store.transaction(async (store) => {
       await store.courses.insert(course);
-      await store.enrollments.upsert({ courseId: course.id, userId: actor.userId, role: 'instructor', createdAt: now });
+      await store.enrollments.upsert({
+        courseId: course.id,
+        userId: actor.userId,
+        role: 'instructor',
+        createdAt: now,
+      });
     });
     return course;
   }
 
   async list(actor: Actor): Promise<Array<Course & { role: CourseRole | null }>> {
     if (isAdmin(actor)) {
-      const mine = new Map((await this.deps.store.courses.listForUser(actor.userId)).map((c) => [c.id, c.role]));
+      const mine = new Map(
+        (await this.deps.store.courses.listForUser(actor.userId)).map((c) => [c.id, c.role]),
+      );
       return (await this.deps.store.courses.list()).map((c) => ({ ...c, role: mine.get(c.id) ?? null }));
     }
     return this.deps.store.courses.listForUser(actor.userId);
@@ -61,16 +80,23 @@ export class CourseService {
   async enroll(
     actor: Actor,
     courseIdOrCode: string,
-    input: { username: string; role: CourseRole; displayName?: string | undefined; email?: string | null | undefined },
+    input: {
+      username: string;
+      role: CourseRole;
+      displayName?: string | undefined;
+      email?: string | null | undefined;
+    },
   ): Promise<Enrollment & { created: boolean }> {
     const { course, role } = await this.get(actor, courseIdOrCode);
-    if (!canEditCourse(actor, role)) throw new ForbiddenError('Only the course instructors can enroll people.');
+    if (!canEditCourse(actor, role))
+      throw new ForbiddenError('Only the course instructors can enroll people.');
     return this.enrollOne(course.id, input);
   }
 
   async importRoster(actor: Actor, courseIdOrCode: string, csv: string): Promise<RosterImportSummary> {
     const { course, role } = await this.get(actor, courseIdOrCode);
-    if (!canEditCourse(actor, role)) throw new ForbiddenError('Only the course instructors can import a roster.');
+    if (!canEditCourse(actor, role))
+      throw new ForbiddenError('Only the course instructors can import a roster.');
     const entries = parseRosterCsv(csv);
     const summary: RosterImportSummary = { created: [], enrolled: [], updated: [], unchanged: [] };
     for (const entry of entries) {
@@ -92,8 +118,10 @@ export class CourseService {
 
   async unenroll(actor: Actor, courseIdOrCode: string, userId: string): Promise<void> {
     const { course, role } = await this.get(actor, courseIdOrCode);
-    if (!canEditCourse(actor, role)) throw new ForbiddenError('Only the course instructors can remove people.');
-    if (!(await this.deps.store.enrollments.delete(course.id, userId))) throw new NotFoundError('Enrollment', userId);
+    if (!canEditCourse(actor, role))
+      throw new ForbiddenError('Only the course instructors can remove people.');
+    if (!(await this.deps.store.enrollments.delete(course.id, userId)))
+      throw new NotFoundError('Enrollment', userId);
   }
 
   private async existingRole(courseId: string, username: string): Promise<CourseRole | undefined> {
@@ -104,7 +132,12 @@ export class CourseService {
   /** Enroll by username, creating a password-less account when the person is new. */
   private async enrollOne(
     courseId: string,
-    input: { username: string; role: CourseRole; displayName?: string | undefined; email?: string | null | undefined },
+    input: {
+      username: string;
+      role: CourseRole;
+      displayName?: string | undefined;
+      email?: string | null | undefined;
+    },
   ): Promise<Enrollment & { created: boolean }> {
     let user = await this.deps.store.users.getByUsername(input.username);
     const created = !user;

@@ -51,7 +51,10 @@ export class Dispatcher implements RunScheduler {
     const requeued = await this.deps.store.runs.requeueRunning();
     const { removed } = await this.executor.sweep(new Set());
     if (requeued.length > 0 || removed > 0) {
-      this.logger.warn({ requeued: requeued.length, removedSandboxes: removed }, 'recovered runs from an earlier crash');
+      this.logger.warn(
+        { requeued: requeued.length, removedSandboxes: removed },
+        'recovered runs from an earlier crash',
+      );
     }
     this.wake();
     return { requeued: requeued.length, removedSandboxes: removed };
@@ -131,7 +134,12 @@ export class Dispatcher implements RunScheduler {
     const controller = new AbortController();
     this.inFlight.set(run.id, { run, controller });
     this.load.add(run);
-    this.deps.events.publish({ type: 'run.status', runId: run.id, status: 'running', at: run.startedAt ?? isoNow(this.deps.clock) });
+    this.deps.events.publish({
+      type: 'run.status',
+      runId: run.id,
+      status: 'running',
+      at: run.startedAt ?? isoNow(this.deps.clock),
+    });
     void this.execute(run, controller)
       .catch((error) => this.logger.error({ err: error, runId: run.id }, 'run handling failed'))
       .finally(() => {
@@ -145,7 +153,10 @@ export class Dispatcher implements RunScheduler {
   private async execute(run: Run, controller: AbortController): Promise<void> {
     const language = findLanguage(run.spec.language);
     if (!language) {
-      await this.finish(run, failed(`language ${run.spec.language} is no longer available`, isoNow(this.deps.clock)));
+      await this.finish(
+        run,
+        failed(`language ${run.spec.language} is no longer available`, isoNow(this.deps.clock)),
+      );
       return;
     }
     if (run.cancelRequested) {
@@ -182,12 +193,19 @@ export class Dispatcher implements RunScheduler {
       return;
     }
     const reason =
-      outcome.kind === 'result' ? `harness internal error: ${outcome.result.message ?? 'no message'}` : outcome.reason;
+      outcome.kind === 'result'
+        ? `harness internal error: ${outcome.result.message ?? 'no message'}`
+        : outcome.reason;
     const retryable = outcome.kind === 'result' || outcome.retryable;
     if (retryable && run.attempts < this.options.maxAttempts && !this.stopped) {
       this.logger.warn({ ...log, reason }, 'infrastructure failure; run goes back to the queue');
       await this.deps.store.runs.release(run.id, run.attempts);
-      this.deps.events.publish({ type: 'run.status', runId: run.id, status: 'queued', at: isoNow(this.deps.clock) });
+      this.deps.events.publish({
+        type: 'run.status',
+        runId: run.id,
+        status: 'queued',
+        at: isoNow(this.deps.clock),
+      });
       return;
     }
     this.logger.error({ ...log, reason }, 'run failed for an infrastructure reason');
@@ -206,7 +224,11 @@ export class Dispatcher implements RunScheduler {
     }
   }
 
-  private async announceTerminal(runId: string, status: Run['status'], verdict: Verdict | null): Promise<void> {
+  private async announceTerminal(
+    runId: string,
+    status: Run['status'],
+    verdict: Verdict | null,
+  ): Promise<void> {
     this.deps.events.publish({ type: 'run.status', runId, status, at: isoNow(this.deps.clock), verdict });
     const stored = await this.deps.store.runs.get(runId);
     if (stored) this.deps.events.publish({ type: 'run.completed', runId, run: stored });
@@ -233,7 +255,15 @@ function completed(result: HarnessResult, finishedAt: string): RunCompletion {
 }
 
 function failed(reason: string, finishedAt: string): RunCompletion {
-  return { status: 'failed', result: null, verdict: 'internal_error', score: null, maxScore: null, error: reason, finishedAt };
+  return {
+    status: 'failed',
+    result: null,
+    verdict: 'internal_error',
+    score: null,
+    maxScore: null,
+    error: reason,
+    finishedAt,
+  };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -21,6 +21,10 @@ export class GradebookService {
       this.deps.store.enrollments.listByCourse(course.id),
       this.deps.store.runs.list({ courseId: course.id, kind: 'submission', limit: MAX_GRADEBOOK_RUNS }),
     ]);
-    return buildGradebook(assignments, enrollments.filter((e) => e.role === 'student'), runs);
+    return buildGradebook(
+      assignments,
+      enrollments.filter((e) => e.role === 'student'),
+      runs,
+    );
   }
 }

@@ -4,7 +4,13 @@ import { type SourceFile, validateFiles } from '../domain/files.ts';
 import { findLanguage, type Language } from '../domain/languages.ts';
 import type { Limits } from '../domain/limits.ts';
 import type { TestCase } from '../domain/tests.ts';
-import { ConflictError, ForbiddenError, NotFoundError, RateLimitedError, ValidationError } from '../errors.ts';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  RateLimitedError,
+  ValidationError,
+} from '../errors.ts';
 import { type Actor, canCancelRun, canSubmit, canViewRun, isAdmin, isCourseStaff } from '../policy/authz.ts';
 import type { RunListFilter } from '../ports.ts';
 import { type RunView, viewRun } from '../views/run-view.ts';
@@ -59,7 +65,8 @@ export class RunService {
       throw new ForbiddenError('Only admins may give an ad-hoc run network access.');
     }
     if (input.webhookUrl !== undefined) validateWebhookUrl(input.webhookUrl);
-    if ((input.stdin?.length ?? 0) > MAX_STDIN_BYTES) throw new ValidationError('stdin is larger than 1 MiB.');
+    if ((input.stdin?.length ?? 0) > MAX_STDIN_BYTES)
+      throw new ValidationError('stdin is larger than 1 MiB.');
     const files = validateFiles(input.files);
     const spec: RunSpec = {
       language: language.id,
@@ -71,7 +78,12 @@ export class RunService {
       supportFiles: [],
       autograder: null,
     };
-    return this.enqueue(actor, spec, { kind: 'adhoc', courseId: null, assignmentId: null, webhookUrl: input.webhookUrl ?? null });
+    return this.enqueue(actor, spec, {
+      kind: 'adhoc',
+      courseId: null,
+      assignmentId: null,
+      webhookUrl: input.webhookUrl ?? null,
+    });
   }
 
   async submit(actor: Actor, assignmentRef: string, input: SubmissionInput): Promise<Run> {
@@ -80,9 +92,12 @@ export class RunService {
     if (!canSubmit(role)) throw new ForbiddenError('Only people enrolled in the course can submit.');
     const language = requireLanguage(input.language);
     if (!assignment.languages.includes(language.id)) {
-      throw new ValidationError(`This assignment accepts ${assignment.languages.join(', ')}, not ${language.id}.`, {
-        field: 'language',
-      });
+      throw new ValidationError(
+        `This assignment accepts ${assignment.languages.join(', ')}, not ${language.id}.`,
+        {
+          field: 'language',
+        },
+      );
     }
     const staff = isCourseStaff(role);
     if (!staff) await this.checkDeadlineAndQuota(actor, assignment);
@@ -108,7 +123,8 @@ export class RunService {
   /** Re-run a submission with the assignment's current tests (staff, after fixing a test). */
   async rerun(actor: Actor, runId: string): Promise<Run> {
     const { run } = await this.get(actor, runId);
-    if (!run.assignmentId) throw new ValidationError('Only submissions can be re-run; submit an ad-hoc run again.');
+    if (!run.assignmentId)
+      throw new ValidationError('Only submissions can be re-run; submit an ad-hoc run again.');
     const { assignment, isStaff } = await this.assignments.get(actor, run.assignmentId);
     if (!isStaff) throw new ForbiddenError('Only course staff can re-run a submission.');
     const spec: RunSpec = {
@@ -119,10 +135,18 @@ export class RunService {
       autograder: assignment.autograder,
     };
     const owner = { userId: run.userId, role: 'user' as const };
-    return this.enqueue(owner, spec, { kind: 'submission', courseId: run.courseId, assignmentId: run.assignmentId, webhookUrl: null });
+    return this.enqueue(owner, spec, {
+      kind: 'submission',
+      courseId: run.courseId,
+      assignmentId: run.assignmentId,
+      webhookUrl: null,
+    });
   }
 
-  async get(actor: Actor, id: string): Promise<{ run: Run; assignment: Assignment | undefined; isStaff: boolean }> {
+  async get(
+    actor: Actor,
+    id: string,
+  ): Promise<{ run: Run; assignment: Assignment | undefined; isStaff: boolean }> {
     const run = await this.deps.store.runs.get(id);
     if (!run) throw new NotFoundError('Run', id);
     const role = run.courseId ? await this.courses.roleOf(actor, run.courseId) : undefined;
@@ -170,10 +194,16 @@ export class RunService {
   async cancel(actor: Actor, id: string): Promise<Run> {
     const { run, isStaff } = await this.get(actor, id);
     if (!canCancelRun(actor, run, isStaff ? 'ta' : undefined)) throw new NotFoundError('Run', id);
-    if (isTerminal(run.status)) throw new ConflictError(`Run ${id} has already ${run.status}.`, { status: run.status });
+    if (isTerminal(run.status))
+      throw new ConflictError(`Run ${id} has already ${run.status}.`, { status: run.status });
     const status = await this.deps.store.runs.requestCancel(id, isoNow(this.deps.clock));
     if (status === 'cancelled') {
-      this.deps.events.publish({ type: 'run.status', runId: id, status: 'cancelled', at: isoNow(this.deps.clock) });
+      this.deps.events.publish({
+        type: 'run.status',
+        runId: id,
+        status: 'cancelled',
+        at: isoNow(this.deps.clock),
+      });
       const cancelled = await this.deps.store.runs.get(id);
       if (cancelled) this.deps.events.publish({ type: 'run.completed', runId: id, run: cancelled });
     } else {
@@ -213,7 +243,9 @@ export class RunService {
   ): Promise<Run> {
     const queued = await this.deps.store.runs.list({ userId: actor.userId, limit: MAX_QUEUED_PER_USER + 1 });
     if (queued.filter((r) => r.status === 'queued').length >= MAX_QUEUED_PER_USER) {
-      throw new RateLimitedError(`You already have ${MAX_QUEUED_PER_USER} runs waiting; wait for some to finish.`);
+      throw new RateLimitedError(
+        `You already have ${MAX_QUEUED_PER_USER} runs waiting; wait for some to finish.`,
+      );
     }
     const now = isoNow(this.deps.clock);
     const run: Run = {
@@ -267,15 +299,22 @@ export class RunService {
 
 function requireLanguage(id: string): Language {
   const language = findLanguage(id);
-  if (!language) throw new ValidationError(`Unknown language "${id}". See GET /api/v1/languages.`, { field: 'language' });
+  if (!language)
+    throw new ValidationError(`Unknown language "${id}". See GET /api/v1/languages.`, { field: 'language' });
   return language;
 }
 
 /** The named file, else the language's usual entry file, else the first file of its language. */
-export function chooseMainFile(files: SourceFile[], language: Language, requested: string | undefined): string {
+export function chooseMainFile(
+  files: SourceFile[],
+  language: Language,
+  requested: string | undefined,
+): string {
   if (requested !== undefined) {
     if (!files.some((f) => f.path === requested)) {
-      throw new ValidationError(`The main file "${requested}" is not among the files sent.`, { field: 'mainFile' });
+      throw new ValidationError(`The main file "${requested}" is not among the files sent.`, {
+        field: 'mainFile',
+      });
     }
     return requested;
   }

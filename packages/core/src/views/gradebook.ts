@@ -30,7 +30,8 @@ export function buildGradebook(
     if (!run.assignmentId) continue;
     const key = `${run.userId}\u0000${run.assignmentId}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
-    if (run.status === 'completed' && run.score !== null) best.set(key, Math.max(best.get(key) ?? 0, run.score));
+    if (run.status === 'completed' && run.score !== null)
+      best.set(key, Math.max(best.get(key) ?? 0, run.score));
   }
   const rows = students.map((student) => {
     const scores: Record<string, number | null> = {};
@@ -41,10 +42,22 @@ export function buildGradebook(
       submissions[assignment.id] = counts.get(key) ?? 0;
     }
     const total = Object.values(scores).reduce<number>((sum, s) => sum + (s ?? 0), 0);
-    return { userId: student.userId, username: student.username, displayName: student.displayName, scores, submissions, total };
+    return {
+      userId: student.userId,
+      username: student.username,
+      displayName: student.displayName,
+      scores,
+      submissions,
+      total,
+    };
   });
   return {
-    assignments: assignments.map((a) => ({ id: a.id, slug: a.slug, title: a.title, maxScore: assignmentMaxScore(a) })),
+    assignments: assignments.map((a) => ({
+      id: a.id,
+      slug: a.slug,
+      title: a.title,
+      maxScore: assignmentMaxScore(a),
+    })),
     rows,
   };
 }
@@ -64,7 +77,8 @@ export function gradebookToCsv(gradebook: Gradebook): string {
   return [header, ...lines].map((cells) => cells.map(csvCell).join(',')).join('\r\n') + '\r\n';
 }
 
-const formatScore = (score: number | null): string => (score === null ? '' : String(Math.round(score * 1000) / 1000));
+const formatScore = (score: number | null): string =>
+  score === null ? '' : String(Math.round(score * 1000) / 1000);
 
 /** Quote a cell, and defuse spreadsheet formulas (=, +, -, @) a student could put in their name. */
 export function csvCell(value: string): string {

@@ -1,5 +1,5 @@
-import { ValidationError } from '../errors.ts';
 import type { CourseRole } from '../domain/entities.ts';
+import { ValidationError } from '../errors.ts';
 
 export interface RosterEntry {
   username: string;
@@ -25,7 +25,8 @@ export function parseRosterCsv(text: string): RosterEntry[] {
   const name = col('name', 'display_name', 'displayname', 'full_name');
   const email = col('email', 'e-mail', 'mail');
   const role = col('role');
-  if (rows.length > MAX_ROSTER_ROWS) throw new ValidationError(`A roster may have at most ${MAX_ROSTER_ROWS} rows.`);
+  if (rows.length > MAX_ROSTER_ROWS)
+    throw new ValidationError(`A roster may have at most ${MAX_ROSTER_ROWS} rows.`);
   const seen = new Set<string>();
   return rows.map((row, index) => {
     const line = index + 2;
@@ -37,7 +38,9 @@ export function parseRosterCsv(text: string): RosterEntry[] {
     seen.add(user);
     const roleText = (role >= 0 ? (row[role] ?? '') : '').trim().toLowerCase() || 'student';
     if (!ROLES.includes(roleText as CourseRole)) {
-      throw new ValidationError(`Line ${line}: role "${roleText}" is not one of ${ROLES.join(', ')}.`, { line });
+      throw new ValidationError(`Line ${line}: role "${roleText}" is not one of ${ROLES.join(', ')}.`, {
+        line,
+      });
     }
     const emailText = email >= 0 ? (row[email] ?? '').trim() : '';
     return {

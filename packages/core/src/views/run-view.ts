@@ -71,7 +71,8 @@ export function viewRun(run: Run, assignment: Assignment | undefined, viewer: Vi
   const hidden = allTests.filter((entry) => !shown.includes(entry));
   const execution = result?.execution;
   const firstTest = result?.tests[0];
-  const stdoutSource = execution ?? (result?.tests.length === 1 && shown.length === 1 ? firstTest : undefined);
+  const stdoutSource =
+    execution ?? (result?.tests.length === 1 && shown.length === 1 ? firstTest : undefined);
   const showFullScore = viewer.isStaff || hidden.length === 0;
   return {
     id: run.id,
@@ -81,7 +82,13 @@ export function viewRun(run: Run, assignment: Assignment | undefined, viewer: Vi
     assignmentId: run.assignmentId,
     language: run.spec.language,
     status: run.status,
-    verdict: viewer.isStaff || hidden.length === 0 ? run.verdict : verdictOf(shown.map((e) => e.test), run),
+    verdict:
+      viewer.isStaff || hidden.length === 0
+        ? run.verdict
+        : verdictOf(
+            shown.map((e) => e.test),
+            run,
+          ),
     score: showFullScore ? run.score : sum(shown.map((e) => e.test.points)),
     maxScore: showFullScore ? run.maxScore : sum(shown.map((e) => e.test.maxPoints)),
     stdout: stdoutSource?.stdout ?? '',
@@ -92,7 +99,9 @@ export function viewRun(run: Run, assignment: Assignment | undefined, viewer: Vi
     compile: result?.compile
       ? { verdict: result.compile.verdict, output: `${result.compile.stdout}${result.compile.stderr}` }
       : null,
-    tests: shown.map(({ test, source, visibility }) => toTestView(test, source, viewer.isStaff || visibility === 'visible')),
+    tests: shown.map(({ test, source, visibility }) =>
+      toTestView(test, source, viewer.isStaff || visibility === 'visible'),
+    ),
     hiddenTests:
       hidden.length === 0
         ? null
@@ -121,7 +130,11 @@ function isShown(visibility: ResultVisibility, deadlinePassed: boolean): boolean
   return false;
 }
 
-function toTestView(test: TestResult, source: Run['spec']['tests'][number] | undefined, showIo: boolean): TestView {
+function toTestView(
+  test: TestResult,
+  source: Run['spec']['tests'][number] | undefined,
+  showIo: boolean,
+): TestView {
   return {
     name: test.name,
     verdict: test.verdict,
@@ -142,7 +155,8 @@ function toTestView(test: TestResult, source: Run['spec']['tests'][number] | und
 }
 
 function verdictOf(tests: TestResult[], run: Run): Verdict | null {
-  if (run.verdict === null || run.verdict === 'compile_error' || run.verdict === 'internal_error') return run.verdict;
+  if (run.verdict === null || run.verdict === 'compile_error' || run.verdict === 'internal_error')
+    return run.verdict;
   // Judged on the visible tests only: the overall verdict must not reveal a hidden test's failure.
   const failing = tests.find((t) => t.verdict !== 'accepted' && t.verdict !== 'skipped');
   return failing?.verdict ?? 'accepted';

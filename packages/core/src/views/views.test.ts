@@ -6,27 +6,87 @@ import { parseCsv, parseRosterCsv } from './roster-csv.ts';
 import { viewRun } from './run-view.ts';
 
 const testCase = (name: string, visibility: 'visible' | 'hidden' | 'after_due_date', points: number) => ({
-  name, stdin: `in-${name}`, expectedOutput: `out-${name}`, comparator: { kind: 'exact' as const }, points, visibility,
+  name,
+  stdin: `in-${name}`,
+  expectedOutput: `out-${name}`,
+  comparator: { kind: 'exact' as const },
+  points,
+  visibility,
 });
 const assignment: Assignment = {
-  id: 'a1', courseId: 'c1', slug: 'a', title: 'A', statement: '', languages: ['python'],
+  id: 'a1',
+  courseId: 'c1',
+  slug: 'a',
+  title: 'A',
+  statement: '',
+  languages: ['python'],
   tests: [testCase('v', 'visible', 1), testCase('h', 'hidden', 2), testCase('d', 'after_due_date', 3)],
-  limits: {}, deadline: '2030-01-01T00:00:00.000Z', submissionLimit: null, supportFiles: [], autograder: null,
-  createdAt: '', updatedAt: '',
+  limits: {},
+  deadline: '2030-01-01T00:00:00.000Z',
+  submissionLimit: null,
+  supportFiles: [],
+  autograder: null,
+  createdAt: '',
+  updatedAt: '',
 };
-const testResult = (name: string, verdict: TestResult['verdict'], points: number, maxPoints: number): TestResult => ({
-  name, verdict, points, maxPoints, stdout: `actual-${name}`, stderr: '', exitCode: 0, signal: null, timeMs: 1, wallMs: 2,
-  memoryBytes: 3, truncated: false,
+const testResult = (
+  name: string,
+  verdict: TestResult['verdict'],
+  points: number,
+  maxPoints: number,
+): TestResult => ({
+  name,
+  verdict,
+  points,
+  maxPoints,
+  stdout: `actual-${name}`,
+  stderr: '',
+  exitCode: 0,
+  signal: null,
+  timeMs: 1,
+  wallMs: 2,
+  memoryBytes: 3,
+  truncated: false,
 });
 const run: Run = {
-  id: 'r1', kind: 'submission', userId: 'u1', courseId: 'c1', assignmentId: 'a1', status: 'completed',
-  spec: { language: 'python', files: [], mainFile: 'main.py', stdin: '', tests: assignment.tests, limits: {}, supportFiles: [], autograder: null },
-  result: {
-    version: 1, status: 'ok', score: 3, maxScore: 6,
-    tests: [testResult('v', 'accepted', 1, 1), testResult('h', 'wrong_answer', 0, 2), testResult('d', 'accepted', 3, 3)],
+  id: 'r1',
+  kind: 'submission',
+  userId: 'u1',
+  courseId: 'c1',
+  assignmentId: 'a1',
+  status: 'completed',
+  spec: {
+    language: 'python',
+    files: [],
+    mainFile: 'main.py',
+    stdin: '',
+    tests: assignment.tests,
+    limits: {},
+    supportFiles: [],
+    autograder: null,
   },
-  verdict: 'wrong_answer', score: 4, maxScore: 6, error: 'node lost', attempts: 1, cancelRequested: false, webhookUrl: null,
-  webhookStatus: null, createdAt: '', startedAt: null, finishedAt: null,
+  result: {
+    version: 1,
+    status: 'ok',
+    score: 3,
+    maxScore: 6,
+    tests: [
+      testResult('v', 'accepted', 1, 1),
+      testResult('h', 'wrong_answer', 0, 2),
+      testResult('d', 'accepted', 3, 3),
+    ],
+  },
+  verdict: 'wrong_answer',
+  score: 4,
+  maxScore: 6,
+  error: 'node lost',
+  attempts: 1,
+  cancelRequested: false,
+  webhookUrl: null,
+  webhookStatus: null,
+  createdAt: '',
+  startedAt: null,
+  finishedAt: null,
 };
 
 describe('viewRun', () => {
@@ -54,7 +114,9 @@ describe('viewRun', () => {
 
   it('a failed run shows students a generic message, staff the reason', () => {
     const failed = { ...run, status: 'failed' as const, result: null };
-    expect(viewRun(failed, assignment, { isStaff: false, now: new Date() }).message).toContain('not your fault');
+    expect(viewRun(failed, assignment, { isStaff: false, now: new Date() }).message).toContain(
+      'not your fault',
+    );
     expect(viewRun(failed, assignment, { isStaff: true, now: new Date() }).message).toBe('node lost');
   });
 });
@@ -66,7 +128,20 @@ describe('gradebook', () => {
       { ...run, id: 'r2', score: 6 },
       { ...run, id: 'r3', score: 9, status: 'failed' as const },
     ];
-    const book = buildGradebook([assignment], [{ courseId: 'c1', userId: 'u1', role: 'student', createdAt: '', username: 'sam', displayName: '=cmd' }], runs);
+    const book = buildGradebook(
+      [assignment],
+      [
+        {
+          courseId: 'c1',
+          userId: 'u1',
+          role: 'student',
+          createdAt: '',
+          username: 'sam',
+          displayName: '=cmd',
+        },
+      ],
+      runs,
+    );
     expect(book.rows[0]?.scores['a1']).toBe(6);
     expect(book.rows[0]?.submissions['a1']).toBe(3);
     expect(book.assignments[0]?.maxScore).toBe(6);
@@ -81,7 +156,10 @@ describe('gradebook', () => {
 
 describe('roster CSV', () => {
   it('parses quoted fields and CRLF', () => {
-    expect(parseCsv('a,"b,c"\r\n"d""e",f\n')).toEqual([['a', 'b,c'], ['d"e', 'f']]);
+    expect(parseCsv('a,"b,c"\r\n"d""e",f\n')).toEqual([
+      ['a', 'b,c'],
+      ['d"e', 'f'],
+    ]);
   });
 
   it('maps columns by header, defaults role and name', () => {
