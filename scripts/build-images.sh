@@ -90,7 +90,7 @@ build_one() {
     --label "dev.aperture.inputs=$hash" -t "$ref" -f "$ctx/Containerfile" "$ctx" >"$WORK/$name.log" 2>&1; then
     printf -- '--- last lines of the podman build log of %s ---\n' "$name" >&2
     tail -n 40 "$WORK/$name.log" >&2
-    die "$name: podman build failed (step: $(grep -E '^STEP [0-9]+/[0-9]+' "$WORK/$name.log" | tail -n 1))"
+    die "$name: podman build failed at $(grep -oE '(\[[0-9]+/[0-9]+\] )?STEP [0-9]+/[0-9]+: .{0,80}' "$WORK/$name.log" | tail -n 1)"
   fi
   # The previous build of this image is now untagged; drop it unless something still uses it.
   if [[ -n $old_id && $old_id != "$(image_id "$ref")" ]]; then

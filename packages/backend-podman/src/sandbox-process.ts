@@ -2,8 +2,10 @@ import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { removeContainers } from './podman-cli.ts';
 
-/** The harness prints this on stderr once it waits for its job: the sandbox is warm. */
-export const READY_LINE = '@@APERTURE-READY@@';
+export { READY_LINE };
+
+import { HARNESS_READY_LINE as READY_LINE } from '@aperture/core';
+
 /** More stdout than any honest harness result; beyond it the sandbox is killed. */
 const MAX_STDOUT_BYTES = 256 * 1024 * 1024;
 const STDERR_TAIL_BYTES = 16 * 1024;

@@ -103,7 +103,7 @@ function executeOnce(request: ExecuteRequest, runlimit: string, sandbox: boolean
     /** Ask runlimit to kill the program's group (it still reports), and kill it ourselves too. */
     const stopProgram = (): void => {
       child.kill('SIGTERM');
-      if (processGroup !== undefined) killLeftovers({ sandbox: false, processGroup });
+      if (processGroup !== undefined) void killLeftovers({ sandbox: false, processGroup, budgetMs: 0 });
     };
 
     const onData = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
@@ -132,7 +132,7 @@ function executeOnce(request: ExecuteRequest, runlimit: string, sandbox: boolean
     const backstop = setTimeout(() => {
       backstopFired = true;
       child.kill('SIGKILL');
-      if (processGroup !== undefined) killLeftovers({ sandbox: false, processGroup });
+      if (processGroup !== undefined) void killLeftovers({ sandbox: false, processGroup, budgetMs: 0 });
     }, limits.wallMs + RUNLIMIT_BACKSTOP_MS);
 
     child.on('error', (error) =>
@@ -143,28 +143,29 @@ function executeOnce(request: ExecuteRequest, runlimit: string, sandbox: boolean
     // a background process may hold them open.
     child.on('exit', (code, signal) => {
       clearTimeout(backstop);
-      killLeftovers({ sandbox, processGroup });
-      void drain([stdout, stderr, reportStream], DRAIN_GRACE_MS).then(() => {
-        if (settled) return;
-        const parsed = parseReportLines(reportText);
-        if (backstopFired || !parsed.report) {
-          const why = backstopFired
-            ? 'runlimit did not stop at the wall-clock limit'
-            : (parsed.error ?? `runlimit gave no report (exit ${code ?? signal})`);
-          fail(new HarnessFailure(`${why}. ${tail(output.text('stderr'))}`.trim()));
-          return;
-        }
-        settled = true;
-        resolve({
-          stdout: output.text('stdout'),
-          stderr: output.text('stderr'),
-          stdoutBytes: output.stdoutBytes(),
-          truncated: output.exceeded,
-          outputLimitHit,
-          report: parsed.report,
-          oomKills: oomKillsBetween(oomBefore, readOomKillCount()),
+      void killLeftovers({ sandbox, processGroup })
+        .then(() => drain([stdout, stderr, reportStream], DRAIN_GRACE_MS))
+        .then(() => {
+          if (settled) return;
+          const parsed = parseReportLines(reportText);
+          if (backstopFired || !parsed.report) {
+            const why = backstopFired
+              ? 'runlimit did not stop at the wall-clock limit'
+              : (parsed.error ?? `runlimit gave no report (exit ${code ?? signal})`);
+            fail(new HarnessFailure(`${why}. ${tail(output.text('stderr'))}`.trim()));
+            return;
+          }
+          settled = true;
+          resolve({
+            stdout: output.text('stdout'),
+            stderr: output.text('stderr'),
+            stdoutBytes: output.stdoutBytes(),
+            truncated: output.exceeded,
+            outputLimitHit,
+            report: parsed.report,
+            oomKills: oomKillsBetween(oomBefore, readOomKillCount()),
+          });
         });
-      });
     });
   });
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { HARNESS_PROTOCOL_VERSION, type HarnessJob } from '@aperture/core';
+import { HARNESS_PROTOCOL_VERSION, HARNESS_READY_LINE, type HarnessJob } from '@aperture/core';
 
 export type ParsedJob =
   | { ok: true; job: HarnessJob }
@@ -8,6 +8,8 @@ export type ParsedJob =
 /** The job arrives on stdin (Podman) or in the file named by APERTURE_JOB_FILE (Kubernetes). */
 export async function readJobText(jobFile: string | undefined): Promise<string> {
   if (jobFile) return readFileSync(jobFile, 'utf8');
+  // Tell a pre-starting backend that this sandbox is warm and waiting.
+  process.stderr.write(`${HARNESS_READY_LINE}\n`);
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');

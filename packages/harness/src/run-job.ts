@@ -12,7 +12,7 @@ import { compareOutput } from './compare.ts';
 import type { Executor } from './execute.ts';
 import { emptyOutcome, toOutcome } from './outcome.ts';
 import { buildRunCommand } from './shell.ts';
-import { judgeExecution } from './verdict.ts';
+import { isLimitVerdict, judgeExecution } from './verdict.ts';
 import { makeReadOnly, writeFiles } from './workspace.ts';
 
 export interface JobContext {
@@ -135,12 +135,14 @@ async function compile(
   const judged = judgeExecution(ran, job.compileLimits);
   if (judged.verdict === 'ok') return { ...toOutcome(ran), verdict: 'ok' };
   const why =
-    judged.verdict === 'runtime_error' &&
-    ran.report.exitCode !== null &&
-    ran.report.signal === null &&
-    ran.report.exitCode < 128
-      ? `Compilation failed with exit code ${ran.report.exitCode}.`
-      : `Compilation failed: ${judged.message ?? judged.verdict}`;
+    judged.verdict === 'wall_time_limit_exceeded'
+      ? `Compilation stopped: wall-clock time limit of ${job.compileLimits.wallMs / 1000} s exceeded.`
+      : judged.verdict === 'runtime_error' &&
+          ran.report.exitCode !== null &&
+          ran.report.signal === null &&
+          ran.report.exitCode < 128
+        ? `Compilation failed with exit code ${ran.report.exitCode}.`
+        : `Compilation ${isLimitVerdict(judged.verdict) ? 'stopped' : 'failed'}: ${judged.message ?? judged.verdict}`;
   return { ...toOutcome(ran), verdict: 'compile_error', message: why };
 }
 

@@ -1,44 +1,73 @@
+import { spawn } from 'node:child_process';
 import { TRUNCATION_MARKER } from '@aperture/core';
 import { describe, expect, it } from 'vitest';
-import { killLeftovers } from './cleanup.ts';
+import { killLeftovers, liveProcesses, parseStat } from './cleanup.ts';
 import { childEnvironment } from './config.ts';
 import { parseReportLines } from './execute.ts';
 import { oomKillsBetween, parseOomKillCount } from './memory.ts';
 import { CappedOutput } from './output.ts';
 import { buildRunCommand, shellQuote } from './shell.ts';
 
+/** A fake kill: `alive` signals succeed, then ESRCH, like a group that dies after a few rounds. */
+function fakeKill(alive: number) {
+  const calls: Array<[number, string]> = [];
+  const kill = (pid: number, signal: string) => {
+    calls.push([pid, signal]);
+    if (calls.length > alive) throw Object.assign(new Error('kill ESRCH'), { code: 'ESRCH' });
+  };
+  return { calls, kill };
+}
+
 describe('killLeftovers', () => {
-  it('outside the sandbox never signals -1, only the process group', () => {
-    const calls: Array<[number, string]> = [];
-    killLeftovers({
-      sandbox: false,
-      processGroup: 4321,
-      kill: (pid, signal) => void calls.push([pid, signal]),
-    });
-    killLeftovers({
-      sandbox: false,
-      processGroup: undefined,
-      kill: (pid, signal) => void calls.push([pid, signal]),
-    });
-    killLeftovers({ sandbox: false, processGroup: 1, kill: (pid, signal) => void calls.push([pid, signal]) });
-    expect(calls).toEqual([[-4321, 'SIGKILL']]);
+  it('outside the sandbox never signals -1, only the process group', async () => {
+    const fake = fakeKill(0);
+    await killLeftovers({ sandbox: false, processGroup: 4321, kill: fake.kill });
+    await killLeftovers({ sandbox: false, processGroup: undefined, kill: fake.kill });
+    await killLeftovers({ sandbox: false, processGroup: 1, kill: fake.kill });
+    expect(fake.calls).toEqual([[-4321, 'SIGKILL']]);
   });
 
-  it('inside the sandbox kills everything it may (kill(-1) spares the caller and PID 1)', () => {
-    const calls: Array<[number, string]> = [];
-    killLeftovers({
-      sandbox: true,
-      processGroup: 4321,
-      kill: (pid, signal) => void calls.push([pid, signal]),
-    });
-    expect(calls).toEqual([[-1, 'SIGKILL']]);
+  it('inside the sandbox kills everything it may (kill(-1) spares the caller and PID 1)', async () => {
+    const fake = fakeKill(0);
+    await killLeftovers({ sandbox: true, processGroup: 4321, kill: fake.kill });
+    expect(fake.calls).toEqual([[-1, 'SIGKILL']]);
   });
 
-  it('swallows ESRCH', () => {
-    const kill = () => {
-      throw Object.assign(new Error('kill ESRCH'), { code: 'ESRCH' });
-    };
-    expect(() => killLeftovers({ sandbox: true, processGroup: undefined, kill })).not.toThrow();
+  it('signals again until nothing is left (a fork bomb outruns one kill)', async () => {
+    const fake = fakeKill(3);
+    await killLeftovers({ sandbox: true, processGroup: undefined, kill: fake.kill, live: () => 1 });
+    expect(fake.calls).toHaveLength(4);
+    expect(fake.calls.every(([pid]) => pid === -1)).toBe(true);
+  });
+
+  it('stops once only zombies are left', async () => {
+    const fake = fakeKill(Number.POSITIVE_INFINITY);
+    let live = 2;
+    await killLeftovers({ sandbox: true, processGroup: undefined, kill: fake.kill, live: () => --live });
+    expect(fake.calls).toHaveLength(2);
+  });
+
+  it('counts live members of a process group from /proc, zombies excluded', () => {
+    expect(parseStat('123 (my (odd) prog) S 1 456 456 0 -1')).toEqual({ state: 'S', pgrp: 456 });
+    expect(parseStat(undefined)).toBeUndefined();
+    expect(liveProcesses(-2147483647)).toBe(0);
+  });
+
+  it('finds a real process group and sees it gone once killed', async () => {
+    const child = spawn('sleep', ['5'], { detached: true, stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    expect(liveProcesses(-child.pid!)).toBe(1);
+    await killLeftovers({ sandbox: false, processGroup: child.pid });
+    await exited;
+    expect(liveProcesses(-child.pid!)).toBe(0);
+  });
+
+  it('gives up after its time budget', async () => {
+    const fake = fakeKill(Number.POSITIVE_INFINITY);
+    const started = Date.now();
+    await killLeftovers({ sandbox: false, processGroup: 99, kill: fake.kill, live: () => 1, budgetMs: 50 });
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(fake.calls.length).toBeGreaterThan(1);
   });
 });
 

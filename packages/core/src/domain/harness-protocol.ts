@@ -17,6 +17,12 @@ import type { Verdict } from './verdicts.ts';
  */
 export const HARNESS_PROTOCOL_VERSION = 1;
 
+/**
+ * The harness prints this line on stderr when it starts waiting for its job on stdin, so a backend
+ * that pre-starts sandboxes (the Podman warm pool) knows which ones are warm.
+ */
+export const HARNESS_READY_LINE = '@@APERTURE-READY@@';
+
 export interface HarnessTest {
   name: string;
   stdin: string;

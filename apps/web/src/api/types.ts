@@ -1,0 +1,101 @@
+/**
+ * The shapes the API answers with. Types only: they come from the server's own packages, so a
+ * change there breaks the web build instead of the page.
+ */
+import type {
+  ApiToken,
+  Assignment,
+  Course,
+  CourseRole,
+  Enrollment,
+  Gradebook,
+  GradebookRow,
+  PublicUser,
+  RosterImportSummary,
+  RunStatus,
+  RunView,
+  StudentAssignment,
+  TestView,
+  Verdict,
+} from '@aperture/core';
+
+export type {
+  AssignmentBody,
+  CreateRunBody,
+  SourceFileBody,
+  SubmissionBody,
+  TestCaseBody,
+} from '@aperture/api-contract';
+export type {
+  Assignment,
+  Course,
+  CourseRole,
+  Gradebook,
+  GradebookRow,
+  PublicUser,
+  RosterImportSummary,
+  RunStatus,
+  RunView,
+  StudentAssignment,
+  TestView,
+  Verdict,
+};
+
+/** Staff get the full assignment; students the view without hidden tests. */
+export type AnyAssignment = Assignment | StudentAssignment;
+
+export const isFullAssignment = (a: AnyAssignment): a is Assignment => 'supportFiles' in a;
+
+export type CourseWithRole = Course & { role: CourseRole | null };
+export type EnrollmentWithUser = Enrollment & { username: string; displayName: string };
+export type TokenView = Omit<ApiToken, 'tokenHash'>;
+export type CreatedToken = TokenView & { token: string };
+
+export interface Language {
+  id: string;
+  name: string;
+  version: string;
+  compile: string | null;
+  run: string;
+  defaultMainFile: string;
+  extensions: string[];
+}
+
+export interface SystemInfo {
+  version: string;
+  runs: Partial<Record<RunStatus, number>>;
+  dispatcher: { running: number };
+  backend: { ok: boolean; details?: Record<string, unknown> };
+  database: string;
+}
+
+export interface RunFile {
+  path: string;
+  size: number;
+  content: string | null;
+  contentBase64: string | null;
+}
+
+export interface RunFiles {
+  mainFile: string;
+  files: RunFile[];
+}
+
+export interface LoginResult {
+  user: PublicUser;
+  expiresAt: string;
+}
+
+/** The `status` event of GET /runs/{id}/events. */
+export interface RunStatusEvent {
+  status: RunStatus;
+  at: string;
+  verdict: Verdict | null;
+}
+
+export interface NewUser {
+  username: string;
+  password?: string;
+  displayName?: string;
+  role: 'admin' | 'staff' | 'user';
+}
