@@ -86,6 +86,11 @@ export class ApiClient {
     return Boolean(this.token);
   }
 
+  /** For signing in: the server rejects a stale token even on public routes. */
+  withoutToken(): ApiClient {
+    return new ApiClient({ server: this.server, fetch: this.fetchImpl });
+  }
+
   /** Signs in with a password; the session cookie is what POST /tokens needs to mint a token. */
   async login(username: string, password: string) {
     const response = await this.send('POST', '/api/v1/auth/login', { body: { username, password } });

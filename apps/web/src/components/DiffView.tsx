@@ -1,7 +1,10 @@
 import { Box, Table, Text } from '@mantine/core';
 import { useMemo } from 'react';
 import { type DiffRow, diffLines } from '../utils/diff.ts';
-import classes from './DiffView.module.css';
+import styles from './DiffView.module.css';
+
+// CSS module keys are known to exist; the index signature would make each `string | undefined`.
+const classes = styles as Record<'wrap' | 'table' | 'number' | 'code' | 'removed' | 'added' | 'empty' | 'marker', string>;
 
 /** Expected and actual output side by side, differing lines marked. */
 export function DiffView({ expected, actual }: { expected: string; actual: string }) {

@@ -1,0 +1,31 @@
+import { Command } from 'commander';
+import { registerAuthCommands } from './commands/auth.ts';
+import { registerCourseCommands } from './commands/courses.ts';
+import { registerRunCommands } from './commands/runs.ts';
+import { registerServerCommand } from './commands/server.ts';
+
+export const CLI_VERSION = '0.1.0';
+
+export function buildProgram(): Command {
+  const program = new Command('aperture')
+    .description('Run and grade code in sandboxes: the Aperture server and its command line')
+    .version(CLI_VERSION)
+    .showSuggestionAfterError()
+    .addHelpText(
+      'after',
+      `
+Every command takes -o json|text, --server URL (APERTURE_SERVER) and --token T (APERTURE_TOKEN).
+
+Examples:
+  $ aperture server --demo
+  $ aperture login --server http://127.0.0.1:8080
+  $ aperture run hello.py --language python
+  $ aperture submit DEMO101/hello main.py --language python
+`,
+    );
+  registerServerCommand(program);
+  registerAuthCommands(program);
+  registerRunCommands(program);
+  registerCourseCommands(program);
+  return program;
+}

@@ -1,0 +1,87 @@
+import { Anchor, Button, Group, Paper, Stack, Tabs, Text, Title } from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
+import { Link, useNavigate, useParams } from 'react-router';
+import { runFilesQuery, useLiveRun, useRerun } from '../api/queries/runs.ts';
+import type { RunFiles, RunView } from '../api/types.ts';
+import { ErrorAlert } from '../components/ErrorAlert.tsx';
+import { Loading } from '../components/Loading.tsx';
+import { CodeEditor } from '../modules/CodeEditor.tsx';
+import { RunResult } from '../modules/RunResult.tsx';
+import { useCourseRole } from '../modules/useCourseRole.ts';
+import { formatBytes, formatDate } from '../utils/format.ts';
+
+/** One run or submission: who, when, its files and its results; staff may re-run it. */
+export function RunPage() {
+  const id = useParams().id!;
+  const run = useLiveRun(id);
+  if (run.isPending) return <Loading />;
+  if (run.isError) return <ErrorAlert error={run.error} />;
+  return <RunDetails run={run.data} />;
+}
+
+function RunDetails({ run }: { run: RunView }) {
+  const files = useQuery(runFilesQuery(run.id));
+  const { isStaff, course } = useCourseRole(run.courseId);
+  const rerun = useRerun();
+  const navigate = useNavigate();
+  return (
+    <Stack>
+      <Group justify="space-between" align="flex-start" wrap="wrap">
+        <div>
+          <Text size="sm" c="dimmed">
+            {course ? (
+              <Anchor component={Link} to={`/courses/${encodeURIComponent(course.code)}`}>
+                {course.code}
+              </Anchor>
+            ) : null}
+          </Text>
+          <Title order={2}>{run.kind === 'submission' ? 'Submission' : 'Run'}</Title>
+          <Text size="sm" c="dimmed">
+            {run.language} · submitted {formatDate(run.createdAt)}
+            {run.finishedAt ? ` · finished ${formatDate(run.finishedAt)}` : ''}
+            {run.attempts > 1 ? ` · ${run.attempts} attempts` : ''}
+          </Text>
+        </div>
+        {isStaff && run.kind === 'submission' ? (
+          <Button
+            variant="default"
+            loading={rerun.isPending}
+            onClick={() => rerun.mutate(run.id, { onSuccess: (created) => navigate(`/runs/${created.id}`) })}
+          >
+            Re-run against current tests
+          </Button>
+        ) : null}
+      </Group>
+      <ErrorAlert error={rerun.error} />
+      <Paper withBorder p="md">
+        <RunResult run={run} />
+      </Paper>
+      <Title order={3}>Files</Title>
+      <ErrorAlert error={files.error} />
+      {files.data ? <FileTabs files={files.data} /> : files.isPending ? <Loading /> : null}
+    </Stack>
+  );
+}
+
+function FileTabs({ files }: { files: RunFiles }) {
+  return (
+    <Tabs defaultValue={files.mainFile} keepMounted={false}>
+      <Tabs.List>
+        {files.files.map((f) => (
+          <Tabs.Tab key={f.path} value={f.path} ff="monospace">
+            {f.path}
+          </Tabs.Tab>
+        ))}
+      </Tabs.List>
+      {files.files.map((f) => (
+        <Tabs.Panel key={f.path} value={f.path} pt="xs">
+          {f.content !== null ? (
+            <CodeEditor path={f.path} value={f.content} readOnly height="auto" label={`File ${f.path}`} />
+          ) : (
+            <Text c="dimmed">Binary file, {formatBytes(f.size)}.</Text>
+          )}
+        </Tabs.Panel>
+      ))}
+    </Tabs>
+  );
+}
