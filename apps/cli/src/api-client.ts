@@ -129,13 +129,15 @@ export class ApiClient {
     if (!response.body) throw new ApiError(response.status, 'internal', 'The event stream has no body.');
     for await (const message of readSse(response.body)) {
       const data = JSON.parse(message.data) as unknown;
-      if (message.event === 'status') yield { type: 'status', ...(data as Omit<RunEvent & { type: 'status' }, 'type'>) };
+      if (message.event === 'status')
+        yield { type: 'status', ...(data as Omit<RunEvent & { type: 'status' }, 'type'>) };
       else if (message.event === 'result') yield { type: 'result', run: data as RunView };
     }
   }
 
   listCourses = (): Promise<CourseListItem[]> => this.json('GET', '/api/v1/courses');
-  createCourse = (body: CreateCourseRequest): Promise<Course> => this.json('POST', '/api/v1/courses', { body });
+  createCourse = (body: CreateCourseRequest): Promise<Course> =>
+    this.json('POST', '/api/v1/courses', { body });
 
   enroll(course: string, body: EnrollRequest): Promise<Enrollment & { created: boolean }> {
     return this.json('POST', `/api/v1/courses/${seg(course)}/enrollments`, { body });
@@ -165,11 +167,15 @@ export class ApiClient {
     return this.json('POST', `/api/v1/assignments/${seg(assignmentId)}/submissions`, payload);
   }
 
-  listSubmissions(assignmentId: string, filter: { userId?: string; limit?: number } = {}): Promise<RunView[]> {
+  listSubmissions(
+    assignmentId: string,
+    filter: { userId?: string; limit?: number } = {},
+  ): Promise<RunView[]> {
     return this.json('GET', `/api/v1/assignments/${seg(assignmentId)}/submissions`, { query: filter });
   }
 
-  gradebook = (course: string): Promise<Gradebook> => this.json('GET', `/api/v1/courses/${seg(course)}/gradebook`);
+  gradebook = (course: string): Promise<Gradebook> =>
+    this.json('GET', `/api/v1/courses/${seg(course)}/gradebook`);
 
   async gradebookCsv(course: string): Promise<string> {
     const response = await this.send('GET', `/api/v1/courses/${seg(course)}/gradebook`, {
@@ -224,7 +230,12 @@ export async function apiErrorOf(response: Response): Promise<ApiError> {
       error?: { code?: string; message?: string; details?: Record<string, unknown> };
     };
     if (error?.message)
-      return new ApiError(response.status, error.code ?? `http_${response.status}`, error.message, error.details);
+      return new ApiError(
+        response.status,
+        error.code ?? `http_${response.status}`,
+        error.message,
+        error.details,
+      );
   } catch {
     // Not our JSON (a proxy's HTML page, say): fall through to the status line.
   }

@@ -27,4 +27,3 @@ function exitOverrideAll(command: import('commander').Command): void {
   command.exitOverride();
   for (const sub of command.commands) exitOverrideAll(sub);
 }
-

@@ -69,7 +69,8 @@ export interface Report {
 
 /** Turn anything thrown into the one line the user sees. */
 export function reportOf(error: unknown): Report {
-  if (error instanceof CliError) return { message: error.message, hint: error.hint, exitCode: error.exitCode };
+  if (error instanceof CliError)
+    return { message: error.message, hint: error.hint, exitCode: error.exitCode };
   if (error instanceof ApiError) {
     const field = typeof error.details?.['field'] === 'string' ? ` (${error.details['field']})` : '';
     return { message: `${error.message}${field}`, hint: HINTS[error.code], exitCode: EXIT.usage };

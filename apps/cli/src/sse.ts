@@ -45,7 +45,8 @@ export class SseParser {
   }
 
   private dispatch(): SseMessage | undefined {
-    const message = this.data.length > 0 ? { event: this.event || 'message', data: this.data.join('\n') } : undefined;
+    const message =
+      this.data.length > 0 ? { event: this.event || 'message', data: this.data.join('\n') } : undefined;
     this.event = '';
     this.data = [];
     return message;

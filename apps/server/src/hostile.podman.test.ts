@@ -59,9 +59,18 @@ function sandboxProcesses(): string[] {
 }
 
 describe('hostile submissions (real Podman)', () => {
-  it('fork bomb: stopped by the pids limit and the time limit', async () => {
+  it('fork bomb (C, main keeps forking): stopped by the pids limit, then the time limit', async () => {
+    const result = await run('c', 'main.c', '#include <unistd.h>\nint main(){for(;;)fork();}');
+    expect(['time_limit_exceeded', 'wall_time_limit_exceeded']).toContain(result.verdict);
+    expect(result.elapsedMs).toBeLessThan(30_000);
+  });
+
+  it('fork bomb (bash, main returns at once): the bomb left behind is killed, the run ends', async () => {
+    // The main shell exits 0 straight away, so "accepted" is the truthful verdict; what matters is
+    // that the bomb it left running is contained and killed (checked by the last test).
     const result = await run('bash', 'main.sh', ':(){ :|:& };:');
-    expect(['time_limit_exceeded', 'wall_time_limit_exceeded', 'runtime_error']).toContain(result.verdict);
+    expect(result.status).toBe('completed');
+    expect(result.verdict).not.toBe('internal_error');
     expect(result.elapsedMs).toBeLessThan(30_000);
   });
 
@@ -75,7 +84,10 @@ describe('hostile submissions (real Podman)', () => {
   });
 
   it('CPU loop: time limit exceeded', async () => {
-    const result = await run('c', 'main.c', 'int main(){volatile unsigned long x=0;for(;;)x++;}');
+    // Wall time far above CPU time: on a loaded machine the CPU limit must still be what stops it.
+    const result = await run('c', 'main.c', 'int main(){volatile unsigned long x=0;for(;;)x++;}', {
+      limits: { ...LIMITS, cpuMs: 1000, wallMs: 15_000 },
+    });
     expect(result.verdict).toBe('time_limit_exceeded');
   });
 

@@ -7,7 +7,11 @@ export function registerAuthCommands(program: Command): void {
   withGlobals(program.command('login'))
     .description('Sign in with your password and store an API token for later commands')
     .addOption(new Option('-u, --username <name>', 'your username').env('APERTURE_USERNAME'))
-    .addOption(new Option('-p, --password <password>', 'your password (prompted without echo)').env('APERTURE_PASSWORD'))
+    .addOption(
+      new Option('-p, --password <password>', 'your password (prompted without echo)').env(
+        'APERTURE_PASSWORD',
+      ),
+    )
     .addHelpText(
       'after',
       examples(
@@ -18,7 +22,8 @@ export function registerAuthCommands(program: Command): void {
     .action(
       action(async (ctx, opts: { username?: string; password?: string }) => {
         const username = opts.username || (await ask('Username: ', '--username (or APERTURE_USERNAME)'));
-        const password = opts.password || (await askSecret('Password: ', '--password (or APERTURE_PASSWORD)'));
+        const password =
+          opts.password || (await askSecret('Password: ', '--password (or APERTURE_PASSWORD)'));
         printLogin(await login(ctx.client, ctx.credentials, username, password), ctx.out);
       }),
     );

@@ -1,12 +1,14 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type CliContext, createContext, type GlobalOptions } from '../context.ts';
-import type { ExitCode } from '../errors.ts';
 
 /** -o, --server and --token on every command, each also from its environment variable. */
 export function withGlobals(command: Command): Command {
   return command
     .addOption(
-      new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text').env('APERTURE_OUTPUT'),
+      new Option('-o, --output <format>', 'output format')
+        .choices(['text', 'json'])
+        .default('text')
+        .env('APERTURE_OUTPUT'),
     )
     .addOption(
       new Option('--server <url>', 'Aperture server (default: stored login, else http://127.0.0.1:8080)').env(
@@ -20,7 +22,7 @@ export function examples(...lines: string[]): string {
   return `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`;
 }
 
-type Handler<A extends unknown[]> = (ctx: CliContext, ...args: A) => Promise<ExitCode | undefined | void>;
+type Handler<A extends unknown[]> = (ctx: CliContext, ...args: A) => Promise<unknown>;
 
 /**
  * Wraps a command's handler: builds the context from the global options, and records the exit
@@ -38,7 +40,8 @@ export function action<A extends unknown[]>(handler: Handler<A>) {
 export function positiveInt(name: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive whole number`);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new InvalidArgumentError(`${name} must be a positive whole number`);
     return n;
   };
 }

@@ -30,8 +30,13 @@ export function registerCourseCommands(program: Command): void {
     .description('Enroll one person by username (the account is created if new)')
     .argument('<course>', 'course code or id')
     .argument('<username>', 'their username')
-    .addOption(new Option('--role <role>', 'course role').choices(['student', 'ta', 'instructor']).default('student'))
-    .addHelpText('after', examples('aperture course enroll CS101 ada', 'aperture course enroll CS101 grace --role ta'))
+    .addOption(
+      new Option('--role <role>', 'course role').choices(['student', 'ta', 'instructor']).default('student'),
+    )
+    .addHelpText(
+      'after',
+      examples('aperture course enroll CS101 ada', 'aperture course enroll CS101 grace --role ta'),
+    )
     .action(
       action(async (ctx, code: string, username: string, opts: { role: 'student' | 'ta' | 'instructor' }) => {
         const enrollment = await ctx.client.enroll(code, { username, role: opts.role });
@@ -42,7 +47,10 @@ export function registerCourseCommands(program: Command): void {
     .description('Import a roster CSV (username[,name,email,role]); all rows or none')
     .argument('<course>', 'course code or id')
     .argument('<file>', 'the CSV file, or - for stdin')
-    .addHelpText('after', examples('aperture course roster CS101 roster.csv', 'cat roster.csv | aperture course roster CS101 -'))
+    .addHelpText(
+      'after',
+      examples('aperture course roster CS101 roster.csv', 'cat roster.csv | aperture course roster CS101 -'),
+    )
     .action(
       action(async (ctx, code: string, file: string) =>
         printRoster(await ctx.client.importRoster(code, await readTextArg(file)), ctx.out),
@@ -72,12 +80,19 @@ autograderDir (a Gradescope autograder folder); paths are relative to the file.
     .description('Assignments of a course')
     .argument('<course>', 'course code or id')
     .addHelpText('after', examples('aperture assignment list DEMO101'))
-    .action(action(async (ctx, code: string) => printAssignments(await ctx.client.listAssignments(code), ctx.out)));
+    .action(
+      action(async (ctx, code: string) => printAssignments(await ctx.client.listAssignments(code), ctx.out)),
+    );
   withGlobals(assignment.command('get'))
     .description('One assignment, by id or COURSE/slug')
     .argument('<assignment>', 'an assignment id, or COURSE/slug')
-    .addHelpText('after', examples('aperture assignment get DEMO101/sum', 'aperture assignment get asg_01J... -o json'))
-    .action(action(async (ctx, ref: string) => printAssignment(await resolveAssignment(ctx.client, ref), ctx.out)));
+    .addHelpText(
+      'after',
+      examples('aperture assignment get DEMO101/sum', 'aperture assignment get asg_01J... -o json'),
+    )
+    .action(
+      action(async (ctx, ref: string) => printAssignment(await resolveAssignment(ctx.client, ref), ctx.out)),
+    );
 
   withGlobals(program.command('gradebook'))
     .description('Best score per student and assignment (course staff)')

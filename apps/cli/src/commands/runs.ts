@@ -1,13 +1,7 @@
 import { type Command, Option } from 'commander';
 import { EXIT } from '../errors.ts';
 import { resolveAssignment } from '../services/assignments.ts';
-import {
-  buildRunRequest,
-  DEFAULT_TIMEOUT_SECONDS,
-  finish,
-  followRun,
-  printRun,
-} from '../services/runs.ts';
+import { buildRunRequest, DEFAULT_TIMEOUT_SECONDS, finish, followRun, printRun } from '../services/runs.ts';
 import { buildSubmission, printSubmissions } from '../services/submissions.ts';
 import { action, examples, positiveInt, withGlobals } from './common.ts';
 
@@ -21,7 +15,7 @@ Exit codes: 0 accepted · 1 another verdict · 2 usage or API error · 3 failed 
 
 function withWaitOptions(command: Command): Command {
   return command
-    .option('--wait', 'wait for the verdict (default)', true)
+    .option('--wait', 'wait for the verdict', true)
     .option('--no-wait', 'print the queued run and return at once')
     .addOption(
       new Option('--timeout <seconds>', 'give up waiting after this long')
@@ -35,7 +29,11 @@ export function registerRunCommands(program: Command): void {
   withWaitOptions(withGlobals(program.command('run')))
     .description('Run code in a sandbox and print its output')
     .argument('<files...>', 'source files (sent by base name unless --keep-paths)')
-    .addOption(new Option('-l, --language <id>', 'language id (see `aperture languages`)').makeOptionMandatory().env('APERTURE_LANGUAGE'))
+    .addOption(
+      new Option('-l, --language <id>', 'language id (see `aperture languages`)')
+        .makeOptionMandatory()
+        .env('APERTURE_LANGUAGE'),
+    )
     .option('--stdin <file>', 'feed this file (or - for this terminal’s stdin) to the program')
     .option('--main <file>', 'the file to run, when there are several')
     .option('--keep-paths', 'send paths relative to the current directory, not base names')
@@ -48,21 +46,32 @@ export function registerRunCommands(program: Command): void {
       ) + EXIT_CODES,
     )
     .action(
-      action(async (ctx, files: string[], opts: WaitOptions & { language: string; stdin?: string; main?: string; keepPaths?: boolean }) => {
-        const body = await buildRunRequest(files, opts);
-        const queued = await ctx.client.createRun(body);
-        if (!opts.wait) return printQueued(ctx.out, queued);
-        const view = await followRun(ctx.client, queued, ctx.out, { timeoutSeconds: opts.timeout, label: 'run' });
-        printRun(view, ctx.out);
-        return finish(view, ctx.out);
-      }),
+      action(
+        async (
+          ctx,
+          files: string[],
+          opts: WaitOptions & { language: string; stdin?: string; main?: string; keepPaths?: boolean },
+        ) => {
+          const body = await buildRunRequest(files, opts);
+          const queued = await ctx.client.createRun(body);
+          if (!opts.wait) return printQueued(ctx.out, queued);
+          const view = await followRun(ctx.client, queued, ctx.out, {
+            timeoutSeconds: opts.timeout,
+            label: 'run',
+          });
+          printRun(view, ctx.out);
+          return finish(view, ctx.out);
+        },
+      ),
     );
 
   withWaitOptions(withGlobals(program.command('submit')))
     .description('Submit files to an assignment and wait for the grade')
     .argument('<assignment>', 'an assignment id, or COURSE/slug')
     .argument('[files...]', 'source files')
-    .addOption(new Option('-l, --language <id>', 'language id').makeOptionMandatory().env('APERTURE_LANGUAGE'))
+    .addOption(
+      new Option('-l, --language <id>', 'language id').makeOptionMandatory().env('APERTURE_LANGUAGE'),
+    )
     .option('--zip <archive>', 'also send a zip archive; the server unpacks it')
     .option('--main <file>', 'the file to run, when there are several')
     .option('--keep-paths', 'send paths relative to the current directory, not base names')
@@ -101,7 +110,13 @@ export function registerRunCommands(program: Command): void {
     .description('Your submissions to an assignment (everyone’s, for course staff)')
     .argument('<assignment>', 'an assignment id, or COURSE/slug')
     .option('--user <id>', 'only this user’s submissions (course staff)')
-    .addHelpText('after', examples('aperture submissions list DEMO101/hello', 'aperture submissions list DEMO101/sum --user usr_01J... -o json'))
+    .addHelpText(
+      'after',
+      examples(
+        'aperture submissions list DEMO101/hello',
+        'aperture submissions list DEMO101/sum --user usr_01J... -o json',
+      ),
+    )
     .action(
       action(async (ctx, ref: string, opts: { user?: string }) => {
         const assignment = await resolveAssignment(ctx.client, ref);
@@ -118,7 +133,11 @@ export function registerRunCommands(program: Command): void {
         .argParser(positiveInt('--timeout'))
         .default(DEFAULT_TIMEOUT_SECONDS),
     )
-    .addHelpText('after', examples('aperture submissions get run_01J...', 'aperture submissions get run_01J... --watch -o json') + EXIT_CODES)
+    .addHelpText(
+      'after',
+      examples('aperture submissions get run_01J...', 'aperture submissions get run_01J... --watch -o json') +
+        EXIT_CODES,
+    )
     .action(
       action(async (ctx, id: string, opts: { watch?: boolean; timeout: number }) => {
         const current = await ctx.client.getRun(id);
@@ -133,6 +152,7 @@ export function registerRunCommands(program: Command): void {
 
 function printQueued(out: import('../output.ts').Output, view: import('@aperture/core').RunView) {
   out.result(view, (v) => `${v.id}\n`);
-  if (!out.json) out.info(`${view.id} is ${view.status}; follow it with: aperture submissions get ${view.id} --watch`);
+  if (!out.json)
+    out.info(`${view.id} is ${view.status}; follow it with: aperture submissions get ${view.id} --watch`);
   return EXIT.ok;
 }

@@ -21,7 +21,11 @@ const FLAGS: Array<[flag: string, field: string, description: string]> = [
   ['--pool-languages <ids>', 'poolLanguages', 'comma-separated languages to pool (APERTURE_POOL_LANGUAGES)'],
   ['--podman <path>', 'podmanPath', 'podman binary (APERTURE_PODMAN)'],
   ['--image-prefix <prefix>', 'imagePrefix', 'runner image prefix (APERTURE_IMAGE_PREFIX)'],
-  ['--bootstrap-token <token>', 'bootstrapToken', 'an admin API token to create on first start (APERTURE_BOOTSTRAP_TOKEN)'],
+  [
+    '--bootstrap-token <token>',
+    'bootstrapToken',
+    'an admin API token to create on first start (APERTURE_BOOTSTRAP_TOKEN)',
+  ],
   ['--admin-username <name>', 'adminUsername', 'first admin’s username (APERTURE_ADMIN_USERNAME)'],
   ['--admin-password <password>', 'adminPassword', 'first admin’s password (APERTURE_ADMIN_PASSWORD)'],
   ['--log-level <level>', 'logLevel', 'fatal|error|warn|info|debug|trace|silent (APERTURE_LOG_LEVEL)'],
@@ -32,7 +36,9 @@ export function registerServerCommand(program: Command): void {
   const command = program
     .command('server')
     .description('Start the Aperture server (API, web UI, run dispatcher)')
-    .addOption(new Option('-o, --output <format>', 'summary format').choices(['text', 'json']).default('text'))
+    .addOption(
+      new Option('-o, --output <format>', 'summary format').choices(['text', 'json']).default('text'),
+    )
     .option('--config <file>', 'JSON config file (APERTURE_CONFIG)')
     .option('--demo', 'seed a demo course and users on first start (APERTURE_SEED_DEMO)')
     .option('--secure-cookies', 'mark session cookies Secure, behind HTTPS (APERTURE_SECURE_COOKIES)');
@@ -62,7 +68,10 @@ Examples:
       const config = loadServerConfig(flags, process.env, opts.config);
       const out = new Output(opts.output);
       // Logs to stderr: stdout carries only the summary, so `-o json` output stays parseable.
-      const logger = pino<string>({ level: config.logLevel, base: { service: 'aperture' } }, pino.destination(2));
+      const logger = pino<string>(
+        { level: config.logLevel, base: { service: 'aperture' } },
+        pino.destination(2),
+      );
       const server = await startServer(config, { logger });
       printServerSummary(serverSummary(server, config), out);
       closeOnSignals(server, out);

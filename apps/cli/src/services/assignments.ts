@@ -98,7 +98,9 @@ export function parseAssignmentRef(ref: string): { id: string } | { course: stri
 
 export function resolveAssignment(client: ApiClient, ref: string): Promise<AssignmentInfo> {
   const parsed = parseAssignmentRef(ref);
-  return 'id' in parsed ? client.getAssignment(parsed.id) : client.getAssignmentBySlug(parsed.course, parsed.slug);
+  return 'id' in parsed
+    ? client.getAssignment(parsed.id)
+    : client.getAssignmentBySlug(parsed.course, parsed.slug);
 }
 
 export function printAssignments(assignments: AssignmentInfo[], out: Output): void {

@@ -1,5 +1,4 @@
-import type { Enrollment, RosterImportSummary } from '@aperture/core';
-import type { Course } from '@aperture/core';
+import type { Course, Enrollment, RosterImportSummary } from '@aperture/core';
 import type { CourseListItem } from '../api-client.ts';
 import { type Output, table } from '../output.ts';
 
@@ -28,8 +27,9 @@ export function printEnrollment(
   course: string,
   out: Output,
 ): void {
-  out.result({ ...enrollment, username }, (e) =>
-    `Enrolled ${username} in ${course} as ${e.role}${e.created ? ' (new user)' : ''}.`,
+  out.result(
+    { ...enrollment, username },
+    (e) => `Enrolled ${username} in ${course} as ${e.role}${e.created ? ' (new user)' : ''}.`,
   );
 }
 

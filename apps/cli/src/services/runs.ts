@@ -18,7 +18,10 @@ export interface RunOptions {
 }
 
 /** `aperture run FILE... --language L` → the body of POST /api/v1/runs. */
-export async function buildRunRequest(paths: readonly string[], options: RunOptions): Promise<CreateRunRequest> {
+export async function buildRunRequest(
+  paths: readonly string[],
+  options: RunOptions,
+): Promise<CreateRunRequest> {
   if (paths.length === 0) throw new CliError('give at least one file to run');
   const files = await readSourceFiles(paths, { keepPaths: options.keepPaths });
   return {
@@ -134,7 +137,8 @@ export function testTable(view: RunView): string {
 
 export function verdictLine(view: RunView): string {
   if (!isTerminalStatus(view.status)) return `${view.id}: still ${view.status}`;
-  if (view.status !== 'completed') return `${view.id}: ${view.status}${view.message ? ` — ${view.message}` : ''}`;
+  if (view.status !== 'completed')
+    return `${view.id}: ${view.status}${view.message ? ` — ${view.message}` : ''}`;
   const parts = [
     view.verdict ?? 'no verdict',
     view.maxScore ? `score ${formatScore(view.score, view.maxScore)}` : undefined,

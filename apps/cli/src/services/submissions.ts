@@ -27,7 +27,10 @@ export async function buildSubmission(
   form.set('language', options.language);
   if (options.main) form.set('mainFile', options.main);
   for (const file of files) {
-    const bytes = file.content !== undefined ? Buffer.from(file.content) : Buffer.from(file.contentBase64 ?? '', 'base64');
+    const bytes =
+      file.content !== undefined
+        ? Buffer.from(file.content)
+        : Buffer.from(file.contentBase64 ?? '', 'base64');
     form.append('files', new Blob([bytes]), file.path);
   }
   const archive = await readFile(options.zip).catch(() => {

@@ -35,10 +35,9 @@ export async function registerWebUi(app: FastifyInstance, distDir = DEFAULT_WEB_
     root: distDir,
     wildcard: false,
     // Vite puts a content hash in every asset name: those never change.
-    setHeaders: (res, path) => {
-      if (path.includes(`${join(distDir, 'assets')}`))
-        res.setHeader('cache-control', 'public, max-age=31536000, immutable');
-      else res.setHeader('cache-control', 'no-cache');
+    setHeaders: (reply, path) => {
+      const immutable = path.startsWith(join(distDir, 'assets'));
+      reply.header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
     },
   });
   const sendIndex = async (request: FastifyRequest, reply: FastifyReply) => {

@@ -106,7 +106,8 @@ export class ApiClient {
     this.request<RunView>('POST', '/api/v1/runs', { body });
   run = (id: string) => this.request<RunView>('GET', `/api/v1/runs/${enc(id)}`);
   runFiles = (id: string) => this.request<RunFiles>('GET', `/api/v1/runs/${enc(id)}/files`);
-  rerun = (id: string) => this.request<{ id: string; status: string }>('POST', `/api/v1/runs/${enc(id)}/rerun`);
+  rerun = (id: string) =>
+    this.request<{ id: string; status: string }>('POST', `/api/v1/runs/${enc(id)}/rerun`);
   cancelRun = (id: string) => this.request<RunView>('POST', `/api/v1/runs/${enc(id)}/cancel`);
   runEventsUrl = (id: string) => `${this.baseUrl}/api/v1/runs/${enc(id)}/events`;
 
@@ -144,7 +145,10 @@ export class ApiClient {
 const enc = encodeURIComponent;
 
 function queryString(query: RequestOptions['query']): string {
-  const entries = Object.entries(query ?? {}).filter(([, v]) => v !== undefined) as [string, string | number][];
+  const entries = Object.entries(query ?? {}).filter(([, v]) => v !== undefined) as [
+    string,
+    string | number,
+  ][];
   if (entries.length === 0) return '';
   return `?${new URLSearchParams(entries.map(([k, v]) => [k, String(v)])).toString()}`;
 }

@@ -2,7 +2,13 @@ import { Badge, Loader } from '@mantine/core';
 import type { RunStatus, Verdict } from '../api/types.ts';
 import { STATUS_LABELS, VERDICT_LABELS, verdictColor } from '../utils/format.ts';
 
-export function VerdictBadge({ verdict, size = 'md' }: { verdict: Verdict | null; size?: 'sm' | 'md' | 'lg' }) {
+export function VerdictBadge({
+  verdict,
+  size = 'md',
+}: {
+  verdict: Verdict | null;
+  size?: 'sm' | 'md' | 'lg';
+}) {
   if (verdict === null) return null;
   return (
     <Badge color={verdictColor(verdict)} size={size} variant="light" data-verdict={verdict}>

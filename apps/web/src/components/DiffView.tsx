@@ -4,7 +4,10 @@ import { type DiffRow, diffLines } from '../utils/diff.ts';
 import styles from './DiffView.module.css';
 
 // CSS module keys are known to exist; the index signature would make each `string | undefined`.
-const classes = styles as Record<'wrap' | 'table' | 'number' | 'code' | 'removed' | 'added' | 'empty' | 'marker', string>;
+const classes = styles as Record<
+  'wrap' | 'table' | 'number' | 'code' | 'removed' | 'added' | 'empty' | 'marker',
+  string
+>;
 
 /** Expected and actual output side by side, differing lines marked. */
 export function DiffView({ expected, actual }: { expected: string; actual: string }) {

@@ -16,7 +16,9 @@ export function AppLayout() {
   if (me.isPending) return <Loading />;
   if (me.isError) {
     if (isApiError(me.error, 'unauthenticated'))
-      return <Navigate to={`/login?next=${encodeURIComponent(location.pathname + location.search)}`} replace />;
+      return (
+        <Navigate to={`/login?next=${encodeURIComponent(location.pathname + location.search)}`} replace />
+      );
     return (
       <Stack p="xl">
         <ErrorAlert error={me.error} />
@@ -32,7 +34,13 @@ export function AppLayout() {
       <AppShell.Header>
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
           <Group gap="sm" wrap="nowrap">
-            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Toggle navigation" />
+            <Burger
+              opened={opened}
+              onClick={toggle}
+              hiddenFrom="sm"
+              size="sm"
+              aria-label="Toggle navigation"
+            />
             <Link to="/" style={{ textDecoration: 'none', color: 'inherit' }}>
               <Title order={3}>Aperture</Title>
             </Link>
@@ -86,7 +94,9 @@ function Navigation({ role, onNavigate }: { role: string; onNavigate: () => void
   return (
     <Stack gap={2}>
       {item('/', 'Courses', true)}
-      {(courses.data ?? []).map((course) => item(`/courses/${encodeURIComponent(course.code)}`, `· ${course.code}`))}
+      {(courses.data ?? []).map((course) =>
+        item(`/courses/${encodeURIComponent(course.code)}`, `· ${course.code}`),
+      )}
       {item('/tokens', 'API tokens')}
       {role === 'admin' ? (
         <>

@@ -35,7 +35,15 @@ export interface AssignmentFormProps {
 const num = (value: string | number): number | '' => (value === '' ? '' : Number(value));
 
 /** Everything an assignment has: statement (with preview), languages, limits, tests, autograder. */
-export function AssignmentForm({ initial, languages, isNew, saving, error, onSave, onCancel }: AssignmentFormProps) {
+export function AssignmentForm({
+  initial,
+  languages,
+  isNew,
+  saving,
+  error,
+  onSave,
+  onCancel,
+}: AssignmentFormProps) {
   const [draft, setDraft] = useState(initial);
   const [zipError, setZipError] = useState<string | null>(null);
   const set = <K extends keyof AssignmentDraft>(key: K, value: AssignmentDraft[K]) =>
@@ -110,7 +118,11 @@ export function AssignmentForm({ initial, languages, isNew, saving, error, onSav
               </Tabs.Panel>
               <Tabs.Panel value="preview" pt="xs">
                 <Paper withBorder p="md" mih={120}>
-                  {draft.statement.trim() ? <Markdown source={draft.statement} /> : <Text c="dimmed">Nothing to preview.</Text>}
+                  {draft.statement.trim() ? (
+                    <Markdown source={draft.statement} />
+                  ) : (
+                    <Text c="dimmed">Nothing to preview.</Text>
+                  )}
                 </Paper>
               </Tabs.Panel>
             </Tabs>
@@ -135,13 +147,31 @@ export function AssignmentForm({ initial, languages, isNew, saving, error, onSav
           </Title>
           <Grid>
             <Grid.Col span={{ base: 6, sm: 4 }}>
-              <NumberInput label="CPU time per test (ms)" min={1} value={draft.cpuMs} onChange={(v) => set('cpuMs', num(v))} placeholder="server default" />
+              <NumberInput
+                label="CPU time per test (ms)"
+                min={1}
+                value={draft.cpuMs}
+                onChange={(v) => set('cpuMs', num(v))}
+                placeholder="server default"
+              />
             </Grid.Col>
             <Grid.Col span={{ base: 6, sm: 4 }}>
-              <NumberInput label="Wall time per test (ms)" min={1} value={draft.wallMs} onChange={(v) => set('wallMs', num(v))} placeholder="server default" />
+              <NumberInput
+                label="Wall time per test (ms)"
+                min={1}
+                value={draft.wallMs}
+                onChange={(v) => set('wallMs', num(v))}
+                placeholder="server default"
+              />
             </Grid.Col>
             <Grid.Col span={{ base: 6, sm: 4 }}>
-              <NumberInput label="Memory (MiB)" min={1} value={draft.memoryMb} onChange={(v) => set('memoryMb', num(v))} placeholder="server default" />
+              <NumberInput
+                label="Memory (MiB)"
+                min={1}
+                value={draft.memoryMb}
+                onChange={(v) => set('memoryMb', num(v))}
+                placeholder="server default"
+              />
             </Grid.Col>
             <Grid.Col span={{ base: 12, sm: 4 }}>
               <TextInput
@@ -152,10 +182,22 @@ export function AssignmentForm({ initial, languages, isNew, saving, error, onSav
               />
             </Grid.Col>
             <Grid.Col span={{ base: 6, sm: 4 }}>
-              <NumberInput label="Submissions allowed" min={1} value={draft.limitCount} onChange={(v) => set('limitCount', num(v))} placeholder="unlimited" />
+              <NumberInput
+                label="Submissions allowed"
+                min={1}
+                value={draft.limitCount}
+                onChange={(v) => set('limitCount', num(v))}
+                placeholder="unlimited"
+              />
             </Grid.Col>
             <Grid.Col span={{ base: 6, sm: 4 }}>
-              <NumberInput label="…per hours" min={1} value={draft.limitHours} onChange={(v) => set('limitHours', num(v))} placeholder="e.g. 24" />
+              <NumberInput
+                label="…per hours"
+                min={1}
+                value={draft.limitHours}
+                onChange={(v) => set('limitHours', num(v))}
+                placeholder="e.g. 24"
+              />
             </Grid.Col>
           </Grid>
         </Paper>
@@ -178,7 +220,12 @@ export function AssignmentForm({ initial, languages, isNew, saving, error, onSav
               />
             ))}
             <Group>
-              <Button variant="light" onClick={() => setDraft((d) => ({ ...d, tests: [...d.tests, emptyTest(d.tests.length + 1)] }))}>
+              <Button
+                variant="light"
+                onClick={() =>
+                  setDraft((d) => ({ ...d, tests: [...d.tests, emptyTest(d.tests.length + 1)] }))
+                }
+              >
                 Add a test
               </Button>
             </Group>
@@ -190,7 +237,8 @@ export function AssignmentForm({ initial, languages, isNew, saving, error, onSav
             Autograder (optional)
           </Title>
           <Text size="sm" c="dimmed" mb="sm">
-            A Gradescope-format zip with <code>run_autograder</code> at its top. When set, it grades instead of the tests above.
+            A Gradescope-format zip with <code>run_autograder</code> at its top. When set, it grades instead
+            of the tests above.
           </Text>
           <Group>
             <FileButton onChange={onZip} accept=".zip,application/zip">
@@ -248,10 +296,20 @@ function TestEditor({
     <Paper withBorder p="sm" bg="var(--mantine-color-default-hover)" data-testid="test-editor">
       <Grid>
         <Grid.Col span={{ base: 12, sm: 4 }}>
-          <TextInput label={`Test ${index + 1} name`} required value={test.name} onChange={(e) => onChange({ name: e.currentTarget.value })} />
+          <TextInput
+            label={`Test ${index + 1} name`}
+            required
+            value={test.name}
+            onChange={(e) => onChange({ name: e.currentTarget.value })}
+          />
         </Grid.Col>
         <Grid.Col span={{ base: 4, sm: 2 }}>
-          <NumberInput label="Points" min={0} value={test.points} onChange={(v) => onChange({ points: Number(v) || 0 })} />
+          <NumberInput
+            label="Points"
+            min={0}
+            value={test.points}
+            onChange={(v) => onChange({ points: Number(v) || 0 })}
+          />
         </Grid.Col>
         <Grid.Col span={{ base: 8, sm: 3 }}>
           <Select
@@ -279,7 +337,14 @@ function TestEditor({
           />
         </Grid.Col>
         <Grid.Col span={{ base: 12, sm: 6 }}>
-          <Textarea label={`Test ${index + 1} input`} autosize minRows={2} styles={mono} value={test.stdin} onChange={(e) => onChange({ stdin: e.currentTarget.value })} />
+          <Textarea
+            label={`Test ${index + 1} input`}
+            autosize
+            minRows={2}
+            styles={mono}
+            value={test.stdin}
+            onChange={(e) => onChange({ stdin: e.currentTarget.value })}
+          />
         </Grid.Col>
         <Grid.Col span={{ base: 12, sm: 6 }}>
           <Textarea

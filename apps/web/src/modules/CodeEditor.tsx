@@ -42,7 +42,14 @@ export interface CodeEditorProps {
 }
 
 /** CodeMirror 6, highlighted by the file's extension. */
-export function CodeEditor({ path, value, onChange, readOnly = false, height = '22rem', label }: CodeEditorProps) {
+export function CodeEditor({
+  path,
+  value,
+  onChange,
+  readOnly = false,
+  height = '22rem',
+  label,
+}: CodeEditorProps) {
   const scheme = useComputedColorScheme('light');
   const extensions = useMemo(() => languageFor(path), [path]);
   return (

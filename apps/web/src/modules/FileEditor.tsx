@@ -47,7 +47,11 @@ export function FileEditor({ files, onChange, readOnly = false }: FileEditorProp
         {readOnly ? null : (
           <Group gap={4} wrap="nowrap">
             <Tooltip label="Add a file">
-              <ActionIcon variant="default" aria-label="Add a file" onClick={() => setDialog({ mode: 'add' })}>
+              <ActionIcon
+                variant="default"
+                aria-label="Add a file"
+                onClick={() => setDialog({ mode: 'add' })}
+              >
                 +
               </ActionIcon>
             </Tooltip>

@@ -39,8 +39,8 @@ export function RunResult({ run }: { run: RunView }) {
         <Paper withBorder p="sm" data-testid="hidden-tests">
           <Text size="sm">
             {run.hiddenTests.count} hidden {run.hiddenTests.count === 1 ? 'test' : 'tests'} worth{' '}
-            {run.hiddenTests.maxScore} {run.hiddenTests.maxScore === 1 ? 'point' : 'points'}: their results are shown
-            after grading is released.
+            {run.hiddenTests.maxScore} {run.hiddenTests.maxScore === 1 ? 'point' : 'points'}: their results
+            are shown after grading is released.
           </Text>
         </Paper>
       ) : null}
@@ -80,7 +80,12 @@ function TestList({ tests }: { tests: TestView[] }) {
       <Title order={4}>Tests</Title>
       <Accordion multiple variant="separated" defaultValue={failing}>
         {tests.map((test) => (
-          <Accordion.Item key={test.name} value={test.name} data-testid="test-result" data-verdict={test.verdict}>
+          <Accordion.Item
+            key={test.name}
+            value={test.name}
+            data-testid="test-result"
+            data-verdict={test.verdict}
+          >
             <Accordion.Control>
               <Group justify="space-between" wrap="wrap" gap="xs">
                 <Group gap="xs">

@@ -7,7 +7,7 @@ import { languagesQuery, useCreateRun, useLiveRun } from '../api/queries/runs.ts
 import type { AnyAssignment, Language } from '../api/types.ts';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { type EditorFile, STARTERS, toSourceFiles } from '../utils/files.ts';
-import { type Quota, describePeriod } from '../utils/submissions.ts';
+import { describePeriod, type Quota } from '../utils/submissions.ts';
 import { FileEditor } from './FileEditor.tsx';
 import { RunResult } from './RunResult.tsx';
 
@@ -47,14 +47,13 @@ export function Workspace({
 
   const chooseLanguage = (id: string | null) => {
     if (!id) return;
-    const untouched = !draft || draft.files.every((f) => f.content.trim() === '' || Object.values(STARTERS).includes(f.content));
+    const untouched =
+      !draft ||
+      draft.files.every((f) => f.content.trim() === '' || Object.values(STARTERS).includes(f.content));
     setDraft({ language: id, files: untouched ? starterFiles(allowed.find((l) => l.id === id)) : files });
   };
   const onRun = () =>
-    adhoc.mutate(
-      { language, files: toSourceFiles(files), stdin },
-      { onSuccess: (run) => setRunId(run.id) },
-    );
+    adhoc.mutate({ language, files: toSourceFiles(files), stdin }, { onSuccess: (run) => setRunId(run.id) });
   const onSubmit = () =>
     submit.mutate({ language, files: toSourceFiles(files) }, { onSuccess: (run) => setRunId(run.id) });
   const outOfQuota = quota !== null && quota.remaining === 0;

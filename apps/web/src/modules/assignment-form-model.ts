@@ -25,7 +25,9 @@ export interface AssignmentDraft {
   tests: TestDraft[];
   autograder: SourceFileBody[] | null;
   /** Kept as they are: the form does not edit support files or other comparators yet. */
-  keep: Pick<AssignmentBody, 'supportFiles'> & { comparators: Record<string, AssignmentBody['tests'][number]['comparator']> };
+  keep: Pick<AssignmentBody, 'supportFiles'> & {
+    comparators: Record<string, AssignmentBody['tests'][number]['comparator']>;
+  };
 }
 
 let counter = 0;
@@ -80,11 +82,15 @@ export function draftFrom(a: Assignment): AssignmentDraft {
       visibility: t.visibility,
       comparator: t.comparator.kind === 'exact' ? 'exact' : 'whitespace',
     })),
-    autograder: a.autograder ? a.autograder.files.map((f) => ({ path: f.path, contentBase64: f.contentBase64 })) : null,
+    autograder: a.autograder
+      ? a.autograder.files.map((f) => ({ path: f.path, contentBase64: f.contentBase64 }))
+      : null,
     keep: {
       supportFiles: a.supportFiles.map((f) => ({ path: f.path, contentBase64: f.contentBase64 })),
       comparators: Object.fromEntries(
-        a.tests.filter((t) => t.comparator.kind === 'regex' || t.comparator.kind === 'checker').map((t) => [t.name, t.comparator]),
+        a.tests
+          .filter((t) => t.comparator.kind === 'regex' || t.comparator.kind === 'checker')
+          .map((t) => [t.name, t.comparator]),
       ),
     },
   };

@@ -23,7 +23,12 @@ export function AssignmentEditorPage() {
   if (languages.isError) return <ErrorAlert error={languages.error} />;
   if (existing.isError) return <ErrorAlert error={existing.error} />;
   if (existing.data && !isFullAssignment(existing.data))
-    return <ErrorAlert error={new Error('Only the course instructors can edit this assignment.')} title="Not allowed" />;
+    return (
+      <ErrorAlert
+        error={new Error('Only the course instructors can edit this assignment.')}
+        title="Not allowed"
+      />
+    );
   return (
     <Stack maw={1100}>
       <div>

@@ -46,7 +46,9 @@ export function CoursePage() {
       <ErrorAlert error={assignments.error} />
       {assignments.data?.length === 0 ? (
         <EmptyState title="No assignments yet">
-          {canEdit ? 'Create one with “New assignment”.' : 'Assignments appear here when your instructor publishes them.'}
+          {canEdit
+            ? 'Create one with “New assignment”.'
+            : 'Assignments appear here when your instructor publishes them.'}
         </EmptyState>
       ) : null}
       {assignments.data && assignments.data.length > 0 ? (
@@ -63,13 +65,21 @@ export function CoursePage() {
               {assignments.data.map((a) => (
                 <Table.Tr key={a.id} data-testid="assignment-row">
                   <Table.Td>
-                    <Anchor component={Link} to={`${base}/assignments/${encodeURIComponent(a.slug)}`} fw={600}>
+                    <Anchor
+                      component={Link}
+                      to={`${base}/assignments/${encodeURIComponent(a.slug)}`}
+                      fw={600}
+                    >
                       {a.title}
                     </Anchor>
                   </Table.Td>
                   <Table.Td>
                     {a.deadline ? (
-                      <Text size="sm" c={deadlinePassed(a.deadline) ? 'red' : 'inherit'} title={formatDate(a.deadline)}>
+                      <Text
+                        size="sm"
+                        c={deadlinePassed(a.deadline) ? 'red' : 'inherit'}
+                        title={formatDate(a.deadline)}
+                      >
                         {relativeTime(a.deadline)}
                       </Text>
                     ) : (

@@ -61,7 +61,13 @@ function NewCourse() {
         <Stack gap="sm">
           <Title order={4}>New course</Title>
           <Group align="flex-end" wrap="wrap">
-            <TextInput label="Code" placeholder="CS101" required value={code} onChange={(e) => setCode(e.currentTarget.value)} />
+            <TextInput
+              label="Code"
+              placeholder="CS101"
+              required
+              value={code}
+              onChange={(e) => setCode(e.currentTarget.value)}
+            />
             <TextInput
               label="Title"
               placeholder="Introduction to Programming"

@@ -1,4 +1,16 @@
-import { Alert, Badge, Button, FileButton, Group, Paper, Stack, Table, Text, Textarea, Title } from '@mantine/core';
+import {
+  Alert,
+  Badge,
+  Button,
+  FileButton,
+  Group,
+  Paper,
+  Stack,
+  Table,
+  Text,
+  Textarea,
+  Title,
+} from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
@@ -69,8 +81,8 @@ function ImportRoster({ course }: { course: string }) {
         <Stack gap="sm">
           <Title order={4}>Import a roster</Title>
           <Text size="sm" c="dimmed">
-            CSV with a header line: <code>username,name,email,role</code> (name, email and role optional; role is
-            student, ta or instructor). All rows are imported, or none.
+            CSV with a header line: <code>username,name,email,role</code> (name, email and role optional; role
+            is student, ta or instructor). All rows are imported, or none.
           </Text>
           <Textarea
             label="Roster CSV"
@@ -96,8 +108,8 @@ function ImportRoster({ course }: { course: string }) {
           <ErrorAlert error={importRoster.error} />
           {summary ? (
             <Alert color="green" variant="light" title="Roster imported">
-              {summary.enrolled.length} enrolled ({summary.created.length} new accounts), {summary.updated.length} role
-              changes, {summary.unchanged.length} unchanged.
+              {summary.enrolled.length} enrolled ({summary.created.length} new accounts),{' '}
+              {summary.updated.length} role changes, {summary.unchanged.length} unchanged.
             </Alert>
           ) : null}
         </Stack>

@@ -1,4 +1,17 @@
-import { Alert, Button, Code, CopyButton, Group, NumberInput, Paper, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import {
+  Alert,
+  Button,
+  Code,
+  CopyButton,
+  Group,
+  NumberInput,
+  Paper,
+  Stack,
+  Table,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { tokensQuery, useCreateToken, useRevokeToken } from '../api/queries/admin.ts';
@@ -73,13 +86,30 @@ function NewToken() {
       <form
         onSubmit={(event) => {
           event.preventDefault();
-          create.mutate({ name, ...(days === '' ? {} : { expiresInDays: days }) }, { onSuccess: () => setName('') });
+          create.mutate(
+            { name, ...(days === '' ? {} : { expiresInDays: days }) },
+            { onSuccess: () => setName('') },
+          );
         }}
       >
         <Stack gap="sm">
           <Group align="flex-end" wrap="wrap">
-            <TextInput label="Token name" placeholder="my laptop" required value={name} onChange={(e) => setName(e.currentTarget.value)} />
-            <NumberInput label="Expires in (days)" placeholder="never" min={1} max={3650} value={days} onChange={(v) => setDays(v === '' ? '' : Number(v))} w={160} />
+            <TextInput
+              label="Token name"
+              placeholder="my laptop"
+              required
+              value={name}
+              onChange={(e) => setName(e.currentTarget.value)}
+            />
+            <NumberInput
+              label="Expires in (days)"
+              placeholder="never"
+              min={1}
+              max={3650}
+              value={days}
+              onChange={(v) => setDays(v === '' ? '' : Number(v))}
+              w={160}
+            />
             <Button type="submit" loading={create.isPending}>
               Create token
             </Button>

@@ -22,10 +22,10 @@ export function visibleRows(gradebook: Gradebook, filter: GradebookFilter, sort:
       (filter.missing === null || (row.scores[filter.missing] ?? null) === null),
   );
   const sign = sort.direction === 'asc' ? 1 : -1;
-  return rows.sort((x, y) => sign * compare(valueOf(x, sort.key), valueOf(y, sort.key)));
+  return rows.sort((x, y) => sign * compare(sortValue(x, sort.key), sortValue(y, sort.key)));
 }
 
-function valueOf(row: GradebookRow, key: SortKey): string | number | null {
+function sortValue(row: GradebookRow, key: SortKey): string | number | null {
   if (key.startsWith('a:')) return row.scores[key.slice(2)] ?? null;
   return row[key as 'username' | 'displayName' | 'total'];
 }

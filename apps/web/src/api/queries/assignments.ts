@@ -32,8 +32,15 @@ export function useSaveAssignment(course: string, id: string | undefined) {
 export function useSubmit(assignmentId: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: ({ language, files, mainFile }: { language: string; files: SourceFileBody[]; mainFile?: string }) =>
-      api.submit(assignmentId, language, files, mainFile),
+    mutationFn: ({
+      language,
+      files,
+      mainFile,
+    }: {
+      language: string;
+      files: SourceFileBody[];
+      mainFile?: string;
+    }) => api.submit(assignmentId, language, files, mainFile),
     onSuccess: (run) => {
       client.setQueryData(keys.run(run.id), run);
       void client.invalidateQueries({ queryKey: keys.allSubmissions(assignmentId) });

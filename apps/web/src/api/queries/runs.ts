@@ -14,7 +14,11 @@ export const languagesQuery = () =>
 export const runQuery = (id: string) => queryOptions({ queryKey: keys.run(id), queryFn: () => api.run(id) });
 
 export const runFilesQuery = (id: string) =>
-  queryOptions({ queryKey: keys.runFiles(id), queryFn: () => api.runFiles(id), staleTime: Number.POSITIVE_INFINITY });
+  queryOptions({
+    queryKey: keys.runFiles(id),
+    queryFn: () => api.runFiles(id),
+    staleTime: Number.POSITIVE_INFINITY,
+  });
 
 /**
  * A run that updates itself: while it is queued or running, the server's event stream
@@ -36,7 +40,8 @@ export function useLiveRun(id: string | undefined) {
     source.addEventListener('result', (event) => {
       const run = JSON.parse((event as MessageEvent<string>).data) as RunView;
       client.setQueryData(keys.run(id), run);
-      if (run.assignmentId) void client.invalidateQueries({ queryKey: keys.allSubmissions(run.assignmentId) });
+      if (run.assignmentId)
+        void client.invalidateQueries({ queryKey: keys.allSubmissions(run.assignmentId) });
       source.close();
     });
     return () => source.close();

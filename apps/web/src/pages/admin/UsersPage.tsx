@@ -1,4 +1,15 @@
-import { Badge, Button, Group, Paper, PasswordInput, Select, Stack, Table, TextInput, Title } from '@mantine/core';
+import {
+  Badge,
+  Button,
+  Group,
+  Paper,
+  PasswordInput,
+  Select,
+  Stack,
+  Table,
+  TextInput,
+  Title,
+} from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useCreateUser, usersQuery } from '../../api/queries/admin.ts';
@@ -34,7 +45,10 @@ export function UsersPage() {
                   <Table.Td ff="monospace">{u.username}</Table.Td>
                   <Table.Td>{u.displayName}</Table.Td>
                   <Table.Td>
-                    <Badge variant="light" color={u.role === 'admin' ? 'red' : u.role === 'staff' ? 'grape' : 'blue'}>
+                    <Badge
+                      variant="light"
+                      color={u.role === 'admin' ? 'red' : u.role === 'staff' ? 'grape' : 'blue'}
+                    >
                       {u.role}
                     </Badge>
                   </Table.Td>
@@ -63,14 +77,25 @@ function NewUserForm() {
       <form
         onSubmit={(event) => {
           event.preventDefault();
-          create.mutate(body(), { onSuccess: () => setUser({ username: '', displayName: '', password: '', role: user.role }) });
+          create.mutate(body(), {
+            onSuccess: () => setUser({ username: '', displayName: '', password: '', role: user.role }),
+          });
         }}
       >
         <Stack gap="sm">
           <Title order={4}>New user</Title>
           <Group align="flex-end" wrap="wrap">
-            <TextInput label="Username" required value={user.username} onChange={(e) => setUser({ ...user, username: e.currentTarget.value })} />
-            <TextInput label="Display name" value={user.displayName ?? ''} onChange={(e) => setUser({ ...user, displayName: e.currentTarget.value })} />
+            <TextInput
+              label="Username"
+              required
+              value={user.username}
+              onChange={(e) => setUser({ ...user, username: e.currentTarget.value })}
+            />
+            <TextInput
+              label="Display name"
+              value={user.displayName ?? ''}
+              onChange={(e) => setUser({ ...user, displayName: e.currentTarget.value })}
+            />
             <PasswordInput
               label="Password"
               description="8 characters or more"
