@@ -8,7 +8,13 @@ import { configDefaults, defineConfig } from 'vitest/config';
 // that project has test files in the run, so the cluster is never started for other suites.
 export default defineConfig({
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'apps/*/src/**/*.test.ts',
+      'test/**/*.test.ts',
+      // Web components: each file picks its DOM with `// @vitest-environment happy-dom`.
+      'apps/web/src/**/*.test.tsx',
+    ],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -18,9 +18,10 @@ done
 
 require_node 20
 install_npm_packages
+bash scripts/lib/build-web.sh
 bash scripts/lib/podman-setup.sh
 bash scripts/build-images.sh
 if [[ $WITH_TEST == 1 ]]; then
-  ensure_debian_packages postgresql
+  ensure_debian_packages postgresql chromium
 fi
 step "setup complete"

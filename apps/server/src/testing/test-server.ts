@@ -92,3 +92,19 @@ export async function startTestServer(
     },
   };
 }
+
+/** A new, empty PostgreSQL database on the test cluster (see test/setup/postgres.ts). */
+export async function freshPostgresDatabase(adminUrl: string): Promise<string> {
+  const { default: pg } = await import('pg');
+  const name = `api_${Math.random().toString(36).slice(2, 10)}`;
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}

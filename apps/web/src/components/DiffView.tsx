@@ -31,7 +31,9 @@ export function DiffView({ expected, actual }: { expected: string; actual: strin
               </Table.Td>
             </Table.Tr>
           ) : (
-            rows.map((row, index) => <Row key={index} row={row} />)
+            rows.map((row) => (
+              <Row key={`${row.left?.number ?? '-'}:${row.right?.number ?? '-'}`} row={row} />
+            ))
           )}
         </Table.Tbody>
       </Table>

@@ -55,7 +55,15 @@ function NewCourse() {
       <form
         onSubmit={(event) => {
           event.preventDefault();
-          create.mutate({ code, title }, { onSuccess: () => (setCode(''), setTitle('')) });
+          create.mutate(
+            { code, title },
+            {
+              onSuccess: () => {
+                setCode('');
+                setTitle('');
+              },
+            },
+          );
         }}
       >
         <Stack gap="sm">
