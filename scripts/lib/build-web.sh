@@ -24,7 +24,7 @@ if [[ ${1:-} != --force && -f $STAMP && $(cat "$STAMP") == "$hash" && -f $WEB/di
 fi
 log=$(mktemp /tmp/aperture-web-build.XXXXXX)
 trap 'rm -f "$log"' EXIT
-if ! (cd "$WEB" && npx --no-install tsc -p tsconfig.json --noEmit && npx --no-install vite build --logLevel warn) >"$log" 2>&1; then
+if ! (cd "$WEB" && npx --no-install tsc -p tsconfig.json --noEmit && NODE_ENV=production npx --no-install vite build --logLevel warn) >"$log" 2>&1; then
   tail -n 40 "$log" >&2
   printf 'build-web: ERROR: building the web UI failed (output above)\n' >&2
   exit 1

@@ -143,6 +143,10 @@ export class ApiClient {
     return this.json('POST', `/api/v1/courses/${seg(course)}/enrollments`, { body });
   }
 
+  listEnrollments(course: string): Promise<Array<Enrollment & { username: string; displayName: string }>> {
+    return this.json('GET', `/api/v1/courses/${seg(course)}/enrollments`);
+  }
+
   importRoster(course: string, csv: string): Promise<RosterImportSummary> {
     return this.json('POST', `/api/v1/courses/${seg(course)}/roster`, { body: { csv } });
   }

@@ -94,7 +94,13 @@ const json = <T>(result: CliResult): T => {
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'aperture-cli-'));
   const config = loadServerConfig(
-    { port: 0, dataDir: join(dir, 'data'), seedDemo: true, logLevel: 'silent', bootstrapToken: BOOTSTRAP_TOKEN },
+    {
+      port: 0,
+      dataDir: join(dir, 'data'),
+      seedDemo: true,
+      logLevel: 'silent',
+      bootstrapToken: BOOTSTRAP_TOKEN,
+    },
     {},
   );
   server = await startServer(config, { executor: new CannedExecutor(), logger: false });
@@ -158,16 +164,50 @@ describe('aperture against a real server', () => {
 
   it('submits to COURSE/slug and lists the submission', async () => {
     const env = { APERTURE_TOKEN: studentToken };
-    const result = await cli(['submit', 'DEMO101/hello', 'main.py', '--language', 'python', '-o', 'json'], env);
+    const result = await cli(
+      ['submit', 'DEMO101/hello', 'main.py', '--language', 'python', '-o', 'json'],
+      env,
+    );
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const run = json<{ id: string; verdict: string; score: number; tests: Array<{ name: string }> }>(result);
     expect(run).toMatchObject({ verdict: 'accepted', score: 1 });
     expect(run.tests[0]?.name).toBe('prints hello');
-    const mine = json<Array<{ id: string }>>(await cli(['submissions', 'list', 'DEMO101/hello', '-o', 'json'], env));
+    const mine = json<Array<{ id: string }>>(
+      await cli(['submissions', 'list', 'DEMO101/hello', '-o', 'json'], env),
+    );
     expect(mine.map((r) => r.id)).toEqual([run.id]);
     const table = await cli(['submissions', 'list', 'DEMO101/hello'], env);
     expect(table.stdout).toMatch(new RegExp(`${run.id}\\s+\\S+\\s+completed\\s+accepted\\s+1/1`));
+  });
+
+  it('creates an assignment from YAML, imports a roster and shows the gradebook', async () => {
+    await writeFile(join(dir, 'echo.in'), 'ping\n');
+    await writeFile(
+      join(dir, 'echo.yaml'),
+      'slug: echo\ntitle: Echo\nlanguages: [python]\ntests:\n  - name: one\n    stdinFile: echo.in\n    expectedOutput: "hello\\n"\n    points: 3\n',
+    );
+    const created = await cli([
+      'assignment',
+      'create',
+      '-f',
+      'echo.yaml',
+      '--course',
+      'DEMO101',
+      '-o',
+      'json',
+    ]);
+    expect(json<{ slug: string; tests: Array<{ stdin: string }> }>(created)).toMatchObject({
+      slug: 'echo',
+      tests: [{ stdin: 'ping\n' }],
+    });
+    expect((await cli(['assignment', 'list', 'DEMO101'])).stdout).toMatch(/echo\s+Echo\s+python\s+1/);
+    await writeFile(join(dir, 'roster.csv'), 'username,name\ngrace,Grace Hopper\n');
+    const roster = await cli(['course', 'roster', 'DEMO101', 'roster.csv', '-o', 'json']);
+    expect(json<{ created: string[] }>(roster).created).toEqual(['grace']);
+    const gradebook = await cli(['gradebook', 'DEMO101', '--csv']);
+    expect(gradebook.stdout.split('\r\n')[0]).toBe('username,display_name,hello,sum,echo,total');
+    expect(gradebook.stdout).toContain('grace,Grace Hopper');
   });
 
   it('logs in with the demo password and stores a token the next command uses', async () => {
@@ -177,7 +217,9 @@ describe('aperture against a real server', () => {
     expect(json<{ username: string }>(login).username).toBe('student');
     const file = join(dir, 'config', 'aperture', 'credentials.json');
     expect((await stat(file)).mode & 0o777).toBe(0o600);
-    const courses = json<Array<{ code: string; role: string }>>(await cli(['course', 'list', '-o', 'json'], env));
+    const courses = json<Array<{ code: string; role: string }>>(
+      await cli(['course', 'list', '-o', 'json'], env),
+    );
     expect(courses).toEqual([expect.objectContaining({ code: 'DEMO101', role: 'student' })]);
     const logout = await cli(['logout'], env);
     expect(logout.code).toBe(0);

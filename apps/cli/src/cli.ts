@@ -5,6 +5,9 @@ import { buildProgram } from './program.ts';
 
 /** Parse, run, and turn whatever goes wrong into one line on stderr and an exit code. */
 export async function main(argv: string[]): Promise<void> {
+  // `APERTURE_OUTPUT=` means "not set", as it does for the server's config; commander would take ''.
+  for (const [key, value] of Object.entries(process.env))
+    if (key.startsWith('APERTURE_') && value === '') delete process.env[key];
   const program = buildProgram();
   program.exitOverride();
   for (const command of program.commands) exitOverrideAll(command);

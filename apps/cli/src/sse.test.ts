@@ -16,7 +16,9 @@ describe('SseParser', () => {
 
   it('skips comments, joins multi-line data and accepts CRLF', () => {
     const parser = new SseParser();
-    expect(parser.push(': keep-alive\r\n\r\ndata: a\r\ndata:b\r\n\r\n')).toEqual([{ event: 'message', data: 'a\nb' }]);
+    expect(parser.push(': keep-alive\r\n\r\ndata: a\r\ndata:b\r\n\r\n')).toEqual([
+      { event: 'message', data: 'a\nb' },
+    ]);
   });
 
   it('waits for the second half of a CRLF split between chunks', () => {

@@ -164,6 +164,64 @@ describe('hostile submissions (real Podman)', () => {
     expect(result.verdict).toBe('compile_error');
   }, 90_000);
 
+  it('cannot read hidden expected output from the harness memory', async () => {
+    // A cheat that would pass any test: scan every process's memory for the expected answer.
+    const source = [
+      'import os',
+      'found = False',
+      'for pid in filter(str.isdigit, os.listdir("/proc")):',
+      '    try:',
+      '        mem = open(f"/proc/{pid}/mem", "rb")',
+      '        for line in open(f"/proc/{pid}/maps"):',
+      '            start, end = (int(x, 16) for x in line.split()[0].split("-"))',
+      '            try:',
+      '                mem.seek(start)',
+      '                found |= b"HIDDEN-ANSWER-" in mem.read(min(end - start, 1 << 24)) and int(pid) != os.getpid()',
+      '            except (OSError, ValueError, OverflowError):',
+      '                pass',
+      '    except OSError:',
+      '        pass',
+      'print("HIDDEN-ANSWER-7f3a" if found else "not found")',
+    ].join('\n');
+    const result = await run('python', 'main.py', source, {
+      tests: [{ name: 'secret', expectedOutput: 'HIDDEN-ANSWER-7f3a\n', comparator: { kind: 'exact' } }],
+    });
+    expect(result.tests[0].stdout).toBe('not found\n');
+    expect(result.verdict).toBe('wrong_answer');
+  });
+
+  it('cannot read the checker or other support files while its test runs', async () => {
+    const course = await t.api(token, 'POST', '/api/v1/courses', { code: 'HOSTILE', title: 'Hostile' });
+    const checker = 'import sys\nsys.exit(0 if open(sys.argv[3]).read().split()[-1] == "42" else 1)\n';
+    const assignment = await t.api(token, 'POST', `/api/v1/courses/${course.body.id}/assignments`, {
+      slug: 'checked',
+      title: 'Checked',
+      languages: ['python'],
+      supportFiles: [{ path: 'check.py', content: `# SUPPORT-SECRET\n${checker}` }],
+      tests: [{ name: 'answer', comparator: { kind: 'checker', command: 'python3 check.py' } }],
+    });
+    expect(assignment.status, JSON.stringify(assignment.body)).toBe(201);
+    const snoop = [
+      'import os',
+      'hits = []',
+      'for top in ["/tmp", "/work", "/autograder", "/dev/shm", "/var/tmp", "/run"]:',
+      '  for root, dirs, files in os.walk(top):',
+      '    for name in files:',
+      '        try:',
+      '            if (b"SUPPORT-" + b"SECRET") in open(os.path.join(root, name), "rb").read(1 << 20): hits.append(name)',
+      '        except OSError: pass',
+      'print(hits)',
+      'print(42)',
+    ].join('\n');
+    const submitted = await t.api(token, 'POST', `/api/v1/assignments/${assignment.body.id}/submissions`, {
+      language: 'python',
+      files: [{ path: 'main.py', content: snoop }],
+    });
+    const final = (await t.api(token, 'GET', `/api/v1/runs/${submitted.body.id}?wait=true`)).body;
+    expect(final.tests[0].stdout).toBe('[]\n42\n');
+    expect(final.verdict).toBe('accepted'); // and the checker itself still ran and accepted
+  });
+
   it('hostile runs next to an honest one: the honest one is unaffected', async () => {
     const [bomb, honest] = await Promise.all([
       run('python', 'main.py', 'chunks = []\nwhile True:\n    chunks.append(b"x" * (16 << 20))\n'),

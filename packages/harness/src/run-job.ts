@@ -13,7 +13,7 @@ import type { Executor } from './execute.ts';
 import { emptyOutcome, toOutcome } from './outcome.ts';
 import { buildRunCommand } from './shell.ts';
 import { isLimitVerdict, judgeExecution } from './verdict.ts';
-import { makeReadOnly, writeFiles } from './workspace.ts';
+import { withSupportFiles, writeFiles } from './workspace.ts';
 
 export interface JobContext {
   workDir: string;
@@ -36,10 +36,6 @@ export async function runJob(job: HarnessJob, context: JobContext): Promise<Harn
   }
 
   writeFiles(workDir, job.files, 0o644);
-  if (job.supportFiles.length > 0) {
-    writeFiles(supportDir, job.supportFiles, 0o555);
-    makeReadOnly(supportDir);
-  }
 
   const result: HarnessResult = {
     version: HARNESS_PROTOCOL_VERSION,
@@ -95,17 +91,20 @@ export async function runJob(job: HarnessJob, context: JobContext): Promise<Harn
       testResult.verdict = judged.verdict;
       if (judged.message) testResult.message = judged.message;
     } else {
+      const comparator = test.comparator;
       const comparison =
-        test.comparator.kind === 'checker'
-          ? await runChecker(execute, {
-              command: test.comparator.command,
-              supportDir,
-              input: test.stdin,
-              expected: test.expectedOutput,
-              actual: ran.stdoutBytes,
-              env: { ...context.env, HOME: supportDir },
-            })
-          : compareOutput(test.comparator, ran.stdout, test.expectedOutput);
+        comparator.kind === 'checker'
+          ? await withSupportFiles(supportDir, job.supportFiles, () =>
+              runChecker(execute, {
+                command: comparator.command,
+                supportDir,
+                input: test.stdin,
+                expected: test.expectedOutput,
+                actual: ran.stdoutBytes,
+                env: { ...context.env, HOME: supportDir },
+              }),
+            )
+          : compareOutput(comparator, ran.stdout, test.expectedOutput);
       testResult.verdict = comparison.verdict;
       if (comparison.message) testResult.message = comparison.message;
     }

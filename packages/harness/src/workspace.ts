@@ -1,4 +1,4 @@
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type SourceFile, safeRelativePath } from '@aperture/core';
 
@@ -16,14 +16,42 @@ export function writeFiles(root: string, files: readonly SourceFile[], mode: num
   }
 }
 
-/** Files r-x, directories r-x: support files are read-only for the student's program by convention. */
-export function makeReadOnly(root: string): void {
+/**
+ * Run `work` with the support files (checkers, reference data) on disk, and remove them after.
+ * They exist only while no student process is alive: every execution ends by killing whatever
+ * the student's program left running, and the student runs as the same uid, so files left on
+ * disk during a test could be read (and the expected answers with them).
+ */
+export async function withSupportFiles<T>(
+  root: string,
+  files: readonly SourceFile[],
+  work: () => Promise<T>,
+): Promise<T> {
+  writeFiles(root, files, 0o755);
+  try {
+    return await work();
+  } finally {
+    removeTree(root);
+  }
+}
+
+function removeTree(root: string): void {
+  try {
+    makeWritable(root);
+  } catch {
+    // Already gone.
+  }
+  rmSync(root, { recursive: true, force: true });
+}
+
+/** A checker may have made its files read-only; the owner can always make them writable again. */
+function makeWritable(root: string): void {
+  chmodSync(root, 0o755);
   for (const entry of readdirSync(root, { withFileTypes: true })) {
     const path = join(root, entry.name);
-    if (entry.isDirectory()) makeReadOnly(path);
-    chmodSync(path, 0o555);
+    if (entry.isDirectory()) makeWritable(path);
+    else chmodSync(path, 0o644);
   }
-  chmodSync(root, 0o555);
 }
 
 export function copyExecutable(from: string, to: string): void {

@@ -2,7 +2,7 @@ import { type Command, Option } from 'commander';
 import { EXIT } from '../errors.ts';
 import { resolveAssignment } from '../services/assignments.ts';
 import { buildRunRequest, DEFAULT_TIMEOUT_SECONDS, finish, followRun, printRun } from '../services/runs.ts';
-import { buildSubmission, printSubmissions } from '../services/submissions.ts';
+import { buildSubmission, printSubmissions, resolveUserId } from '../services/submissions.ts';
 import { action, examples, positiveInt, withGlobals } from './common.ts';
 
 interface WaitOptions {
@@ -109,18 +109,19 @@ export function registerRunCommands(program: Command): void {
   withGlobals(submissions.command('list'))
     .description('Your submissions to an assignment (everyone’s, for course staff)')
     .argument('<assignment>', 'an assignment id, or COURSE/slug')
-    .option('--user <id>', 'only this user’s submissions (course staff)')
+    .option('--user <user>', 'only this user’s submissions: a username or user id (course staff)')
     .addHelpText(
       'after',
       examples(
         'aperture submissions list DEMO101/hello',
-        'aperture submissions list DEMO101/sum --user usr_01J... -o json',
+        'aperture submissions list DEMO101/sum --user student2 -o json',
       ),
     )
     .action(
       action(async (ctx, ref: string, opts: { user?: string }) => {
         const assignment = await resolveAssignment(ctx.client, ref);
-        const runs = await ctx.client.listSubmissions(assignment.id, opts.user ? { userId: opts.user } : {});
+        const userId = opts.user ? await resolveUserId(ctx.client, assignment, opts.user) : undefined;
+        const runs = await ctx.client.listSubmissions(assignment.id, userId ? { userId } : {});
         printSubmissions(runs, ctx.out);
       }),
     );

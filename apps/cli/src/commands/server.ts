@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import { Output } from '../output.ts';
 
-interface ServerFlags {
+export interface ServerFlags {
   output: 'text' | 'json';
   config?: string;
   demo?: boolean;
@@ -61,11 +61,7 @@ Examples:
       const { loadServerConfig, startServer } = await import('@aperture/server');
       const { pino } = await import('pino');
       const { closeOnSignals, printServerSummary, serverSummary } = await import('../services/server.ts');
-      const flags: Record<string, unknown> = {};
-      for (const [flag, field] of FLAGS) flags[field] = opts[camel(flag)];
-      if (opts.demo) flags['seedDemo'] = true;
-      if (opts['secureCookies']) flags['secureCookies'] = true;
-      const config = loadServerConfig(flags, process.env, opts.config);
+      const config = loadServerConfig(configFlags(opts), process.env, opts.config);
       const out = new Output(opts.output);
       // Logs to stderr: stdout carries only the summary, so `-o json` output stays parseable.
       const logger = pino<string>(
@@ -76,6 +72,15 @@ Examples:
       printServerSummary(serverSummary(server, config), out);
       closeOnSignals(server, out);
     });
+}
+
+/** Commander's options → the config fields given on the command line (undefined: not given). */
+export function configFlags(opts: ServerFlags): Record<string, unknown> {
+  const flags: Record<string, unknown> = {};
+  for (const [flag, field] of FLAGS) flags[field] = opts[camel(flag)];
+  if (opts.demo) flags['seedDemo'] = true;
+  if (opts['secureCookies']) flags['secureCookies'] = true;
+  return flags;
 }
 
 /** `--data-dir <dir>` → `dataDir`, as commander names it. */

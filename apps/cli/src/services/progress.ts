@@ -1,5 +1,6 @@
 import type { Output } from '../output.ts';
 
+const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 /**
@@ -24,7 +25,8 @@ export class Progress {
       this.timer ??= setInterval(() => this.draw(), 100);
       this.timer.unref();
       this.draw();
-    } else if (!this.out.json) {
+    } else if (!this.out.json && !TERMINAL.has(status)) {
+      // The verdict line that follows says how it ended.
       this.out.info(`${this.label}: ${status}`);
     }
   }

@@ -43,7 +43,12 @@ export function printServerSummary(summary: ServerSummary, out: Output): void {
  * First SIGINT/SIGTERM: close gracefully (running runs finish or are requeued).
  * A second one: exit at once.
  */
-export function closeOnSignals(server: RunningServer, out: Output, exit = process.exit): void {
+export function closeOnSignals(
+  server: Pick<RunningServer, 'close'>,
+  out: Output,
+  exit: (code: number) => void = process.exit,
+  signals: Pick<NodeJS.Process, 'on'> = process,
+): void {
   let closing = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (closing) {
@@ -61,6 +66,6 @@ export function closeOnSignals(server: RunningServer, out: Output, exit = proces
       },
     );
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  signals.on('SIGINT', onSignal);
+  signals.on('SIGTERM', onSignal);
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { RunView } from '@aperture/core';
-import type { SubmissionRequest } from '../api-client.ts';
+import type { ApiClient, AssignmentInfo, SubmissionRequest } from '../api-client.ts';
 import { CliError } from '../errors.ts';
 import { formatScore, type Output, table } from '../output.ts';
 import { readSourceFiles } from './files.ts';
@@ -56,4 +56,17 @@ export function printSubmissions(runs: RunView[], out: Output): void {
       'No submissions.',
     ),
   );
+}
+
+/** `--user` takes an id (usr_…) or a username, looked up in the assignment's course roster. */
+export async function resolveUserId(
+  client: ApiClient,
+  assignment: AssignmentInfo,
+  user: string,
+): Promise<string> {
+  if (user.startsWith('usr_')) return user;
+  const roster = await client.listEnrollments(assignment.courseId);
+  const found = roster.find((e) => e.username === user);
+  if (!found) throw new CliError(`${user} is not enrolled in the course of ${assignment.slug}`);
+  return found.userId;
 }

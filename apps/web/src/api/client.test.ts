@@ -4,7 +4,9 @@ import { ApiClient, ApiError, isApiError } from './client.ts';
 
 describe('ApiClient', () => {
   it('sends JSON and returns the parsed answer', async () => {
-    const fake = fakeFetch({ 'POST /api/v1/auth/login': [200, { user: { username: 'sam' }, expiresAt: 'x' }] });
+    const fake = fakeFetch({
+      'POST /api/v1/auth/login': [200, { user: { username: 'sam' }, expiresAt: 'x' }],
+    });
     const client = new ApiClient('', fake.fetch);
     const result = await client.login('sam', 'secret-pw');
     expect(result.user.username).toBe('sam');

@@ -15,6 +15,12 @@ export function DiffView({ expected, actual }: { expected: string; actual: strin
   return (
     <Box className={classes.wrap}>
       <Table className={classes.table} withColumnBorders aria-label="Expected and actual output">
+        <colgroup>
+          <col className={classes.number} />
+          <col />
+          <col className={classes.number} />
+          <col />
+        </colgroup>
         <Table.Thead>
           <Table.Tr>
             <Table.Th colSpan={2}>Expected</Table.Th>

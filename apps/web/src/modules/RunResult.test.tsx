@@ -9,7 +9,9 @@ afterEach(cleanup);
 
 describe('RunResult', () => {
   it('shows the live status while the run waits', () => {
-    renderWithProviders(<RunResult run={runView({ status: 'queued', verdict: null, score: null, tests: [] })} />);
+    renderWithProviders(
+      <RunResult run={runView({ status: 'queued', verdict: null, score: null, tests: [] })} />,
+    );
     expect(screen.getByText('Queued')).toBeTruthy();
     expect(screen.getByText(/Waiting for a free sandbox/)).toBeTruthy();
     expect(screen.queryByTestId('run-score')).toBeNull();
@@ -22,7 +24,14 @@ describe('RunResult', () => {
       maxScore: 4,
       tests: [
         testView(),
-        testView({ name: 'negative', verdict: 'wrong_answer', points: 0, stdin: '-5 3\n', expectedOutput: '-2\n', stdout: '8\n' }),
+        testView({
+          name: 'negative',
+          verdict: 'wrong_answer',
+          points: 0,
+          stdin: '-5 3\n',
+          expectedOutput: '-2\n',
+          stdout: '8\n',
+        }),
       ],
       hiddenTests: { count: 2, score: 0, maxScore: 6 },
     });
@@ -33,7 +42,9 @@ describe('RunResult', () => {
       'wrong_answer',
     ]);
     expect(screen.getByRole('table', { name: 'Expected and actual output' })).toBeTruthy();
-    expect(screen.getByTestId('hidden-tests').textContent).toContain('2 hidden tests worth 6 points');
+    expect(screen.getByTestId('hidden-tests').textContent).toContain(
+      '2 hidden tests worth 6 points also graded',
+    );
   });
 
   it('shows output, exit code and compile errors of an ad-hoc run', () => {
@@ -43,7 +54,13 @@ describe('RunResult', () => {
     expect(screen.getByText('Exit code')).toBeTruthy();
     cleanup();
     renderWithProviders(
-      <RunResult run={runView({ verdict: 'compile_error', tests: [], compile: { verdict: 'compile_error', output: 'main.c:1: error' } })} />,
+      <RunResult
+        run={runView({
+          verdict: 'compile_error',
+          tests: [],
+          compile: { verdict: 'compile_error', output: 'main.c:1: error' },
+        })}
+      />,
     );
     expect(screen.getByText('Compile error')).toBeTruthy();
     expect(screen.getByText('main.c:1: error')).toBeTruthy();

@@ -37,15 +37,18 @@ export function RunResult({ run }: { run: RunView }) {
       {run.tests.length > 0 ? <TestList tests={run.tests} /> : null}
       {run.hiddenTests ? (
         <Paper withBorder p="sm" data-testid="hidden-tests">
-          <Text size="sm">
-            {run.hiddenTests.count} hidden {run.hiddenTests.count === 1 ? 'test' : 'tests'} worth{' '}
-            {run.hiddenTests.maxScore} {run.hiddenTests.maxScore === 1 ? 'point' : 'points'}: their results
-            are shown after grading is released.
-          </Text>
+          <Text size="sm">{hiddenSummary(run.hiddenTests)}</Text>
         </Paper>
       ) : null}
     </Stack>
   );
+}
+
+/** Honest about what the score covers, without revealing the hidden tests' outcome. */
+export function hiddenSummary({ count, maxScore }: { count: number; maxScore: number }): string {
+  const tests = count === 1 ? '1 hidden test' : `${count} hidden tests`;
+  const points = maxScore === 1 ? '1 point' : `${maxScore} points`;
+  return `${tests} worth ${points} also graded this submission; ${count === 1 ? 'its result is' : 'their results are'} not shown to you.`;
 }
 
 function AdhocOutput({ run }: { run: RunView }) {

@@ -73,11 +73,7 @@ export function Workspace({
           <Text size="sm" c={outOfQuota ? 'red' : 'dimmed'} data-testid="quota">
             {quota.remaining} of {quota.limit} submissions left this {describePeriod(quota.periodSeconds)}
           </Text>
-        ) : (
-          <Text size="sm" c="dimmed" data-testid="quota">
-            Unlimited submissions
-          </Text>
-        )}
+        ) : null}
       </Group>
       <FileEditor files={files} onChange={(next) => setDraft({ language, files: next })} />
       <Grid align="flex-end">

@@ -1,8 +1,21 @@
-import { Badge, Button, Grid, Group, Paper, Select, SimpleGrid, Stack, Text, Title } from '@mantine/core';
+import {
+  Anchor,
+  Badge,
+  Button,
+  Grid,
+  Group,
+  Paper,
+  Select,
+  SimpleGrid,
+  Stack,
+  Text,
+  Title,
+} from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { assignmentQuery, submissionsQuery } from '../api/queries/assignments.ts';
+import { meQuery } from '../api/queries/auth.ts';
 import { enrollmentsQuery } from '../api/queries/courses.ts';
 import type { AnyAssignment } from '../api/types.ts';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
@@ -29,7 +42,10 @@ export function AssignmentPage() {
       <Group justify="space-between" align="flex-start" wrap="wrap">
         <div>
           <Text size="sm" c="dimmed">
-            <Link to={`/courses/${encodeURIComponent(course)}`}>{course}</Link> / assignment
+            <Anchor component={Link} to={`/courses/${encodeURIComponent(course)}`}>
+              {course}
+            </Anchor>{' '}
+            / assignment
           </Text>
           <Title order={2}>{a.title}</Title>
         </div>
@@ -39,14 +55,16 @@ export function AssignmentPage() {
           </Button>
         ) : null}
       </Group>
-      <MySide assignment={a} isStaff={isStaff} />
       {isStaff ? <StaffSubmissions assignment={a} course={course} /> : null}
+      <MySide assignment={a} isStaff={isStaff} />
     </Stack>
   );
 }
 
 function MySide({ assignment, isStaff }: { assignment: AnyAssignment; isStaff: boolean }) {
-  const mine = useQuery(submissionsQuery(assignment.id));
+  const me = useQuery(meQuery());
+  // Explicitly mine: for course staff the unfiltered list is everyone's.
+  const mine = useQuery({ ...submissionsQuery(assignment.id, me.data?.id), enabled: me.data !== undefined });
   const quota = submissionQuota(assignment, mine.data ?? []);
   const closed = deadlinePassed(assignment.deadline);
   const maxScore = assignment.tests.reduce((s, t) => s + t.points, 0);
@@ -91,7 +109,7 @@ function MySide({ assignment, isStaff }: { assignment: AnyAssignment; isStaff: b
           <Workspace assignment={assignment} quota={quota} closed={closed} />
         </Grid.Col>
       </Grid>
-      <Title order={3}>Your submissions</Title>
+      <Title order={3}>{isStaff ? 'Your own test submissions' : 'Your submissions'}</Title>
       <ErrorAlert error={mine.error} />
       {mine.data ? <SubmissionsTable runs={mine.data} /> : <Loading />}
     </>
@@ -147,7 +165,7 @@ function StaffSubmissions({ assignment, course }: { assignment: AnyAssignment; c
   const runs = useQuery(submissionsQuery(assignment.id, student));
   const names = new Map((roster.data ?? []).map((e) => [e.userId, `${e.displayName} (${e.username})`]));
   return (
-    <Stack mt="lg">
+    <Stack>
       <Group justify="space-between" align="flex-end" wrap="wrap">
         <Title order={3}>Student submissions</Title>
         <Select

@@ -1,4 +1,4 @@
-import { Stack, Text, Title } from '@mantine/core';
+import { Anchor, Stack, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router';
 import { gradebookCsvUrl, gradebookQuery } from '../api/queries/courses.ts';
@@ -13,7 +13,9 @@ export function GradebookPage() {
     <Stack>
       <div>
         <Text size="sm" c="dimmed">
-          <Link to={`/courses/${encodeURIComponent(course)}`}>{course}</Link>
+          <Anchor component={Link} to={`/courses/${encodeURIComponent(course)}`}>
+            {course}
+          </Anchor>
         </Text>
         <Title order={2}>Gradebook</Title>
         <Text size="sm" c="dimmed">

@@ -29,7 +29,10 @@ const fill = () => {
 describe('LoginPage', () => {
   it('shows the server’s message when sign-in fails', async () => {
     const fake = fakeFetch({
-      'POST /api/v1/auth/login': [401, { error: { code: 'unauthenticated', message: 'Wrong username or password.' } }],
+      'POST /api/v1/auth/login': [
+        401,
+        { error: { code: 'unauthenticated', message: 'Wrong username or password.' } },
+      ],
     });
     vi.stubGlobal('fetch', fake.fetch);
     renderLogin();
@@ -40,7 +43,10 @@ describe('LoginPage', () => {
 
   it('goes to the page asked for after signing in', async () => {
     const fake = fakeFetch({
-      'POST /api/v1/auth/login': [200, { user: { id: 'u1', username: 'student', role: 'user' }, expiresAt: 'x' }],
+      'POST /api/v1/auth/login': [
+        200,
+        { user: { id: 'u1', username: 'student', role: 'user' }, expiresAt: 'x' },
+      ],
     });
     vi.stubGlobal('fetch', fake.fetch);
     renderLogin();

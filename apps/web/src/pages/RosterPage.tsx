@@ -1,5 +1,6 @@
 import {
   Alert,
+  Anchor,
   Badge,
   Button,
   FileButton,
@@ -28,7 +29,9 @@ export function RosterPage() {
     <Stack>
       <div>
         <Text size="sm" c="dimmed">
-          <Link to={`/courses/${encodeURIComponent(course)}`}>{course}</Link>
+          <Anchor component={Link} to={`/courses/${encodeURIComponent(course)}`}>
+            {course}
+          </Anchor>
         </Text>
         <Title order={2}>Roster</Title>
       </div>

@@ -1,6 +1,7 @@
 import { Anchor, Button, Group, Paper, Stack, Tabs, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { Link, useNavigate, useParams } from 'react-router';
+import { enrollmentsQuery } from '../api/queries/courses.ts';
 import { runFilesQuery, useLiveRun, useRerun } from '../api/queries/runs.ts';
 import type { RunFiles, RunView } from '../api/types.ts';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
@@ -22,6 +23,11 @@ export function RunPage() {
 function RunDetails({ run }: { run: RunView }) {
   const files = useQuery(runFilesQuery(run.id));
   const { isStaff, course } = useCourseRole(run.courseId);
+  const roster = useQuery({
+    ...enrollmentsQuery(course?.code ?? ''),
+    enabled: isStaff && course !== undefined,
+  });
+  const student = roster.data?.find((e) => e.userId === run.userId);
   const rerun = useRerun();
   const navigate = useNavigate();
   return (
@@ -37,6 +43,7 @@ function RunDetails({ run }: { run: RunView }) {
           </Text>
           <Title order={2}>{run.kind === 'submission' ? 'Submission' : 'Run'}</Title>
           <Text size="sm" c="dimmed">
+            {student ? `${student.displayName} (${student.username}) · ` : ''}
             {run.language} · submitted {formatDate(run.createdAt)}
             {run.finishedAt ? ` · finished ${formatDate(run.finishedAt)}` : ''}
             {run.attempts > 1 ? ` · ${run.attempts} attempts` : ''}

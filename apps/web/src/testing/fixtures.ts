@@ -57,8 +57,29 @@ export const gradebook: Gradebook = {
     { id: 'a2', slug: 'sum', title: 'Sum', maxScore: 10 },
   ],
   rows: [
-    { userId: 'u1', username: 'sam', displayName: 'Sam Student', scores: { a1: 1, a2: 4 }, submissions: { a1: 1, a2: 2 }, total: 5 },
-    { userId: 'u2', username: 'robin', displayName: 'Robin Roe', scores: { a1: null, a2: 10 }, submissions: { a1: 0, a2: 1 }, total: 10 },
-    { userId: 'u3', username: 'ada', displayName: 'Ada Lovelace', scores: { a1: 1, a2: null }, submissions: { a1: 3, a2: 0 }, total: 1 },
+    {
+      userId: 'u1',
+      username: 'sam',
+      displayName: 'Sam Student',
+      scores: { a1: 1, a2: 4 },
+      submissions: { a1: 1, a2: 2 },
+      total: 5,
+    },
+    {
+      userId: 'u2',
+      username: 'robin',
+      displayName: 'Robin Roe',
+      scores: { a1: null, a2: 10 },
+      submissions: { a1: 0, a2: 1 },
+      total: 10,
+    },
+    {
+      userId: 'u3',
+      username: 'ada',
+      displayName: 'Ada Lovelace',
+      scores: { a1: 1, a2: null },
+      submissions: { a1: 3, a2: 0 },
+      total: 1,
+    },
   ],
 };

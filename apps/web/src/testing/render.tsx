@@ -7,7 +7,9 @@ import { theme } from '../App.tsx';
 
 /** Render inside the app's providers, with a fresh query cache and no retries. */
 export function renderWithProviders(ui: ReactElement, { route = '/' }: { route?: string } = {}) {
-  const client = new QueryClient({ defaultOptions: { queries: { retry: false }, mutations: { retry: false } } });
+  const client = new QueryClient({
+    defaultOptions: { queries: { retry: false }, mutations: { retry: false } },
+  });
   return {
     client,
     ...render(
@@ -29,7 +31,10 @@ export function fakeFetch(table: Record<string, [number, unknown]>) {
     calls.push({ method, url, body: init?.body ? JSON.parse(String(init.body)) : undefined });
     const path = url.replace(/^https?:\/\/[^/]+/, '').split('?')[0];
     const answer = table[`${method} ${path}`];
-    if (!answer) return new Response(JSON.stringify({ error: { code: 'not_found', message: 'no route' } }), { status: 404 });
+    if (!answer)
+      return new Response(JSON.stringify({ error: { code: 'not_found', message: 'no route' } }), {
+        status: 404,
+      });
     const [status, body] = answer;
     return new Response(status === 204 ? null : JSON.stringify(body), {
       status,

@@ -18,8 +18,12 @@ describe('gradebook rows', () => {
 
   it('filters by name and by a missing score', () => {
     const sort = { key: 'username' as const, direction: 'asc' as const };
-    expect(visibleRows(gradebook, { text: 'LOVE', missing: null }, sort).map((r) => r.username)).toEqual(['ada']);
-    expect(visibleRows(gradebook, { text: '', missing: 'a1' }, sort).map((r) => r.username)).toEqual(['robin']);
+    expect(visibleRows(gradebook, { text: 'LOVE', missing: null }, sort).map((r) => r.username)).toEqual([
+      'ada',
+    ]);
+    expect(visibleRows(gradebook, { text: '', missing: 'a1' }, sort).map((r) => r.username)).toEqual([
+      'robin',
+    ]);
   });
 });
 
@@ -37,7 +41,9 @@ describe('submission quota', () => {
   it('is null without a limit and never negative', () => {
     expect(submissionQuota({ submissionLimit: null }, [], now)).toBeNull();
     const many = Array.from({ length: 5 }, () => ({ createdAt: '2026-01-01T11:59:30Z' }));
-    expect(submissionQuota({ submissionLimit: { count: 2, periodSeconds: 60 } }, many, now)!.remaining).toBe(0);
+    expect(submissionQuota({ submissionLimit: { count: 2, periodSeconds: 60 } }, many, now)!.remaining).toBe(
+      0,
+    );
   });
 
   it('names periods as people do', () => {
@@ -75,7 +81,11 @@ describe('assignment form model', () => {
     expect(body.limits).toEqual({ memoryBytes: 64 * 1024 * 1024 });
     expect(body.submissionLimit).toEqual({ count: 5, periodSeconds: 86_400 });
     expect(body.deadline).toBe(new Date('2030-01-02T03:04').toISOString());
-    expect(body.tests[0]).toMatchObject({ name: 'test 1', comparator: { kind: 'whitespace' }, visibility: 'visible' });
+    expect(body.tests[0]).toMatchObject({
+      name: 'test 1',
+      comparator: { kind: 'whitespace' },
+      visibility: 'visible',
+    });
   });
 
   it('round-trips an assignment, keeping comparators the form does not edit', () => {
@@ -88,7 +98,14 @@ describe('assignment form model', () => {
         statement: '',
         languages: ['c'],
         tests: [
-          { name: 'r', stdin: '', expectedOutput: '', points: 1, visibility: 'hidden', comparator: { kind: 'regex', pattern: '^a' } },
+          {
+            name: 'r',
+            stdin: '',
+            expectedOutput: '',
+            points: 1,
+            visibility: 'hidden',
+            comparator: { kind: 'regex', pattern: '^a' },
+          },
         ],
         limits: { cpuMs: 500 },
         deadline: null,
