@@ -301,7 +301,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI end to end (Chromium)', () => {
     await shot(phone, '17-phone-assignment');
     await phone.getByRole('button', { name: 'Toggle navigation' }).click();
     await phone.getByRole('link', { name: 'API tokens' }).waitFor();
-    await shot(phone, '18-phone-navigation');
+    await phone.screenshot({ path: join(SHOTS, '18-phone-navigation.png') });
     await phone.goto(`${server.url}/no/such/page`);
     await phone.getByRole('heading', { name: 'Page not found' }).waitFor();
   }, 300_000);

@@ -50,9 +50,7 @@ export type CreateCourseRequest = z.input<typeof createCourseSchema>;
 export type EnrollRequest = z.input<typeof enrollSchema>;
 
 /** What GET /api/v1/runs/{id}/events sends. */
-export type RunEvent =
-  | { type: 'status'; status: RunStatus; at: string; verdict: Verdict | null }
-  | { type: 'result'; run: RunView };
+export type RunEvent = { type: 'status'; status: RunStatus; at: string } | { type: 'result'; run: RunView };
 
 export interface ApiClientOptions {
   server: string;

@@ -177,6 +177,8 @@ describe('aperture against a real server', () => {
       await cli(['submissions', 'list', 'DEMO101/hello', '-o', 'json'], env),
     );
     expect(mine.map((r) => r.id)).toEqual([run.id]);
+    const byStaff = await cli(['submissions', 'list', 'DEMO101/hello', '--user', 'student', '-o', 'json']);
+    expect(json<Array<{ id: string }>>(byStaff).map((r) => r.id)).toEqual([run.id]);
     const table = await cli(['submissions', 'list', 'DEMO101/hello'], env);
     expect(table.stdout).toMatch(new RegExp(`${run.id}\\s+\\S+\\s+completed\\s+accepted\\s+1/1`));
   });

@@ -18,8 +18,13 @@ declare module 'fastify' {
 export function registerAuth(app: FastifyInstance, ctx: ServerContext): void {
   app.decorateRequest('user', undefined);
   app.addHook('onRequest', async (request) => {
-    request.user = await identify(request, ctx);
     const isPublic = request.routeOptions.config?.public === true || !request.url.startsWith('/api/v1/');
+    try {
+      request.user = await identify(request, ctx);
+    } catch (error) {
+      // A stale token must not lock anyone out of login, health or the docs.
+      if (!isPublic) throw error;
+    }
     if (!isPublic && !request.user) throw new UnauthenticatedError();
   });
 }

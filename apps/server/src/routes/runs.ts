@@ -125,13 +125,16 @@ export function runRoutes(app: FastifyInstance, ctx: ServerContext): void {
       },
     });
   }
-  route(app, {
-    method: 'GET',
-    url: '/api/v1/runs/:id/events',
-    summary: 'Server-sent events: `status` on each change, `result` once at the end.',
-    tags: ['runs'],
-    handler: async (request, reply) => streamEvents(ctx, request, reply),
-  });
+  for (const prefix of ['/api/v1/runs', '/api/v1/submissions']) {
+    route(app, {
+      method: 'GET',
+      url: `${prefix}/:id/events`,
+      summary:
+        'Server-sent events: `status` on each change, `result` (the run as you may see it) once at the end.',
+      tags: ['runs'],
+      handler: async (request, reply) => streamEvents(ctx, request, reply),
+    });
+  }
   route(app, {
     method: 'POST',
     url: '/api/v1/runs/:id/cancel',
@@ -196,12 +199,14 @@ async function streamEvents(ctx: ServerContext, request: FastifyRequest, reply: 
   };
   const unsubscribe = ctx.deps.events.subscribe(id, (event: RunEvent) => {
     if (event.type === 'run.status')
-      send('status', { status: event.status, at: event.at, verdict: event.verdict ?? null });
+      // No verdict on status events: the raw verdict may reflect hidden tests. The `result` event
+      // carries the viewer's own view, verdict included.
+      send('status', { status: event.status, at: event.at });
     else void finish();
   });
   const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), 15_000);
   request.raw.on('close', close);
   const current = await ctx.runs.view(actor, id);
-  send('status', { status: current.status, at: new Date().toISOString(), verdict: current.verdict });
+  send('status', { status: current.status, at: new Date().toISOString() });
   if (isTerminal(current.status)) await finish();
 }

@@ -81,12 +81,13 @@ function UserMenu({ name }: { name: string }) {
 function Navigation({ role, onNavigate }: { role: string; onNavigate: () => void }) {
   const location = useLocation();
   const courses = useQuery(coursesQuery());
-  const item = (to: string, label: string, exact = false) => (
+  const item = (to: string, label: string, exact = false, indent = false) => (
     <NavLink
       key={to}
       component={Link}
       to={to}
       label={label}
+      pl={indent ? 'xl' : 'sm'}
       onClick={onNavigate}
       active={exact ? location.pathname === to : location.pathname.startsWith(to)}
     />
@@ -95,7 +96,7 @@ function Navigation({ role, onNavigate }: { role: string; onNavigate: () => void
     <Stack gap={2}>
       {item('/', 'Courses', true)}
       {(courses.data ?? []).map((course) =>
-        item(`/courses/${encodeURIComponent(course.code)}`, `· ${course.code}`),
+        item(`/courses/${encodeURIComponent(course.code)}`, course.code, false, true),
       )}
       {item('/tokens', 'API tokens')}
       {role === 'admin' ? (

@@ -1,0 +1,53 @@
+import type { SandboxSpec } from '@aperture/core';
+import { LABEL_MANAGED, SANDBOX_UID } from './sandbox-args.ts';
+
+/** Bytes of the /tmp tmpfs, as in sandbox-args.ts. */
+const TMP_BYTES = 16 * 1024 * 1024;
+/** The CFS period `--cpus` uses; the quota is cpus × period. */
+const CPU_PERIOD_US = 100_000;
+
+/**
+ * The libpod SpecGenerator of a sandbox: flag for flag what `sandboxRunArgs` gives `podman run`
+ * (the OCI runtime config Podman derives from both is the same; podman-api-run-executor.podman.test.ts
+ * compares them). Pure, so the hardening is unit-tested field by field.
+ */
+export function sandboxSpecGenerator(
+  spec: SandboxSpec,
+  name: string,
+  labels: Record<string, string>,
+): Record<string, unknown> {
+  // exec everywhere, as the CLI path: /work must run compiled programs anyway.
+  const tmpfs = (destination: string, bytes: number) => ({
+    destination,
+    type: 'tmpfs',
+    source: 'tmpfs',
+    options: ['rw', 'exec', 'nosuid', 'nodev', `size=${bytes}`, 'mode=1777'],
+  });
+  return {
+    name,
+    image: spec.image, // create never pulls: a missing image fails like --pull=never
+    labels: { [LABEL_MANAGED]: 'true', ...labels },
+    netns: { nsmode: spec.network ? 'slirp4netns' : 'none' }, // --network
+    read_only_filesystem: true, // --read-only
+    read_write_tmpfs: false, // --read-only-tmpfs=false
+    mounts: [
+      tmpfs('/work', spec.workDirBytes),
+      tmpfs('/tmp', TMP_BYTES),
+      tmpfs('/autograder', spec.workDirBytes),
+    ],
+    cap_drop: ['ALL'], // --cap-drop=ALL
+    no_new_privileges: true, // --security-opt=no-new-privileges
+    user: SANDBOX_UID, // --user
+    resource_limits: {
+      memory: { limit: spec.memoryBytes, swap: spec.memoryBytes }, // --memory, --memory-swap
+      pids: { limit: spec.pids }, // --pids-limit
+      cpu: { quota: Math.round(spec.cpus * CPU_PERIOD_US), period: CPU_PERIOD_US }, // --cpus
+    },
+    hostname: 'sandbox',
+    // Output reaches us through the attach stream; a log file would only copy it to disk.
+    log_configuration: { driver: 'none' },
+    work_dir: '/work',
+    stdin: true, // --interactive
+    remove: true, // --rm
+  };
+}

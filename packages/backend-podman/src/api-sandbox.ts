@@ -1,0 +1,143 @@
+import type { Socket } from 'node:net';
+import { HARNESS_READY_LINE } from '@aperture/core';
+import { FrameDemuxer, type PodmanApiClient } from './podman-api-client.ts';
+
+/** More stdout than any honest harness result; beyond it the sandbox is killed (as SandboxProcess). */
+const MAX_STDOUT_BYTES = 256 * 1024 * 1024;
+const STDERR_TAIL_BYTES = 16 * 1024;
+
+export interface ApiSandboxExit {
+  stdout: string;
+  stderrTail: string;
+  overflow: boolean;
+  /** Why the sandbox could not be created, attached or started, if it could not. */
+  failure: string | null;
+}
+
+/**
+ * One sandbox through the libpod API, the twin of SandboxProcess without a CLI process: create
+ * (SpecGenerator), attach stdin/stdout/stderr (which also initialises it), start. The job goes in
+ * on the attach connection, ended by a half-close; the harness's frame comes out on the stream.
+ * Pre-started (pool) or started for one run (cold), it is used exactly once.
+ */
+export class ApiSandbox {
+  readonly ready: Promise<boolean>;
+  readonly exited: Promise<ApiSandboxExit>;
+  private readonly booted: Promise<void>;
+  private socket: Socket | undefined;
+  private containerId: string | undefined;
+  private started = false;
+  private done = false;
+  private used = false;
+  private killing: Promise<void> | undefined;
+  private pendingJob: string | undefined;
+  private resolveReady: (ready: boolean) => void = () => {};
+  private resolveExit: (exit: ApiSandboxExit) => void = () => {};
+  private readonly stdout: Buffer[] = [];
+  private stdoutBytes = 0;
+  private overflow = false;
+  private stderr = '';
+  private failure: string | null = null;
+
+  constructor(
+    private readonly client: PodmanApiClient,
+    readonly name: string,
+    spec: Record<string, unknown>,
+  ) {
+    this.ready = new Promise((resolve) => (this.resolveReady = resolve));
+    this.exited = new Promise((resolve) => (this.resolveExit = resolve));
+    this.booted = this.boot(spec);
+  }
+
+  get isAlive(): boolean {
+    return !this.done;
+  }
+
+  /** Hand the job over; the harness starts as soon as its stdin ends. */
+  send(job: unknown): void {
+    if (this.used) throw new Error(`sandbox ${this.name} was already used`);
+    this.used = true;
+    const text = JSON.stringify(job);
+    if (this.started && this.socket) this.socket.end(text);
+    else this.pendingJob = text;
+  }
+
+  /** The container's exit code, when Podman still knows it (best effort, for diagnostics). */
+  async exitCode(): Promise<number | null> {
+    await this.booted;
+    return this.containerId ? this.client.exitCode(this.containerId) : null;
+  }
+
+  /**
+   * Drop the stream, then remove the container (force, no stop timeout) in whatever state it
+   * reached; a create still in flight is waited for first so nothing is left behind.
+   */
+  kill(): Promise<void> {
+    this.killing ??= (async () => {
+      this.socket?.destroy();
+      await this.booted;
+      try {
+        await this.client.removeContainer(this.containerId ?? this.name);
+      } catch (error) {
+        this.failure ??= `remove: ${(error as Error).message}`;
+      }
+      this.finish();
+    })();
+    return this.killing;
+  }
+
+  private async boot(spec: Record<string, unknown>): Promise<void> {
+    try {
+      this.containerId = await this.client.createContainer(spec);
+      if (this.killing) return;
+      const { socket, head } = await this.client.attach(this.containerId);
+      if (this.killing) {
+        socket.destroy();
+        return;
+      }
+      this.wire(socket, head);
+      await this.client.startContainer(this.containerId);
+      this.started = true;
+      if (this.pendingJob !== undefined && !this.killing) socket.end(this.pendingJob);
+    } catch (error) {
+      this.failure = (error as Error).message;
+      this.socket?.destroy();
+      this.finish();
+    }
+  }
+
+  private wire(socket: Socket, head: Buffer): void {
+    this.socket = socket;
+    const demux = new FrameDemuxer((stream, payload) => {
+      if (stream === 1) {
+        this.stdoutBytes += payload.length;
+        if (this.stdoutBytes > MAX_STDOUT_BYTES) {
+          this.overflow = true;
+          void this.kill();
+        } else this.stdout.push(Buffer.from(payload));
+      } else if (stream === 2) {
+        this.stderr = (this.stderr + payload.toString('utf8')).slice(-STDERR_TAIL_BYTES);
+        if (this.stderr.includes(HARNESS_READY_LINE)) this.resolveReady(true);
+      }
+    });
+    socket.on('data', (chunk: Buffer) => demux.push(chunk));
+    socket.on('error', (error) => {
+      // A reset after a kill is expected; otherwise it explains a missing result.
+      if (!this.killing) this.failure ??= `attach stream: ${error.message}`;
+    });
+    socket.on('close', () => this.finish());
+    if (head.length) demux.push(head);
+  }
+
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    this.resolveReady(false);
+    this.resolveExit({
+      stdout: Buffer.concat(this.stdout).toString('utf8'),
+      stderrTail: this.stderr.replace(`${HARNESS_READY_LINE}\n`, ''),
+      overflow: this.overflow,
+      failure: this.failure,
+    });
+  }
+}

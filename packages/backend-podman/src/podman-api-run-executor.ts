@@ -1,0 +1,205 @@
+import { randomBytes } from 'node:crypto';
+import {
+  type BackendHealth,
+  buildHarnessJob,
+  type ExecutionRequest,
+  type ExecutionResult,
+  findLanguage,
+  parseFramedResult,
+  type Run,
+  type RunExecutor,
+  type SandboxSpec,
+  sandboxFor,
+} from '@aperture/core';
+import { ApiSandbox } from './api-sandbox.ts';
+import { sandboxSpecGenerator } from './api-sandbox-spec.ts';
+import { ApiWarmPool } from './api-warm-pool.ts';
+import { PodmanApiClient, PodmanService } from './podman-api-client.ts';
+import type { PodmanExecutorOptions } from './podman-run-executor.ts';
+import { imageRef, LABEL_MANAGED, LABEL_POOL, LABEL_RUN } from './sandbox-args.ts';
+
+export interface PodmanApiExecutorOptions extends PodmanExecutorOptions {
+  /**
+   * A libpod API socket to use (e.g. /run/podman/podman.sock of `podman.socket`). Without it the
+   * executor starts `podman system service --time=0` on a private socket and stops it on close.
+   */
+  socketPath?: string;
+}
+
+/**
+ * The RunExecutor on Podman's REST API: the same fresh, locked-down container per run as
+ * PodmanRunExecutor (api-sandbox-spec.ts is sandbox-args.ts as a SpecGenerator), without a Podman
+ * CLI process per run: create, attach, start, the job in on the attach stream, the framed result
+ * out. The container is removed when the run ends, is cancelled, or overruns its deadline.
+ */
+export class PodmanApiRunExecutor implements RunExecutor {
+  readonly name = 'podman-api';
+  private readonly pool: ApiWarmPool;
+
+  private constructor(
+    private readonly options: PodmanApiExecutorOptions,
+    private readonly client: PodmanApiClient,
+    private readonly service: PodmanService | undefined,
+  ) {
+    this.pool = new ApiWarmPool(client, randomBytes(4).toString('hex'), options.logger);
+  }
+
+  static async create(options: PodmanApiExecutorOptions): Promise<PodmanApiRunExecutor> {
+    const service = options.socketPath ? undefined : await PodmanService.start(options.podmanPath);
+    const client = new PodmanApiClient(options.socketPath ?? service!.socketPath);
+    const executor = new PodmanApiRunExecutor(options, client, service);
+    if (options.poolSize > 0) {
+      // Sweep leftovers of a dead process first, or they would count against the machine.
+      await executor.sweep(new Set());
+      for (const id of options.poolLanguages) executor.addPoolLane(id, options.poolSize);
+    }
+    return executor;
+  }
+
+  get socketPath(): string {
+    return this.client.socketPath;
+  }
+
+  async execute(request: ExecutionRequest): Promise<ExecutionResult> {
+    const sandboxSpec = {
+      ...request.sandbox,
+      image: imageRef(this.options.imagePrefix, request.sandbox.image),
+    };
+    const sandbox = this.pool.take(sandboxSpec) ?? this.startCold(request, sandboxSpec);
+    if (request.signal.aborted) {
+      await sandbox.kill();
+      return { kind: 'cancelled' };
+    }
+    let deadlineHit = false;
+    const onAbort = () => void sandbox.kill();
+    request.signal.addEventListener('abort', onAbort, { once: true });
+    const deadline = setTimeout(() => {
+      deadlineHit = true;
+      void sandbox.kill();
+    }, request.sandbox.deadlineMs);
+    try {
+      sandbox.send(request.job);
+      const exit = await sandbox.exited;
+      if (request.signal.aborted) return { kind: 'cancelled' };
+      if (deadlineHit) {
+        return {
+          kind: 'infrastructure',
+          reason: `the sandbox ran past its ${request.sandbox.deadlineMs} ms deadline`,
+          retryable: true,
+        };
+      }
+      if (exit.overflow)
+        return {
+          kind: 'infrastructure',
+          reason: 'the sandbox printed more than any result can be',
+          retryable: false,
+        };
+      const parsed = parseFramedResult(exit.stdout, request.job.nonce);
+      if (parsed.ok)
+        return { kind: 'result', result: parsed.result, raw: { stdoutBytes: exit.stdout.length } };
+      const code = exit.failure ? null : await sandbox.exitCode();
+      const detail = exit.failure ?? exit.stderrTail.trim().slice(-2000);
+      return {
+        kind: 'infrastructure',
+        reason: `${parsed.reason} (container exit ${code ?? 'unknown'}): ${detail}`,
+        retryable: true,
+      };
+    } finally {
+      clearTimeout(deadline);
+      request.signal.removeEventListener('abort', onAbort);
+      // Removed before we answer, so a finished run never leaves a container behind.
+      await sandbox.kill();
+    }
+  }
+
+  /** Remove containers of ours that no live run owns and that are not this process's pool. */
+  async sweep(liveRunIds: ReadonlySet<string>): Promise<{ removed: number }> {
+    let containers: Awaited<ReturnType<PodmanApiClient['listContainers']>>;
+    try {
+      containers = await this.client.listContainers(`${LABEL_MANAGED}=true`);
+    } catch (error) {
+      this.options.logger.warn({ error: (error as Error).message }, 'could not list sandboxes to sweep');
+      return { removed: 0 };
+    }
+    const stale = containers.filter((c) => {
+      const labels = c.Labels ?? {};
+      if (labels[LABEL_POOL] === this.pool.poolId) return false;
+      const runId = labels[LABEL_RUN];
+      return !runId || !liveRunIds.has(runId);
+    });
+    const removed = await Promise.allSettled(stale.map((c) => this.client.removeContainer(c.Id)));
+    for (const outcome of removed)
+      if (outcome.status === 'rejected')
+        this.options.logger.warn({ error: String(outcome.reason) }, 'could not remove a stale sandbox');
+    return { removed: stale.length };
+  }
+
+  async health(): Promise<BackendHealth> {
+    try {
+      const version = await this.client.version();
+      return {
+        ok: true,
+        backend: this.name,
+        details: { podman: version, socket: this.client.socketPath, pool: this.pool.stats() },
+      };
+    } catch (error) {
+      return {
+        ok: false,
+        backend: this.name,
+        details: { error: (error as Error).message, socket: this.client.socketPath },
+      };
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+    this.client.close();
+    await this.service?.stop();
+  }
+
+  private startCold(request: ExecutionRequest, spec: SandboxSpec): ApiSandbox {
+    const name = `aperture-api-${request.runId.replace(/[^a-zA-Z0-9_-]/g, '')}-${request.attempt}`;
+    return new ApiSandbox(this.client, name, sandboxSpecGenerator(spec, name, { [LABEL_RUN]: request.runId }));
+  }
+
+  /** The pool holds sandboxes sized for a run with default limits, which most runs are. */
+  private addPoolLane(languageId: string, size: number): void {
+    const language = findLanguage(languageId);
+    if (!language) {
+      this.options.logger.warn({ language: languageId }, 'unknown language in the warm-pool list; ignored');
+      return;
+    }
+    const probe: Run = {
+      id: 'pool',
+      kind: 'adhoc',
+      userId: 'pool',
+      courseId: null,
+      assignmentId: null,
+      status: 'queued',
+      spec: {
+        language: language.id,
+        files: [],
+        mainFile: language.defaultMainFile,
+        stdin: '',
+        tests: [],
+        limits: {},
+        supportFiles: [],
+        autograder: null,
+      },
+      result: null,
+      verdict: null,
+      score: null,
+      maxScore: null,
+      error: null,
+      attempts: 0,
+      cancelRequested: false,
+      webhookUrl: null,
+      webhookStatus: null,
+      createdAt: '',
+      startedAt: null,
+      finishedAt: null,
+    };
+    const spec = sandboxFor(buildHarnessJob(probe, language, 'pool'), language);
+    this.pool.addLane({ ...spec, image: imageRef(this.options.imagePrefix, spec.image) }, size);
+  }
+}
