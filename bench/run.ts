@@ -64,6 +64,7 @@ async function startAperture(poolSize: number) {
     poolSize,
     poolLanguages: ['python'],
     logger,
+    instance: `bench-${process.pid}`,
   });
   const server = await startServer(
     loadServerConfig(

@@ -41,13 +41,24 @@ async function rejection(call: Promise<unknown>): Promise<{ code: number; messag
   try {
     await call;
   } catch (error) {
-    if (error instanceof ApiException) {
-      const body = typeof error.body === 'string' ? error.body : JSON.stringify(error.body);
-      return { code: error.code, message: body };
-    }
+    if (error instanceof ApiException) return { code: error.code, message: statusMessage(error.body) };
     throw error;
   }
   throw new Error('expected the API server to reject the request, but it accepted it');
+}
+
+/** The `message` of the Status object the API server sent (client-node hands over the raw body). */
+function statusMessage(body: unknown): string {
+  let status = body;
+  if (typeof body === 'string') {
+    try {
+      status = JSON.parse(body);
+    } catch {
+      return body;
+    }
+  }
+  const message = (status as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : JSON.stringify(body);
 }
 
 async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {

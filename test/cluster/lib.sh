@@ -33,12 +33,21 @@ free_port() {
     node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
 }
 
+# Is $1 a live process (a zombie, i.e. exited but not yet reaped, counts as dead)?
+pid_alive() {
+  local pid=$1 state
+  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 1
+  state=$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null || true)
+  [[ $state != Z && $state != X ]]
+}
+
 # Is $1 a live process started from one of our cached binaries (guards against PID reuse)?
 pid_is_ours() {
   local pid=$1 expected=$2
-  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 1
+  pid_alive "$pid" || return 1
   local exe
   exe=$(readlink "/proc/$pid/exe" 2>/dev/null || true)
+  expected=$(readlink -f "$expected" 2>/dev/null || printf '%s' "$expected")
   [[ $exe == "$expected" || $exe == "$expected (deleted)" ]]
 }
 

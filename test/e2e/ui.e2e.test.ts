@@ -75,6 +75,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI end to end (Chromium)', () => {
           poolSize: 0,
           poolLanguages: [],
           logger,
+          instance: `test-e2e-${process.pid}`,
         })
       : new ScriptedExecutor();
     dataDir = mkdtempSync(join(tmpdir(), 'aperture-e2e-'));
@@ -157,7 +158,8 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI end to end (Chromium)', () => {
     await instructor
       .getByLabel(/^Statement \(Markdown\)/)
       .fill(
-        '# Add two numbers\n\nRead `a` and `b` from one line and print **a + b**.\n\n- one line in\n- one line out',
+        '# Add two numbers\n\nRead `a` and `b` from one line and print **a + b**.\n\n- one line in\n- one line out\n\n' +
+          '<img src="x" alt="" onerror="window.__xss = 1"><script>window.__xss = 2</script>',
       );
     await instructor.getByRole('tab', { name: 'Preview' }).click();
     await instructor.getByRole('heading', { name: 'Add two numbers', level: 1 }).waitFor();
@@ -205,6 +207,14 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI end to end (Chromium)', () => {
     await instructor.waitForURL(/\/assignments\/add-two-numbers$/);
     await instructor.getByRole('heading', { name: 'Add two numbers', level: 2 }).waitFor();
     await shot(instructor, '06-assignment-staff-view');
+    // The statement is Markdown, sanitized: no script or event handler survives into the page.
+    expect(await instructor.locator('.markdown script, .markdown [onerror]').count()).toBe(0);
+    expect(await instructor.evaluate('window.__xss === undefined')).toBe(true);
+    await instructor.getByRole('link', { name: 'Edit assignment' }).click();
+    await eventually(() => instructor.getByLabel(/^Title/).inputValue()).toBe('Add two numbers');
+    expect(await instructor.getByTestId('test-editor').count()).toBe(2);
+    await instructor.getByRole('button', { name: 'Cancel' }).click();
+    await instructor.waitForURL(/\/assignments\/add-two-numbers$/);
 
     // --- the student submits a wrong solution, sees the failed test and the diff -------------
     const student = await signIn('student');
@@ -238,6 +248,16 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI end to end (Chromium)', () => {
     await eventually(() => student.getByTestId('submission-row').count()).toBe(2);
     await shot(student, '09-student-accepted');
 
+    // --- the instructor imports a roster (a new student appears) ---------------------------
+    await instructor.goto(`${server.url}/courses/DEMO101/roster`);
+    await instructor
+      .getByLabel('Roster CSV')
+      .fill('username,name,role\nnewkid,New Kid,student\nstudent,Sam Student,student\n');
+    await instructor.getByRole('button', { name: 'Import', exact: true }).click();
+    await instructor.getByText('Roster imported').waitFor();
+    await instructor.getByRole('table', { name: 'Roster' }).getByText('newkid').waitFor();
+    await shot(instructor, '10a-roster');
+
     // --- the instructor sees both in the gradebook and exports CSV -------------------------
     await instructor.goto(`${server.url}/courses/DEMO101/gradebook`);
     const row = instructor.locator('[data-testid="gradebook-row"][data-username="student"]');
@@ -263,8 +283,9 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI end to end (Chromium)', () => {
     );
     await waitForResult(instructor);
     await shot(instructor, '12-submission-staff');
+    const original = instructor.url();
     await instructor.getByRole('button', { name: 'Re-run against current tests' }).click();
-    await instructor.waitForURL(/\/runs\//);
+    await instructor.waitForURL((url) => url.toString() !== original);
     await waitForResult(instructor);
     await shot(instructor, '13-rerun');
   }, 600_000);

@@ -490,29 +490,29 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       });
 
       it('a stale token does not block public routes', async () => {
-    expect((await t.api('apt_stale', 'GET', '/api/v1/languages')).status).toBe(200);
-    expect((await t.api('apt_stale', 'GET', '/healthz')).status).toBe(200);
-    expect((await t.api('apt_stale', 'GET', '/api/v1/me')).status).toBe(401);
-  });
+        expect((await t.api('apt_stale', 'GET', '/api/v1/languages')).status).toBe(200);
+        expect((await t.api('apt_stale', 'GET', '/healthz')).status).toBe(200);
+        expect((await t.api('apt_stale', 'GET', '/api/v1/me')).status).toBe(401);
+      });
 
-  it('SSE status events carry no verdict (it could reveal hidden tests)', async () => {
-    const sum = await assignmentId(student, 'sum');
-    const created = await t.api(student, 'POST', `/api/v1/assignments/${sum}/submissions`, {
-      language: 'python',
-      files: [text('main.py', JSON.stringify({ '1 2\n': '3\n', '-5 3\n': '-2\n' }))],
-    });
-    const response = await fetch(`${t.url}/api/v1/submissions/${created.body.id}/events`, {
-      headers: { authorization: `Bearer ${student}` },
-    });
-    const body = await response.text();
-    const statuses = body.split('\n\n').filter((e) => e.startsWith('event: status'));
-    expect(statuses.length).toBeGreaterThan(0);
-    expect(statuses.join()).not.toContain('verdict');
-    const result = JSON.parse(body.split('event: result\ndata: ')[1]!.split('\n')[0]!);
-    expect(result.verdict).toBe('accepted'); // visible tests pass; hidden failures stay hidden
-  });
+      it('SSE status events carry no verdict (it could reveal hidden tests)', async () => {
+        const sum = await assignmentId(student, 'sum');
+        const created = await t.api(student, 'POST', `/api/v1/assignments/${sum}/submissions`, {
+          language: 'python',
+          files: [text('main.py', JSON.stringify({ '1 2\n': '3\n', '-5 3\n': '-2\n' }))],
+        });
+        const response = await fetch(`${t.url}/api/v1/submissions/${created.body.id}/events`, {
+          headers: { authorization: `Bearer ${student}` },
+        });
+        const body = await response.text();
+        const statuses = body.split('\n\n').filter((e) => e.startsWith('event: status'));
+        expect(statuses.length).toBeGreaterThan(0);
+        expect(statuses.join()).not.toContain('verdict');
+        const result = JSON.parse(body.split('event: result\ndata: ')[1]!.split('\n')[0]!);
+        expect(result.verdict).toBe('accepted'); // visible tests pass; hidden failures stay hidden
+      });
 
-  it('lists languages without signing in', async () => {
+      it('lists languages without signing in', async () => {
         const response = await t.api(undefined, 'GET', '/api/v1/languages');
         expect(response.body.map((l: { id: string }) => l.id)).toEqual([
           'python',

@@ -19,6 +19,10 @@ export const serverConfigSchema = z
     poolSize: z.coerce.number().int().min(0).max(64).default(0),
     poolLanguages: z.string().default('python'),
     podmanPath: z.string().default('podman'),
+    instance: z
+      .string()
+      .regex(/^[a-zA-Z0-9_.-]{1,63}$/)
+      .default('default'),
     imagePrefix: z.string().default('localhost/'),
     bootstrapToken: z.string().min(16).optional(),
     adminUsername: z.string().default('admin'),
@@ -44,6 +48,7 @@ const ENV_KEYS: Record<string, keyof ServerConfig> = {
   APERTURE_POOL_SIZE: 'poolSize',
   APERTURE_POOL_LANGUAGES: 'poolLanguages',
   APERTURE_PODMAN: 'podmanPath',
+  APERTURE_INSTANCE: 'instance',
   APERTURE_IMAGE_PREFIX: 'imagePrefix',
   APERTURE_BOOTSTRAP_TOKEN: 'bootstrapToken',
   APERTURE_ADMIN_USERNAME: 'adminUsername',

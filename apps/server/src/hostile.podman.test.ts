@@ -11,6 +11,8 @@ import { BOOTSTRAP_TOKEN, startTestServer, type TestServer } from './testing/tes
  */
 let t: TestServer;
 const token = BOOTSTRAP_TOKEN;
+/** This suite's own instance label: parallel suites must not see (or sweep) each other. */
+const INSTANCE = `test-hostile-${process.pid}`;
 const LIMITS = { cpuMs: 2000, wallMs: 4000, memoryBytes: 128 * 1024 * 1024, outputBytes: 64 * 1024 };
 
 beforeAll(async () => {
@@ -20,6 +22,7 @@ beforeAll(async () => {
     poolSize: 0,
     poolLanguages: [],
     logger: pino({ level: 'silent' }),
+    instance: INSTANCE,
   });
   t = await startTestServer(executor, { concurrency: 2, seedDemo: false });
 }, 60_000);
@@ -40,19 +43,22 @@ async function run(language: string, path: string, source: string, extra: Record
 function ourContainers(): string[] {
   return execFileSync(
     'podman',
-    ['ps', '--all', '--filter', 'label=dev.aperture.managed=true', '--format', '{{.Names}}'],
+    ['ps', '--all', '--filter', `label=dev.aperture.instance=${INSTANCE}`, '--format', '{{.Names}}'],
     { encoding: 'utf8' },
   )
     .split('\n')
     .filter(Boolean);
 }
 
+/**
+ * Sandbox processes (uid 1000) that only this suite starts: the background `sleep 1000`s and the
+ * fork bombs' `./main`s. Other suites' sandboxes may run at the same time, so not all of uid 1000.
+ */
 function sandboxProcesses(): string[] {
-  // Sandboxes run as uid 1000; on this host nothing else does.
   try {
     return execFileSync('ps', ['-u', '1000', '-o', 'pid=,cmd='], { encoding: 'utf8' })
       .split('\n')
-      .filter(Boolean);
+      .filter((line) => /sleep 1000|:\|:|\.\/main$/.test(line));
   } catch {
     return []; // ps exits 1 when there are none
   }

@@ -7,6 +7,8 @@ import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const TOKEN = 'recovery-test-token-0123456789';
+/** Both server processes are one installation: the second must find what the first left. */
+const INSTANCE = `test-recovery-${process.pid}`;
 const dataDir = mkdtempSync(join(tmpdir(), 'aperture-recovery-'));
 const children: ChildProcess[] = [];
 
@@ -29,6 +31,7 @@ async function startServerProcess(port: number): Promise<{ child: ChildProcess; 
       APERTURE_CONCURRENCY: '2',
       APERTURE_POOL_SIZE: '0',
       APERTURE_LOG_LEVEL: 'silent',
+      APERTURE_INSTANCE: INSTANCE,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -52,7 +55,7 @@ async function api(url: string, method: string, path: string, body?: unknown) {
 const ourContainers = () =>
   execFileSync(
     'podman',
-    ['ps', '--all', '--filter', 'label=dev.aperture.managed=true', '--format', '{{.Names}}'],
+    ['ps', '--all', '--filter', `label=dev.aperture.instance=${INSTANCE}`, '--format', '{{.Names}}'],
     { encoding: 'utf8' },
   )
     .split('\n')

@@ -62,6 +62,7 @@ export async function startServer(
     overrides.executor ??
     (await PodmanRunExecutor.create({
       podmanPath: config.podmanPath,
+      instance: config.instance,
       imagePrefix: config.imagePrefix,
       poolSize: config.poolSize,
       poolLanguages: config.poolLanguages

@@ -3,7 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { file, requestFor, runOf, test } from './fixtures.ts';
 
 export interface ContractHooks {
-  /** Sandboxes of ours still present (containers, Jobs): must be none after each run. */
+  /**
+   * Sandboxes of this executor's instance still present (containers, Jobs), excluding a warm
+   * pool's idle ones: must be none after each run. Scoped so parallel suites do not see each other.
+   */
   leftovers(): Promise<string[]>;
 }
 

@@ -3,7 +3,7 @@ import type { Logger, SandboxSpec } from '@aperture/core';
 import { ApiSandbox } from './api-sandbox.ts';
 import { sandboxSpecGenerator } from './api-sandbox-spec.ts';
 import type { PodmanApiClient } from './podman-api-client.ts';
-import { LABEL_POOL, sameSandbox } from './sandbox-args.ts';
+import { LABEL_INSTANCE, LABEL_POOL, sameSandbox } from './sandbox-args.ts';
 
 interface PoolLane {
   spec: SandboxSpec;
@@ -27,6 +27,7 @@ export class ApiWarmPool {
   constructor(
     private readonly client: PodmanApiClient,
     readonly poolId: string,
+    private readonly instance: string,
     private readonly logger: Logger,
   ) {}
 
@@ -67,7 +68,7 @@ export class ApiWarmPool {
       const sandbox = new ApiSandbox(
         this.client,
         name,
-        sandboxSpecGenerator(lane.spec, name, { [LABEL_POOL]: this.poolId }),
+        sandboxSpecGenerator(lane.spec, name, { [LABEL_POOL]: this.poolId, [LABEL_INSTANCE]: this.instance }),
       );
       this.owned.add(sandbox);
       void sandbox.ready.then((ready) => {

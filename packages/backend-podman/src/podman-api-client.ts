@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 const API_PREFIX = '/v4.0.0/libpod';
 /** Control-plane calls (create, start, remove, list) that take longer than this are broken. */
 const DEFAULT_TIMEOUT_MS = 60_000;
+const SETPRIV = '/usr/bin/setpriv';
 
 export interface ApiResponse {
   status: number;
@@ -74,7 +75,9 @@ export class PodmanApiClient {
           res.on('error', reject);
         },
       );
-      req.on('timeout', () => req.destroy(new Error(`podman API ${method} ${path}: no answer in ${timeoutMs} ms`)));
+      req.on('timeout', () =>
+        req.destroy(new Error(`podman API ${method} ${path}: no answer in ${timeoutMs} ms`)),
+      );
       req.on('error', reject);
       req.end(data);
     });
@@ -145,7 +148,9 @@ export class PodmanApiClient {
 
   async listContainers(labelFilter: string): Promise<ContainerSummary[]> {
     const filters = encodeURIComponent(JSON.stringify({ label: [labelFilter] }));
-    return JSON.parse(await this.call('GET', `/containers/json?all=true&filters=${filters}`)) as ContainerSummary[];
+    return JSON.parse(
+      await this.call('GET', `/containers/json?all=true&filters=${filters}`),
+    ) as ContainerSummary[];
   }
 
   /**
@@ -180,7 +185,9 @@ export class PodmanApiClient {
           ),
         );
       });
-      req.on('timeout', () => req.destroy(new Error(`podman API attach ${id}: no answer in ${timeoutMs} ms`)));
+      req.on('timeout', () =>
+        req.destroy(new Error(`podman API attach ${id}: no answer in ${timeoutMs} ms`)),
+      );
       req.on('error', reject);
       req.end();
     });
@@ -228,9 +235,15 @@ export class PodmanService {
   static async start(podmanPath: string, readyTimeoutMs = 20_000): Promise<PodmanService> {
     const dir = mkdtempSync(join(tmpdir(), 'aperture-podman-api-'));
     const socketPath = join(dir, 'podman.sock');
-    const child = spawn(podmanPath, ['system', 'service', '--time=0', `unix://${socketPath}`], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const args = ['system', 'service', '--time=0', `unix://${socketPath}`];
+    // With --time=0 the service never exits by itself: where util-linux's setpriv is there, ask the
+    // kernel to stop it if we die without close() (SIGKILL, crash). Running sandboxes are not its
+    // children (conmon's), and the next start sweeps them.
+    const child = existsSync(SETPRIV)
+      ? spawn(SETPRIV, ['--pdeathsig', 'TERM', '--', podmanPath, ...args], {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        })
+      : spawn(podmanPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr?.setEncoding('utf8').on('data', (text: string) => {
       stderr = (stderr + text).slice(-4096);

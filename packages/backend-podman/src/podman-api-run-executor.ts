@@ -16,7 +16,7 @@ import { sandboxSpecGenerator } from './api-sandbox-spec.ts';
 import { ApiWarmPool } from './api-warm-pool.ts';
 import { PodmanApiClient, PodmanService } from './podman-api-client.ts';
 import type { PodmanExecutorOptions } from './podman-run-executor.ts';
-import { imageRef, LABEL_MANAGED, LABEL_POOL, LABEL_RUN } from './sandbox-args.ts';
+import { imageRef, LABEL_INSTANCE, LABEL_MANAGED, LABEL_POOL, LABEL_RUN } from './sandbox-args.ts';
 
 export interface PodmanApiExecutorOptions extends PodmanExecutorOptions {
   /**
@@ -35,13 +35,15 @@ export interface PodmanApiExecutorOptions extends PodmanExecutorOptions {
 export class PodmanApiRunExecutor implements RunExecutor {
   readonly name = 'podman-api';
   private readonly pool: ApiWarmPool;
+  private readonly instance: string;
 
   private constructor(
     private readonly options: PodmanApiExecutorOptions,
     private readonly client: PodmanApiClient,
     private readonly service: PodmanService | undefined,
   ) {
-    this.pool = new ApiWarmPool(client, randomBytes(4).toString('hex'), options.logger);
+    this.instance = options.instance ?? 'default';
+    this.pool = new ApiWarmPool(client, randomBytes(4).toString('hex'), this.instance, options.logger);
   }
 
   static async create(options: PodmanApiExecutorOptions): Promise<PodmanApiRunExecutor> {
@@ -99,11 +101,12 @@ export class PodmanApiRunExecutor implements RunExecutor {
         return { kind: 'result', result: parsed.result, raw: { stdoutBytes: exit.stdout.length } };
       const code = exit.failure ? null : await sandbox.exitCode();
       const detail = exit.failure ?? exit.stderrTail.trim().slice(-2000);
-      return {
-        kind: 'infrastructure',
-        reason: `${parsed.reason} (container exit ${code ?? 'unknown'}): ${detail}`,
-        retryable: true,
-      };
+      const reason = `${parsed.reason} (container exit ${code ?? 'unknown'}): ${detail}`;
+      this.options.logger.warn(
+        { runId: request.runId, sandbox: sandbox.name, reason },
+        'sandbox gave no result',
+      );
+      return { kind: 'infrastructure', reason, retryable: true };
     } finally {
       clearTimeout(deadline);
       request.signal.removeEventListener('abort', onAbort);
@@ -112,11 +115,16 @@ export class PodmanApiRunExecutor implements RunExecutor {
     }
   }
 
-  /** Remove containers of ours that no live run owns and that are not this process's pool. */
+  /**
+   * Remove containers of this instance (label dev.aperture.instance) that no live run owns and
+   * that are not this process's pool.
+   */
   async sweep(liveRunIds: ReadonlySet<string>): Promise<{ removed: number }> {
     let containers: Awaited<ReturnType<PodmanApiClient['listContainers']>>;
     try {
-      containers = await this.client.listContainers(`${LABEL_MANAGED}=true`);
+      containers = (await this.client.listContainers(`${LABEL_INSTANCE}=${this.instance}`)).filter(
+        (c) => c.Labels?.[LABEL_MANAGED] === 'true',
+      );
     } catch (error) {
       this.options.logger.warn({ error: (error as Error).message }, 'could not list sandboxes to sweep');
       return { removed: 0 };
@@ -140,7 +148,12 @@ export class PodmanApiRunExecutor implements RunExecutor {
       return {
         ok: true,
         backend: this.name,
-        details: { podman: version, socket: this.client.socketPath, pool: this.pool.stats() },
+        details: {
+          podman: version,
+          socket: this.client.socketPath,
+          instance: this.instance,
+          pool: this.pool.stats(),
+        },
       };
     } catch (error) {
       return {
@@ -159,7 +172,11 @@ export class PodmanApiRunExecutor implements RunExecutor {
 
   private startCold(request: ExecutionRequest, spec: SandboxSpec): ApiSandbox {
     const name = `aperture-api-${request.runId.replace(/[^a-zA-Z0-9_-]/g, '')}-${request.attempt}`;
-    return new ApiSandbox(this.client, name, sandboxSpecGenerator(spec, name, { [LABEL_RUN]: request.runId }));
+    return new ApiSandbox(
+      this.client,
+      name,
+      sandboxSpecGenerator(spec, name, { [LABEL_RUN]: request.runId, [LABEL_INSTANCE]: this.instance }),
+    );
   }
 
   /** The pool holds sandboxes sized for a run with default limits, which most runs are. */

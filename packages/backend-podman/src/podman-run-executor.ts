@@ -13,12 +13,25 @@ import {
   sandboxFor,
 } from '@aperture/core';
 import { podman, removeContainers } from './podman-cli.ts';
-import { imageRef, LABEL_MANAGED, LABEL_POOL, LABEL_RUN, sandboxRunArgs } from './sandbox-args.ts';
+import {
+  imageRef,
+  LABEL_INSTANCE,
+  LABEL_MANAGED,
+  LABEL_POOL,
+  LABEL_RUN,
+  sandboxRunArgs,
+} from './sandbox-args.ts';
 import { SandboxProcess } from './sandbox-process.ts';
 import { WarmPool } from './warm-pool.ts';
 
 export interface PodmanExecutorOptions {
   podmanPath: string;
+  /**
+   * Names this installation's sandboxes (label dev.aperture.instance). Recovery sweeps only these,
+   * so two servers (or test suites) on one machine never remove each other's runs. Keep it stable
+   * across restarts: that is how a restarted server finds what its crashed predecessor left.
+   */
+  instance?: string;
   /** Prepended to image names, e.g. "localhost/". */
   imagePrefix: string;
   /** Pre-started sandboxes per pooled language; 0 turns the pool off. */
@@ -36,8 +49,16 @@ export class PodmanRunExecutor implements RunExecutor {
   readonly name = 'podman';
   private readonly pool: WarmPool;
 
+  private readonly instance: string;
+
   private constructor(private readonly options: PodmanExecutorOptions) {
-    this.pool = new WarmPool(options.podmanPath, randomBytes(4).toString('hex'), options.logger);
+    this.instance = options.instance ?? 'default';
+    this.pool = new WarmPool(
+      options.podmanPath,
+      randomBytes(4).toString('hex'),
+      this.instance,
+      options.logger,
+    );
   }
 
   static async create(options: PodmanExecutorOptions): Promise<PodmanRunExecutor> {
@@ -61,11 +82,15 @@ export class PodmanRunExecutor implements RunExecutor {
       return { kind: 'cancelled' };
     }
     let deadlineHit = false;
-    const onAbort = () => void sandbox.kill();
+    // Cancel and deadline remove the container; the run is reported only once it is really gone.
+    let stopping: Promise<void> | undefined;
+    const onAbort = () => {
+      stopping ??= sandbox.kill();
+    };
     request.signal.addEventListener('abort', onAbort, { once: true });
     const deadline = setTimeout(() => {
       deadlineHit = true;
-      void sandbox.kill();
+      stopping ??= sandbox.kill();
     }, request.sandbox.deadlineMs);
     try {
       sandbox.send(request.job);
@@ -95,17 +120,23 @@ export class PodmanRunExecutor implements RunExecutor {
     } finally {
       clearTimeout(deadline);
       request.signal.removeEventListener('abort', onAbort);
-      if (sandbox.isAlive) void sandbox.kill();
+      if (stopping) await stopping;
+      else if (sandbox.isAlive) await sandbox.kill();
     }
   }
 
-  /** Remove containers of ours that no live run owns and that are not this process's pool. */
+  /**
+   * Remove this instance's containers that no live run owns and that are not this process's pool.
+   * Other instances' containers (another server, a parallel test suite) are never touched.
+   */
   async sweep(liveRunIds: ReadonlySet<string>): Promise<{ removed: number }> {
     const listed = await podman(this.options.podmanPath, [
       'ps',
       '--all',
       '--filter',
       `label=${LABEL_MANAGED}=true`,
+      '--filter',
+      `label=${LABEL_INSTANCE}=${this.instance}`,
       '--format',
       'json',
     ]);
@@ -155,7 +186,7 @@ export class PodmanRunExecutor implements RunExecutor {
     return new SandboxProcess(
       this.options.podmanPath,
       name,
-      sandboxRunArgs(spec, name, { [LABEL_RUN]: request.runId }),
+      sandboxRunArgs(spec, name, { [LABEL_RUN]: request.runId, [LABEL_INSTANCE]: this.instance }),
     );
   }
 

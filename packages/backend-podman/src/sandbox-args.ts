@@ -3,6 +3,8 @@ import type { SandboxSpec } from '@aperture/core';
 export const LABEL_MANAGED = 'dev.aperture.managed';
 export const LABEL_RUN = 'dev.aperture.run';
 export const LABEL_POOL = 'dev.aperture.pool';
+/** Which Aperture installation owns a sandbox: sweeping after a crash touches only its own. */
+export const LABEL_INSTANCE = 'dev.aperture.instance';
 export const SANDBOX_UID = '1000:1000';
 
 /**

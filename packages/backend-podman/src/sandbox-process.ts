@@ -26,6 +26,7 @@ export class SandboxProcess {
   readonly exited: Promise<SandboxExit>;
   private readonly child: ChildProcessByStdio<Writable, Readable, Readable>;
   private used = false;
+  private killing: Promise<void> | undefined;
 
   constructor(
     private readonly podmanPath: string,
@@ -84,11 +85,14 @@ export class SandboxProcess {
    * Stop the CLI first, then remove the container by name: once the CLI is dead nothing can still
    * create the container behind our back, and `rm` catches it in whatever state it reached.
    */
-  async kill(): Promise<void> {
-    if (this.isAlive) {
-      this.child.kill('SIGKILL');
-      await this.exited;
-    }
-    await removeContainers(this.podmanPath, [this.name]);
+  kill(): Promise<void> {
+    this.killing ??= (async () => {
+      if (this.isAlive) {
+        this.child.kill('SIGKILL');
+        await this.exited;
+      }
+      await removeContainers(this.podmanPath, [this.name]);
+    })();
+    return this.killing;
   }
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger, SandboxSpec } from '@aperture/core';
-import { LABEL_POOL, sameSandbox, sandboxRunArgs } from './sandbox-args.ts';
+import { LABEL_INSTANCE, LABEL_POOL, sameSandbox, sandboxRunArgs } from './sandbox-args.ts';
 import { SandboxProcess } from './sandbox-process.ts';
 
 interface PoolLane {
@@ -24,6 +24,7 @@ export class WarmPool {
   constructor(
     private readonly podmanPath: string,
     readonly poolId: string,
+    private readonly instance: string,
     private readonly logger: Logger,
   ) {}
 
@@ -64,7 +65,7 @@ export class WarmPool {
       const sandbox = new SandboxProcess(
         this.podmanPath,
         name,
-        sandboxRunArgs(lane.spec, name, { [LABEL_POOL]: this.poolId }),
+        sandboxRunArgs(lane.spec, name, { [LABEL_POOL]: this.poolId, [LABEL_INSTANCE]: this.instance }),
       );
       this.owned.add(sandbox);
       void sandbox.ready.then((ready) => {

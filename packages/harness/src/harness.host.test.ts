@@ -90,7 +90,7 @@ describe('harness on the host', () => {
   it('an infinite loop is a time limit', async () => {
     const result = await run(
       python('while True:\n    pass\n', {
-        tests: [testCase({ expectedOutput: '', limits: fastLimits({ cpuMs: 1000 }) })],
+        tests: [testCase({ expectedOutput: '', limits: fastLimits({ cpuMs: 1000, wallMs: 20_000 }) })],
       }),
     );
     expect(result.tests[0]?.verdict).toBe('time_limit_exceeded');

@@ -24,7 +24,7 @@ export function DiffView({ expected, actual }: { expected: string; actual: strin
         <Table.Thead>
           <Table.Tr>
             <Table.Th colSpan={2}>Expected</Table.Th>
-            <Table.Th colSpan={2}>Your output</Table.Th>
+            <Table.Th colSpan={2}>Actual output</Table.Th>
           </Table.Tr>
         </Table.Thead>
         <Table.Tbody>

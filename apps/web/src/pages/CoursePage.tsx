@@ -57,6 +57,7 @@ export function CoursePage() {
             <Table.Thead>
               <Table.Tr>
                 <Table.Th>Assignment</Table.Th>
+                <Table.Th>Points</Table.Th>
                 <Table.Th>Deadline</Table.Th>
                 <Table.Th>Languages</Table.Th>
               </Table.Tr>
@@ -72,6 +73,9 @@ export function CoursePage() {
                     >
                       {a.title}
                     </Anchor>
+                  </Table.Td>
+                  <Table.Td>
+                    {'maxScore' in a ? a.maxScore : a.tests.reduce((sum, t) => sum + t.points, 0)}
                   </Table.Td>
                   <Table.Td>
                     {a.deadline ? (

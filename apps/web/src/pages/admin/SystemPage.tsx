@@ -11,7 +11,7 @@ export function SystemPage() {
     <Stack>
       <Group justify="space-between">
         <Title order={2}>System</Title>
-        <Button variant="default" onClick={() => system.refetch()} loading={system.isFetching}>
+        <Button variant="default" onClick={() => system.refetch()} loading={system.isRefetching}>
           Refresh
         </Button>
       </Group>

@@ -1,0 +1,145 @@
+/**
+ * The Podman REST API executor against the CLI executor and bare `podman run`, in one run (these
+ * machines are noisy; compare ratios, not times).
+ *
+ *   node --import tsx bench/api-vs-cli.ts [--pool]
+ *
+ * Latency: a Python hello world, one warm-up then SAMPLES each, sequential; the variants take turns
+ * sample by sample so a load change on the machine hits all of them alike. Throughput: SUBMISSIONS
+ * ten-test jobs at concurrency 2, CLI then API. `--pool` adds both executors with a warm pool.
+ */
+import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { PodmanApiRunExecutor, PodmanRunExecutor } from '@aperture/backend-podman';
+import type { RunExecutor } from '@aperture/core';
+import { pino } from 'pino';
+import { file, requestFor, runOf, test } from '../packages/backend-contract/src/fixtures.ts';
+import { exec, median, saturate, timed } from './measure.ts';
+
+const IMAGE = 'localhost/aperture/runner-python:latest';
+const HELLO = 'print("hello")';
+const SAMPLES = 15;
+const SUBMISSIONS = 40;
+const CONCURRENCY = 2;
+const TESTS = 10;
+const SOLUTION = 'a, b = map(int, input().split())\nprint(a + b)';
+const POOL = process.argv.includes('--pool');
+
+/** As bench/run.ts: the same image, the same isolation flags, no Aperture. */
+const BARE_FLAGS = [
+  'run',
+  '--rm',
+  '-i',
+  '--pull=never',
+  '--network=none',
+  '--read-only',
+  '--cap-drop=ALL',
+  '--security-opt=no-new-privileges',
+  '--user=1000:1000',
+  '--memory=352m',
+  '--memory-swap=352m',
+  '--pids-limit=96',
+  '--tmpfs=/work:rw,exec,size=64m,mode=1777',
+  '--workdir=/work',
+  '--log-driver=none',
+];
+
+const logger = pino({ level: 'silent' });
+// Our own instance label: sweeps by other servers or test suites on this machine leave us alone.
+const instance = `bench-${randomBytes(4).toString('hex')}`;
+const options = (poolSize: number) => ({
+  podmanPath: 'podman',
+  instance,
+  imagePrefix: 'localhost/',
+  poolSize,
+  poolLanguages: ['python'],
+  logger,
+});
+
+async function bareHello(): Promise<void> {
+  const { stdout } = await exec('podman', [...BARE_FLAGS, '--entrypoint', 'python3', IMAGE, '-c', HELLO]);
+  if (stdout !== 'hello\n') throw new Error(`bare podman run printed ${JSON.stringify(stdout)}`);
+}
+
+async function executorHello(executor: RunExecutor): Promise<void> {
+  const outcome = await executor.execute(
+    requestFor(runOf({ language: 'python', files: [file('main.py', HELLO)] })),
+  );
+  if (outcome.kind !== 'result' || outcome.result.execution?.stdout !== 'hello\n')
+    throw new Error(`${executor.name}: ${JSON.stringify(outcome).slice(0, 500)}`);
+}
+
+async function submission(executor: RunExecutor): Promise<void> {
+  const run = runOf({
+    language: 'python',
+    files: [file('main.py', SOLUTION)],
+    tests: Array.from({ length: TESTS }, (_, k) =>
+      test(`t${k + 1}`, `${k + 1} ${k + 1}\n`, `${2 * (k + 1)}\n`),
+    ),
+  });
+  const outcome = await executor.execute(requestFor(run));
+  if (outcome.kind !== 'result' || outcome.result.score !== TESTS)
+    throw new Error(`${executor.name}: ${JSON.stringify(outcome).slice(0, 500)}`);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function main(): Promise<void> {
+  const cli = await PodmanRunExecutor.create(options(0));
+  const api = await PodmanApiRunExecutor.create(options(0));
+  const cliPool = POOL ? await PodmanRunExecutor.create(options(2)) : undefined;
+  const apiPool = POOL ? await PodmanApiRunExecutor.create(options(2)) : undefined;
+  const variants: Array<{ name: string; run: () => Promise<void>; pooled: boolean }> = [
+    { name: '(a) bare podman run', run: bareHello, pooled: false },
+    { name: '(b) PodmanRunExecutor (CLI)', run: () => executorHello(cli), pooled: false },
+    { name: '(c) PodmanApiRunExecutor (API)', run: () => executorHello(api), pooled: false },
+  ];
+  if (cliPool && apiPool) {
+    variants.push({ name: '(d) CLI + warm pool 2', run: () => executorHello(cliPool), pooled: true });
+    variants.push({ name: '(e) API + warm pool 2', run: () => executorHello(apiPool), pooled: true });
+    await sleep(5000); // let the pools fill
+  }
+  try {
+    const samples = new Map(variants.map((v) => [v.name, [] as number[]]));
+    for (let i = 0; i < SAMPLES + 1; i++) {
+      for (const variant of variants) {
+        const { ms } = await timed(variant.run);
+        if (i > 0) samples.get(variant.name)!.push(ms); // the first run warms caches
+        // A pool refills in the background; give it the time a real user's clicks would.
+        if (variant.pooled) await sleep(800);
+      }
+    }
+    const bare = median(samples.get(variants[0]!.name)!);
+    const rows = variants.map((v) => {
+      const values = samples.get(v.name)!;
+      const m = median(values);
+      return `| ${v.name} | ${m.toFixed(0)} | ${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)} | ${(m / bare).toFixed(2)}× |`;
+    });
+
+    const header = `Podman API vs CLI — ${new Date().toISOString()}, ${availableParallelism()} cores, ${SAMPLES} samples after 1 warm-up`;
+    const latency = ['| Python hello world | median ms | range ms | × bare |', '|---|---|---|---|', ...rows];
+    process.stdout.write(`${header}\n\n${latency.join('\n')}\n\n`);
+
+    const throughput: string[] = [];
+    const perSecond: number[] = [];
+    for (const executor of [cli, api]) {
+      await submission(executor); // warm-up
+      const ms = await saturate(SUBMISSIONS, CONCURRENCY, () => submission(executor));
+      perSecond.push((SUBMISSIONS * 1000) / ms);
+      throughput.push(
+        `| ${executor.name} | ${SUBMISSIONS} × ${TESTS} tests, concurrency ${CONCURRENCY} | ${(ms / 1000).toFixed(1)} s | ${((SUBMISSIONS * 1000) / ms).toFixed(2)} /s |`,
+      );
+    }
+    const lines = [
+      '| executor | work | wall | submissions/s |',
+      '|---|---|---|---|',
+      ...throughput,
+      `| API / CLI | | | ${(perSecond[1]! / perSecond[0]!).toFixed(2)}× |`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    await Promise.all([cli.close(), api.close(), cliPool?.close(), apiPool?.close()]);
+  }
+}
+
+await main();

@@ -1,0 +1,213 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { describeRunExecutorContract, file, requestFor, runOf } from '@aperture/backend-contract';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { PodmanApiClient } from './podman-api-client.ts';
+import { PodmanApiRunExecutor } from './podman-api-run-executor.ts';
+import { podman } from './podman-cli.ts';
+import { imageRef, sandboxRunArgs } from './sandbox-args.ts';
+
+const logger = pino({ level: process.env['APERTURE_TEST_LOG'] ?? 'silent' });
+
+// biome-ignore lint/suspicious/noExplicitAny: `podman inspect` and OCI configs are untyped JSON, read field by field
+type Inspected = Record<string, any>;
+
+/** This suite's executors share one instance label, so parallel Podman suites never meet. */
+const instance = `api-test-${randomBytes(4).toString('hex')}`;
+
+/** Sandboxes of this suite's instance still present, excluding idle pool ones (no run label). */
+async function leftovers(): Promise<string[]> {
+  const listed = await podman('podman', [
+    'ps',
+    '--all',
+    '--filter',
+    `label=dev.aperture.instance=${instance}`,
+    '--filter',
+    'label=dev.aperture.run',
+    '--format',
+    '{{.Names}}',
+  ]);
+  return listed.stdout.split('\n').filter(Boolean);
+}
+
+const create = (poolSize = 0, socketPath?: string) =>
+  PodmanApiRunExecutor.create({
+    podmanPath: 'podman',
+    imagePrefix: 'localhost/',
+    instance,
+    poolSize,
+    poolLanguages: ['python'],
+    logger,
+    ...(socketPath ? { socketPath } : {}),
+  });
+
+describeRunExecutorContract('podman api (cold)', () => create(0), { leftovers });
+describeRunExecutorContract('podman api (warm pool)', () => create(2), { leftovers });
+
+async function inspect(name: string): Promise<Inspected> {
+  const out = await podman('podman', ['inspect', name]);
+  if (out.code !== 0) throw new Error(out.stderr);
+  return (JSON.parse(out.stdout) as Array<Inspected>)[0]!;
+}
+
+/** The OCI runtime config Podman wrote, without what differs between any two containers. */
+function ociConfig(inspected: Inspected): unknown {
+  const config = JSON.parse(readFileSync(inspected['OCIConfigPath'] as string, 'utf8')) as Inspected;
+  delete config['root'];
+  delete config['annotations']['io.kubernetes.cri-o.Created'];
+  // The CLI spells out "TTY: false"; the API leaves it unset (no terminal either way).
+  delete config['annotations']['io.kubernetes.cri-o.TTY'];
+  config['process']['env'].sort();
+  config['mounts'].sort((a: { destination: string }, b: { destination: string }) =>
+    a.destination.localeCompare(b.destination),
+  );
+  return JSON.parse(JSON.stringify(config).replaceAll(inspected['Id'] as string, 'ID'));
+}
+
+describe('podman api sandbox', () => {
+  it('creates the same hardened container as the CLI path', async () => {
+    const executor = await create(0);
+    const controller = new AbortController();
+    const request = requestFor(
+      runOf({ language: 'python', files: [file('main.py', 'import time\ntime.sleep(30)')] }),
+      controller.signal,
+    );
+    const name = `aperture-api-${request.runId}-${request.attempt}`;
+    const cliName = `aperture-cli-twin-${request.runId}`;
+    const pending = executor.execute(request);
+    try {
+      let running: Inspected | undefined;
+      for (let i = 0; i < 100 && !running; i++) {
+        const found = await podman('podman', ['ps', '--filter', `name=^${name}$`, '--format', '{{.Names}}']);
+        if (found.stdout.trim() === name) running = await inspect(name);
+        else await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(running).toBeDefined();
+      const api = running!;
+      const spec = request.sandbox;
+      expect(api['HostConfig']).toMatchObject({
+        ReadonlyRootfs: true,
+        CapAdd: [],
+        Memory: spec.memoryBytes,
+        MemorySwap: spec.memoryBytes,
+        PidsLimit: spec.pids,
+        CpuQuota: spec.cpus * 100_000,
+        CpuPeriod: 100_000,
+        NetworkMode: 'none',
+        AutoRemove: true,
+        SecurityOpt: expect.arrayContaining(['no-new-privileges']),
+      });
+      // Every capability Podman would otherwise grant is dropped, and none is added back.
+      expect(api['HostConfig']['CapDrop']).toEqual(
+        expect.arrayContaining([
+          'CAP_CHOWN',
+          'CAP_DAC_OVERRIDE',
+          'CAP_KILL',
+          'CAP_NET_RAW',
+          'CAP_SETUID',
+          'CAP_SETGID',
+        ]),
+      );
+      expect(api['Config']).toMatchObject({
+        User: '1000:1000',
+        Hostname: 'sandbox',
+        WorkingDir: '/work',
+        OpenStdin: true,
+        Labels: {
+          'dev.aperture.managed': 'true',
+          'dev.aperture.run': request.runId,
+          'dev.aperture.instance': instance,
+        },
+      });
+      expect(api['EffectiveCaps'] ?? []).toEqual([]);
+      // The job (and its hidden expected outputs) travels on stdin only: not in env, args or files.
+      expect(JSON.stringify(api)).not.toContain(request.job.nonce);
+
+      // The CLI path's container for the same sandbox spec, created and initialised, not started.
+      const args = sandboxRunArgs({ ...spec, image: imageRef('localhost/', spec.image) }, cliName, {
+        'dev.aperture.run': request.runId,
+      });
+      const created = await podman('podman', ['create', ...args.slice(1)]);
+      expect(created.stderr).toBe('');
+      await podman('podman', ['init', cliName]);
+      const cli = await inspect(cliName);
+      for (const key of [
+        'ReadonlyRootfs',
+        'CapAdd',
+        'CapDrop',
+        'Memory',
+        'MemorySwap',
+        'PidsLimit',
+        'CpuQuota',
+        'CpuPeriod',
+        'NetworkMode',
+        'SecurityOpt',
+        'Tmpfs',
+        'LogConfig',
+        'AutoRemove',
+        'Ulimits',
+      ])
+        expect([key, api['HostConfig'][key]]).toEqual([key, cli['HostConfig'][key]]);
+      for (const key of ['User', 'Hostname', 'WorkingDir', 'OpenStdin', 'StdinOnce', 'Labels'])
+        expect([key, api['Config'][key]]).toEqual([key, cli['Config'][key]]);
+      // Podman builds the environment from a map: same variables, in any order.
+      expect([...api['Config']['Env']].sort()).toEqual([...cli['Config']['Env']].sort());
+      // Everything the kernel enforces comes from the OCI runtime config: identical.
+      expect(ociConfig(api)).toEqual(ociConfig(cli));
+    } finally {
+      controller.abort();
+      await pending;
+      await podman('podman', ['rm', '--force', '--ignore', '--time', '0', cliName]);
+      await executor.close();
+    }
+    expect(await leftovers()).toEqual([]);
+  }, 60_000);
+
+  it('answers infrastructure, retryable, when the harness dies without a result', async () => {
+    const executor = await create(0);
+    try {
+      // The student's program shares the harness's uid, so it can kill it (docs: "Known limits").
+      const program = 'import os, signal\nos.kill(-1, signal.SIGKILL)';
+      const outcome = await executor.execute(
+        requestFor(runOf({ language: 'python', files: [file('main.py', program)] })),
+      );
+      expect(outcome).toMatchObject({ kind: 'infrastructure', retryable: true });
+      expect(await leftovers()).toEqual([]);
+    } finally {
+      await executor.close();
+    }
+  }, 60_000);
+
+  it('fails a run as infrastructure when the image is missing', async () => {
+    const executor = await create(0);
+    try {
+      const request = requestFor(runOf({ language: 'python', files: [file('main.py', 'print(1)')] }));
+      const outcome = await executor.execute({
+        ...request,
+        sandbox: { ...request.sandbox, image: 'aperture/runner-does-not-exist' },
+      });
+      expect(outcome).toMatchObject({ kind: 'infrastructure', retryable: true });
+      expect(outcome.kind === 'infrastructure' && outcome.reason).toContain('runner-does-not-exist');
+      expect(await leftovers()).toEqual([]);
+    } finally {
+      await executor.close();
+    }
+  }, 60_000);
+
+  it('starts its own API service and stops it on close; or uses a given socket', async () => {
+    const owner = await create(0);
+    const socketPath = owner.socketPath;
+    expect(existsSync(socketPath)).toBe(true);
+    const guest = await create(0, socketPath);
+    expect((await guest.health()).details['socket']).toBe(socketPath);
+    expect((await guest.health()).ok).toBe(true);
+    await guest.close();
+    expect(await new PodmanApiClient(socketPath).ping()).toBe(true); // a guest does not stop it
+    await owner.close();
+    const client = new PodmanApiClient(socketPath);
+    expect(await client.ping(1000)).toBe(false);
+    client.close();
+    expect(existsSync(socketPath)).toBe(false);
+  }, 60_000);
+});

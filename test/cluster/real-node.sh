@@ -1,0 +1,230 @@
+# shellcheck shell=bash
+# Tier B: one real node (kubelet + containerd + runc + CNI bridge) joined to the cluster `up` just
+# started. Sourced by `up --real-node`, which provides: dir, bin, pki, server, timeout_s and the
+# functions start, wait_ready, gen_cert, write_kubeconfig, log, die.
+#
+# Needs root, Debian's containerd/runc/containernetworking-plugins/buildah/gcc (installed when
+# missing), overlayfs, and the runner images in Podman (scripts/build-images.sh). Images reach
+# containerd without any registry: `podman save` → `ctr -n k8s.io images import`. The pause image
+# is our own: pause.c from the k8s.io/kubernetes module, compiled statically, put in a scratch
+# image with buildah.
+
+REAL_NODE_NAME=${APERTURE_K8S_REAL_NODE_NAME:-aperture-real-node}
+PAUSE_IMAGE=localhost/aperture/pause:3.10.1
+# Images the real node gets (env APERTURE_K8S_NODE_IMAGES, space-separated Podman references).
+NODE_IMAGES=${APERTURE_K8S_NODE_IMAGES:-localhost/aperture/runner-python:latest}
+CNI_BRIDGE=apk8s0
+CNI_SUBNET=10.85.0.0/24
+
+real_node_preflight() {
+  local missing=() pkgs=()
+  [[ $(id -u) == 0 ]] || die "Tier B (--real-node) needs root: kubelet and containerd manage mounts, cgroups and network namespaces"
+  command -v containerd >/dev/null && command -v ctr >/dev/null && command -v containerd-shim-runc-v2 >/dev/null ||
+    pkgs+=(containerd)
+  command -v runc >/dev/null || pkgs+=(runc)
+  [[ -x /usr/lib/cni/bridge && -x /usr/lib/cni/host-local && -x /usr/lib/cni/loopback ]] || pkgs+=(containernetworking-plugins)
+  command -v buildah >/dev/null || pkgs+=(buildah)
+  command -v gcc >/dev/null && [[ -f /usr/lib/x86_64-linux-gnu/libc.a || -f /usr/lib/aarch64-linux-gnu/libc.a ]] ||
+    pkgs+=(gcc libc6-dev)
+  command -v ip >/dev/null || pkgs+=(iproute2)
+  if ((${#pkgs[@]})); then
+    log "Tier B: installing missing Debian packages: ${pkgs[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${pkgs[@]}" >&2 ||
+      die "Tier B: could not install ${pkgs[*]} (apt-get install failed)"
+  fi
+  command -v podman >/dev/null || missing+=("podman (the runner images are built into Podman by scripts/build-images.sh)")
+  grep -qw overlay /proc/filesystems || missing+=("overlayfs in the kernel (containerd's snapshotter)")
+  [[ -d /sys/fs/cgroup/memory || -f /sys/fs/cgroup/cgroup.controllers ]] || missing+=("a cgroup v1 memory controller or cgroup v2")
+  local ref
+  for ref in $NODE_IMAGES; do
+    podman image exists "$ref" 2>/dev/null || missing+=("image $ref in Podman (run scripts/build-images.sh)")
+  done
+  if ((${#missing[@]})); then
+    die "Tier B (--real-node) cannot run on this machine; missing: $(printf '%s; ' "${missing[@]}")"
+  fi
+}
+
+# A non-loopback IPv4 address of this host: kubelet refuses a loopback node IP.
+real_node_ip() {
+  local ip
+  ip=$(ip -4 route get 1.1.1.1 2>/dev/null | sed -n 's/.* src \([0-9.]*\).*/\1/p' | head -n1)
+  [[ -n $ip ]] || ip=$(ip -4 -o addr show scope global 2>/dev/null | awk '{ sub(/\/.*/, "", $4); print $4; exit }')
+  [[ -n $ip ]] || die "Tier B: this host has no non-loopback IPv4 address for the node (kubelet refuses 127.0.0.1)"
+  printf '%s' "$ip"
+}
+
+# The pause image as a docker-archive, built once per version into the cache.
+real_node_pause_tar() {
+  local out=$K8S_CACHE_DIR/images/pause-3.10.1.tar
+  [[ -s $out ]] && {
+    printf '%s' "$out"
+    return
+  }
+  mkdir -p "$K8S_CACHE_DIR/images"
+  local modcache src work c
+  if [[ ${APERTURE_K8S_GOCACHE:-} == shared ]]; then modcache=$(go env GOMODCACHE); else modcache=$K8S_GO_DIR/mod; fi
+  src=$modcache/k8s.io/kubernetes@$K8S_VERSION/build/pause/linux/pause.c
+  if [[ ! -f $src ]]; then
+    (cd "$CLUSTER_SRC_DIR" && GOMODCACHE=$modcache GOFLAGS=-mod=mod GOTOOLCHAIN=local go mod download k8s.io/kubernetes) >&2
+  fi
+  [[ -f $src ]] || die "Tier B: pause.c not found at $src"
+  work=$(mktemp -d)
+  log "Tier B: building the pause image from $src"
+  gcc -Os -Wall -static -DVERSION="\"3.10.1-aperture\"" -o "$work/pause" "$src" >&2 || die "Tier B: compiling pause.c failed"
+  c=$(buildah from scratch)
+  buildah copy "$c" "$work/pause" /pause >/dev/null
+  buildah config --entrypoint '["/pause"]' --user 65535:65535 "$c"
+  buildah commit -q "$c" "$PAUSE_IMAGE" >/dev/null
+  buildah rm "$c" >/dev/null
+  rm -f "$out.tmp"
+  buildah push -q "$PAUSE_IMAGE" "docker-archive:$out.tmp:$PAUSE_IMAGE" >&2 || die "Tier B: saving the pause image failed"
+  mv "$out.tmp" "$out"
+  rm -rf "$work"
+  printf '%s' "$out"
+}
+
+# A Podman image as a docker-archive, cached by image id.
+real_node_image_tar() {
+  local ref=$1 id out
+  id=$(podman image inspect --format '{{.Id}}' "$ref") || die "Tier B: image $ref not in Podman"
+  out=$K8S_CACHE_DIR/images/$(printf '%s' "$ref" | tr '/:' '__')-${id:0:12}.tar
+  if [[ ! -s $out ]]; then
+    mkdir -p "$K8S_CACHE_DIR/images"
+    rm -f "$K8S_CACHE_DIR/images/$(printf '%s' "$ref" | tr '/:' '__')"-*.tar
+    log "Tier B: podman save $ref"
+    podman save --format docker-archive -o "$out.tmp" "$ref" >&2 || die "Tier B: podman save $ref failed"
+    mv "$out.tmp" "$out"
+  fi
+  printf '%s' "$out"
+}
+
+real_node_up() {
+  real_node_preflight
+  "$CLUSTER_SRC_DIR/build" --kubelet >/dev/null
+  local node_ip kubelet_port healthz_port stream_port sock cdir kdir
+  node_ip=$(real_node_ip)
+  kubelet_port=$(free_port)
+  healthz_port=$(free_port)
+  stream_port=$(free_port)
+  cdir=$dir/containerd
+  kdir=$dir/kubelet
+  sock=$cdir/containerd.sock
+  mkdir -p "$cdir/root" "$cdir/state" "$dir/cni/net.d" "$dir/cni/ipam" "$kdir/root" "$kdir/pki"
+  printf 'kubelet=%s\nkubelet-healthz=%s\ncontainerd-stream=%s\n' "$kubelet_port" "$healthz_port" "$stream_port" >>"$dir/ports"
+
+  # -- CNI: a bridge of our own with host-local IPAM, state kept in the cluster dir.
+  cat >"$dir/cni/net.d/10-aperture.conflist" <<EOF
+{
+  "cniVersion": "0.4.0",
+  "name": "aperture-k8s",
+  "plugins": [
+    {
+      "type": "bridge",
+      "bridge": "$CNI_BRIDGE",
+      "isGateway": true,
+      "ipMasq": false,
+      "hairpinMode": true,
+      "ipam": {
+        "type": "host-local",
+        "dataDir": "$dir/cni/ipam",
+        "ranges": [[{ "subnet": "$CNI_SUBNET" }]],
+        "routes": [{ "dst": "0.0.0.0/0" }]
+      }
+    }
+  ]
+}
+EOF
+  ip link show "$CNI_BRIDGE" >/dev/null 2>&1 || : >"$dir/created-bridge"
+
+  # -- containerd: private root, state, socket and config; runc via the v2 shim; cgroupfs.
+  cat >"$cdir/config.toml" <<EOF
+version = 2
+root = "$cdir/root"
+state = "$cdir/state"
+[grpc]
+  address = "$sock"
+[ttrpc]
+  address = "$cdir/containerd-ttrpc.sock"
+[debug]
+  address = "$cdir/debug.sock"
+[metrics]
+  address = ""
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$cdir/opt"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "$PAUSE_IMAGE"
+  disable_tcp_service = true
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "$stream_port"
+  enable_selinux = false
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        SystemdCgroup = false
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "$dir/cni/net.d"
+EOF
+  printf '%s\n' "$sock" >"$dir/containerd-address"
+  start containerd "$(command -v containerd)" --config "$cdir/config.toml" --log-level warn
+  wait_ready containerd ctr --address "$sock" version
+
+  local tar ref
+  tar=$(real_node_pause_tar)
+  ctr --address "$sock" -n k8s.io images import "$tar" >/dev/null 2>"$dir/logs/ctr-import.log" || {
+    cat "$dir/logs/ctr-import.log" >&2
+    die "Tier B: ctr images import of the pause image failed"
+  }
+  for ref in $NODE_IMAGES; do
+    tar=$(real_node_image_tar "$ref")
+    log "Tier B: importing $ref into containerd"
+    ctr --address "$sock" -n k8s.io images import "$tar" >/dev/null 2>"$dir/logs/ctr-import.log" || {
+      cat "$dir/logs/ctr-import.log" >&2
+      die "Tier B: ctr images import of $ref failed"
+    }
+  done
+
+  # -- kubelet: client cert as system:node:<name>; webhook authn/authz; relaxed GC and eviction.
+  gen_cert kubelet "/O=system:nodes/CN=system:node:$REAL_NODE_NAME" clientAuth
+  write_kubeconfig "$kdir/kubelet.kubeconfig" kubelet "system:node:$REAL_NODE_NAME"
+  cat >"$kdir/config.yaml" <<EOF
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+address: $node_ip
+port: $kubelet_port
+readOnlyPort: 0
+healthzBindAddress: 127.0.0.1
+healthzPort: $healthz_port
+containerRuntimeEndpoint: unix://$sock
+cgroupDriver: cgroupfs
+failCgroupV1: false
+failSwapOn: false
+authentication:
+  anonymous: {enabled: false}
+  webhook: {enabled: true}
+  x509: {clientCAFile: $pki/ca.crt}
+authorization: {mode: Webhook}
+imageGCHighThresholdPercent: 100
+imageGCLowThresholdPercent: 99
+evictionHard: {memory.available: "100Mi", nodefs.available: "1%", imagefs.available: "1%", nodefs.inodesFree: "1%"}
+resolvConf: /etc/resolv.conf
+registerNode: true
+serializeImagePulls: false
+EOF
+  start kubelet "$bin/kubelet" \
+    --config="$kdir/config.yaml" --kubeconfig="$kdir/kubelet.kubeconfig" \
+    --hostname-override="$REAL_NODE_NAME" --node-ip="$node_ip" \
+    --root-dir="$kdir/root" --cert-dir="$kdir/pki" \
+    --node-labels=aperture.dev/node-kind=real
+  wait_ready kubelet curl -sf --max-time 5 "http://127.0.0.1:$healthz_port/healthz"
+  if ! KUBECONFIG=$dir/admin.kubeconfig kubectl wait --for=condition=Ready "node/$REAL_NODE_NAME" \
+    --timeout="${timeout_s}s" >/dev/null 2>>"$dir/logs/kubectl.log"; then
+    KUBECONFIG=$dir/admin.kubeconfig kubectl describe "node/$REAL_NODE_NAME" >&2 || true
+    tail_log kubelet "$dir/logs/kubelet.log"
+    die "Tier B: node $REAL_NODE_NAME did not become Ready"
+  fi
+  log "Tier B: real node $REAL_NODE_NAME Ready ($node_ip:$kubelet_port)"
+}
