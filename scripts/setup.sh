@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything Aperture needs on this machine, then builds the runner images.
 # Safe to re-run: every step checks first and skips what is already done.
-#   scripts/setup.sh            npm packages, Podman (configured for this host), images
-#   scripts/setup.sh --test     also PostgreSQL (for the storage tests)
+#   scripts/setup.sh            npm packages, Podman (configured for this host), images, web UI
+#   scripts/setup.sh --test     also PostgreSQL and Chromium (storage and browser tests)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib/common.sh

@@ -20,6 +20,7 @@ check() {
 if (( $# == 0 )); then
   check "lint and format (biome)" npx biome check --diagnostic-level=error .
   check "type check (tsc)" npx tsc -p tsconfig.json --noEmit
+  check "type check web (tsc)" npx tsc -p apps/web/tsconfig.json --noEmit
 fi
 printf '\033[1m==> tests (vitest)\033[0m\n' >&2
 npx vitest run --reporter=default --reporter=json --outputFile.json="$results/vitest.json" "$@"

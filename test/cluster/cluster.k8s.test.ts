@@ -340,6 +340,8 @@ describe('a real Kubernetes control plane (test/cluster)', () => {
             spec: {
               restartPolicy: 'Never',
               nodeSelector: { 'aperture.dev/node-kind': 'real' },
+              // The real node is tainted so that the other tests' pods stay on kwok's nodes.
+              tolerations: [{ key: 'aperture.dev/real-node', operator: 'Exists', effect: 'NoSchedule' }],
               containers: [
                 {
                   name: 'run',

@@ -247,6 +247,11 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI end to end (Chromium)', () => {
     await student.locator('[data-testid="test-result"][data-verdict="accepted"]').waitFor();
     await eventually(() => student.getByTestId('submission-row').count()).toBe(2);
     await shot(student, '09-student-accepted');
+    // An old submission can be reopened in the editor.
+    await student.getByTestId('submission-row').last().getByRole('link').first().click();
+    await student.getByRole('button', { name: 'Open in editor' }).click();
+    await student.waitForURL(/\/assignments\/add-two-numbers$/);
+    await eventually(() => student.locator('.cm-content').first().textContent()).toContain('print(a - b)');
 
     // --- the instructor imports a roster (a new student appears) ---------------------------
     await instructor.goto(`${server.url}/courses/DEMO101/roster`);

@@ -79,7 +79,7 @@ describe('crash recovery (kill -9, real Podman)', () => {
       ids.push(run.id);
     }
     // Wait until two runs are inside containers, then crash.
-    for (let i = 0; i < 100 && ourContainers().length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 300 && ourContainers().length < 2; i++) await new Promise((r) => setTimeout(r, 100));
     expect(ourContainers().length).toBeGreaterThanOrEqual(1);
     first.child.kill('SIGKILL');
     await new Promise((resolve) => first.child.once('exit', resolve));

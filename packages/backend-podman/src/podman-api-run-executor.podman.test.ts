@@ -127,6 +127,7 @@ describe('podman api sandbox', () => {
       // The CLI path's container for the same sandbox spec, created and initialised, not started.
       const args = sandboxRunArgs({ ...spec, image: imageRef('localhost/', spec.image) }, cliName, {
         'dev.aperture.run': request.runId,
+        'dev.aperture.instance': instance,
       });
       const created = await podman('podman', ['create', ...args.slice(1)]);
       expect(created.stderr).toBe('');

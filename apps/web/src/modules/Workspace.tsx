@@ -8,13 +8,9 @@ import type { AnyAssignment, Language } from '../api/types.ts';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { type EditorFile, STARTERS, toSourceFiles } from '../utils/files.ts';
 import { describePeriod, type Quota } from '../utils/submissions.ts';
+import { type Draft, draftKey } from './drafts.ts';
 import { FileEditor } from './FileEditor.tsx';
 import { RunResult } from './RunResult.tsx';
-
-interface Draft {
-  language: string;
-  files: EditorFile[];
-}
 
 const starterFiles = (language: Language | undefined): EditorFile[] => [
   { path: language?.defaultMainFile ?? 'main.py', content: STARTERS[language?.id ?? ''] ?? '' },
@@ -33,7 +29,7 @@ export function Workspace({
   const languages = useQuery(languagesQuery());
   const allowed = (languages.data ?? []).filter((l) => assignment.languages.includes(l.id));
   const [draft, setDraft] = useLocalStorage<Draft | null>({
-    key: `aperture:draft:${assignment.id}`,
+    key: draftKey(assignment.id),
     defaultValue: null,
     getInitialValueInEffect: false,
   });

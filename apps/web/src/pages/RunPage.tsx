@@ -1,12 +1,15 @@
 import { Anchor, Button, Group, Paper, Stack, Tabs, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { Link, useNavigate, useParams } from 'react-router';
+import { assignmentsQuery } from '../api/queries/assignments.ts';
+import { meQuery } from '../api/queries/auth.ts';
 import { enrollmentsQuery } from '../api/queries/courses.ts';
 import { runFilesQuery, useLiveRun, useRerun } from '../api/queries/runs.ts';
 import type { RunFiles, RunView } from '../api/types.ts';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { Loading } from '../components/Loading.tsx';
 import { CodeEditor } from '../modules/CodeEditor.tsx';
+import { saveDraft } from '../modules/drafts.ts';
 import { RunResult } from '../modules/RunResult.tsx';
 import { useCourseRole } from '../modules/useCourseRole.ts';
 import { formatBytes, formatDate } from '../utils/format.ts';
@@ -49,15 +52,20 @@ function RunDetails({ run }: { run: RunView }) {
             {run.attempts > 1 ? ` · ${run.attempts} attempts` : ''}
           </Text>
         </div>
-        {isStaff && run.kind === 'submission' ? (
-          <Button
-            variant="default"
-            loading={rerun.isPending}
-            onClick={() => rerun.mutate(run.id, { onSuccess: (created) => navigate(`/runs/${created.id}`) })}
-          >
-            Re-run against current tests
-          </Button>
-        ) : null}
+        <Group gap="xs">
+          {files.data && course ? <OpenInEditor run={run} files={files.data} course={course.code} /> : null}
+          {isStaff && run.kind === 'submission' ? (
+            <Button
+              variant="default"
+              loading={rerun.isPending}
+              onClick={() =>
+                rerun.mutate(run.id, { onSuccess: (created) => navigate(`/runs/${created.id}`) })
+              }
+            >
+              Re-run against current tests
+            </Button>
+          ) : null}
+        </Group>
       </Group>
       <ErrorAlert error={rerun.error} />
       <Paper withBorder p="md">
@@ -67,6 +75,29 @@ function RunDetails({ run }: { run: RunView }) {
       <ErrorAlert error={files.error} />
       {files.data ? <FileTabs files={files.data} /> : files.isPending ? <Loading /> : null}
     </Stack>
+  );
+}
+
+/** The owner of a submission can take its files back into the assignment's editor. */
+function OpenInEditor({ run, files, course }: { run: RunView; files: RunFiles; course: string }) {
+  const me = useQuery(meQuery());
+  const assignments = useQuery({ ...assignmentsQuery(course), enabled: run.assignmentId !== null });
+  const navigate = useNavigate();
+  const assignment = assignments.data?.find((a) => a.id === run.assignmentId);
+  if (!assignment || me.data?.id !== run.userId) return null;
+  const textFiles = files.files.flatMap((f) =>
+    f.content === null ? [] : [{ path: f.path, content: f.content }],
+  );
+  return (
+    <Button
+      variant="default"
+      onClick={() => {
+        saveDraft(assignment.id, { language: run.language, files: textFiles });
+        navigate(`/courses/${encodeURIComponent(course)}/assignments/${encodeURIComponent(assignment.slug)}`);
+      }}
+    >
+      Open in editor
+    </Button>
   );
 }
 
