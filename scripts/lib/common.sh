@@ -37,13 +37,10 @@ install_npm_packages() {
   fi
   if [[ -d /usr/include/node ]]; then export npm_config_nodedir=/usr; fi
   step "installing npm packages (better-sqlite3 may compile for a minute or two)"
-  # A fresh clone gets exactly the lock file; an existing tree is updated in place (faster, and
-  # it does not pull node_modules away from a running server).
-  if [[ -d node_modules ]]; then
-    npm install --no-audit --no-fund --loglevel=error
-  else
-    npm ci --no-audit --no-fund --loglevel=error
-  fi
+  # `npm install`, not `npm ci`: it installs the locked versions just the same, but this npm
+  # writes lock files with only this OS's optional packages (biome, rollup binaries) and `npm ci`
+  # then refuses the lock as "out of sync". It also updates an existing tree in place.
+  npm install --no-audit --no-fund --loglevel=error
   node -e "require('better-sqlite3')" || die "better-sqlite3 did not build; see the npm output above"
   echo "$want" > "$stamp"
 }

@@ -16,9 +16,15 @@ NODE_IMAGES=${APERTURE_K8S_NODE_IMAGES:-localhost/aperture/runner-python:latest}
 CNI_BRIDGE=apk8s0
 CNI_SUBNET=10.85.0.0/24
 
+# Checks (and, as root, installs from Debian) what a real node needs. Sets REAL_NODE_MISSING to a
+# readable list and fails when something cannot be provided.
+REAL_NODE_MISSING=
 real_node_preflight() {
   local missing=() pkgs=()
-  [[ $(id -u) == 0 ]] || die "Tier B (--real-node) needs root: kubelet and containerd manage mounts, cgroups and network namespaces"
+  if [[ $(id -u) != 0 ]]; then
+    REAL_NODE_MISSING="root (kubelet and containerd manage mounts, cgroups and network namespaces)"
+    return 1
+  fi
   command -v containerd >/dev/null && command -v ctr >/dev/null && command -v containerd-shim-runc-v2 >/dev/null ||
     pkgs+=(containerd)
   command -v runc >/dev/null || pkgs+=(runc)
@@ -30,17 +36,27 @@ real_node_preflight() {
   if ((${#pkgs[@]})); then
     log "Tier B: installing missing Debian packages: ${pkgs[*]}"
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${pkgs[@]}" >&2 ||
-      die "Tier B: could not install ${pkgs[*]} (apt-get install failed)"
+      missing+=("Debian packages ${pkgs[*]} (apt-get install failed)")
   fi
   command -v podman >/dev/null || missing+=("podman (the runner images are built into Podman by scripts/build-images.sh)")
   grep -qw overlay /proc/filesystems || missing+=("overlayfs in the kernel (containerd's snapshotter)")
   [[ -d /sys/fs/cgroup/memory || -f /sys/fs/cgroup/cgroup.controllers ]] || missing+=("a cgroup v1 memory controller or cgroup v2")
   local ref
-  for ref in $NODE_IMAGES; do
-    podman image exists "$ref" 2>/dev/null || missing+=("image $ref in Podman (run scripts/build-images.sh)")
-  done
+  if command -v podman >/dev/null; then
+    for ref in $NODE_IMAGES; do
+      podman image exists "$ref" 2>/dev/null || missing+=("image $ref in Podman (run scripts/build-images.sh)")
+    done
+  fi
+  # One real node per machine: the bridge, /kubepods cgroups and runc's state dir are per host.
+  local owner
+  owner=$(cat "$APERTURE_CACHE_ROOT/real-node.owner" 2>/dev/null || true)
+  if [[ -n $owner && -f $owner/pids/kubelet ]] && pid_alive "$(<"$owner/pids/kubelet")"; then
+    missing+=("a free real-node slot (the cluster in $owner runs one; one per machine)")
+  fi
   if ((${#missing[@]})); then
-    die "Tier B (--real-node) cannot run on this machine; missing: $(printf '%s; ' "${missing[@]}")"
+    REAL_NODE_MISSING=$(printf '%s; ' "${missing[@]}")
+    REAL_NODE_MISSING=${REAL_NODE_MISSING%; }
+    return 1
   fi
 }
 
@@ -133,9 +149,8 @@ EOF
 }
 
 real_node_up() {
-  real_node_preflight
-  "$CLUSTER_SRC_DIR/build" --kubelet >/dev/null
   local node_ip kubelet_port healthz_port stream_port sock cdir kdir
+  printf '%s\n' "$dir" >"$APERTURE_CACHE_ROOT/real-node.owner"
   node_ip=$(real_node_ip)
   kubelet_port=$(free_port)
   healthz_port=$(free_port)
@@ -258,6 +273,7 @@ imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 evictionHard: {memory.available: "100Mi", nodefs.available: "1%", imagefs.available: "1%", nodefs.inodesFree: "1%"}
 resolvConf: /etc/resolv.conf
+podLogsDir: $kdir/pod-logs
 registerNode: true
 serializeImagePulls: false
 EOF

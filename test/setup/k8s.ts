@@ -9,8 +9,9 @@
  * this process dies without running the teardown.
  *
  * Tests read the admin kubeconfig path with `inject('k8sKubeconfig')`; it is also exported as
- * KUBECONFIG_APERTURE_TEST to the test workers. APERTURE_K8S_REAL_NODE=1 asks `up` for a real
- * kubelet node as well (Tier B); `inject('k8sRealNode')` says whether one is there.
+ * KUBECONFIG_APERTURE_TEST to the test workers. Tier B, a real kubelet + containerd node, is
+ * added where the machine can host it (APERTURE_K8S_REAL_NODE=auto, the default; 1 = required,
+ * 0 = never); `inject('k8sRealNode')` says whether one is there.
  */
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -38,9 +39,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
     return async () => {};
   }
 
-  const wantRealNode = process.env.APERTURE_K8S_REAL_NODE === '1';
+  // Tier B: `auto` (default) adds a real node where this machine can host one; 1 requires it; 0 never.
+  const realNode = process.env.APERTURE_K8S_REAL_NODE ?? 'auto';
   const started = Date.now();
-  const args = ['--owner-pid', String(process.pid), ...(wantRealNode ? ['--real-node'] : [])];
+  const args = ['--owner-pid', String(process.pid), `--real-node=${realNode}`];
   const stdout = await runScript('up', args).catch((error: Error) => {
     throw new Error(`the test Kubernetes cluster could not be started: ${error.message}`, { cause: error });
   });

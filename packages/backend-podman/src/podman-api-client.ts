@@ -157,9 +157,11 @@ export class PodmanApiClient {
    * Attach stdin, stdout and stderr of a created container. Asking for the upgrade makes Podman
    * answer `101 UPGRADED` and hand over the raw connection: what we write goes to the container's
    * stdin, and our half-close (FIN) ends it (Podman's HTTPAttach then CloseWrite()s conmon's attach
-   * socket, and conmon closes the container's stdin). Reads are the multiplexed stream (8-byte
-   * headers, see FrameDemuxer) until the container exits. Attaching to a container that is only
-   * created also initialises it (conmon + `runc create`), so no output can be missed before start.
+   * socket; conmon, started with `-i` and without `--leave-stdin-open`, closes the container's
+   * stdin). Reads are the multiplexed stream (8-byte headers, see FrameDemuxer) until the container
+   * exits. Attaching to a container that is only created also initialises it (conmon + `runc
+   * create`), so no output can be missed before start. `detachKeys=` (empty) turns off the
+   * ctrl-p,ctrl-q detach sequence, so no byte of the job can end the session early.
    */
   attach(id: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<{ socket: Socket; head: Buffer }> {
     return new Promise((resolve, reject) => {
@@ -168,7 +170,7 @@ export class PodmanApiClient {
         // A hijacked connection must never go back to the keep-alive pool.
         agent: false,
         method: 'POST',
-        path: `${API_PREFIX}/containers/${encodeURIComponent(id)}/attach?stream=true&stdin=true&stdout=true&stderr=true`,
+        path: `${API_PREFIX}/containers/${encodeURIComponent(id)}/attach?detachKeys=&stream=true&stdin=true&stdout=true&stderr=true`,
         headers: { connection: 'Upgrade', upgrade: 'tcp', 'content-length': '0' },
         timeout: timeoutMs,
       });
@@ -222,65 +224,100 @@ export class FrameDemuxer {
 
 /**
  * `podman system service --time=0` on a private socket, owned by this process: started when no
- * socket is configured, stopped by `stop()`.
+ * socket is configured, started again on the same socket if it dies, stopped by `stop()`.
  */
 export class PodmanService {
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  private restarting: Promise<void> | undefined;
+  private stopped = false;
+  private stderr = '';
+
   private constructor(
-    private readonly child: ChildProcess,
+    private readonly podmanPath: string,
     private readonly dir: string,
     readonly socketPath: string,
-    private readonly exited: Promise<void>,
+    private readonly readyTimeoutMs: number,
   ) {}
 
   static async start(podmanPath: string, readyTimeoutMs = 20_000): Promise<PodmanService> {
     const dir = mkdtempSync(join(tmpdir(), 'aperture-podman-api-'));
-    const socketPath = join(dir, 'podman.sock');
-    const args = ['system', 'service', '--time=0', `unix://${socketPath}`];
-    // With --time=0 the service never exits by itself: where util-linux's setpriv is there, ask the
-    // kernel to stop it if we die without close() (SIGKILL, crash). Running sandboxes are not its
-    // children (conmon's), and the next start sweeps them.
-    const child = existsSync(SETPRIV)
-      ? spawn(SETPRIV, ['--pdeathsig', 'TERM', '--', podmanPath, ...args], {
-          stdio: ['ignore', 'ignore', 'pipe'],
-        })
-      : spawn(podmanPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr?.setEncoding('utf8').on('data', (text: string) => {
-      stderr = (stderr + text).slice(-4096);
-    });
-    const exited = new Promise<void>((resolve) => {
-      child.on('error', (error) => {
-        stderr += error.message;
-        resolve();
-      });
-      child.on('exit', () => resolve());
-    });
-    const service = new PodmanService(child, dir, socketPath, exited);
-    const client = new PodmanApiClient(socketPath);
-    const started = Date.now();
+    const service = new PodmanService(podmanPath, dir, join(dir, 'podman.sock'), readyTimeoutMs);
     try {
-      while (Date.now() - started < readyTimeoutMs) {
-        if (child.exitCode !== null || child.signalCode !== null)
-          throw new Error(`podman system service exited: ${stderr.trim()}`);
-        if (await client.ping(1_000)) return service;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      throw new Error(`podman system service did not answer in ${readyTimeoutMs} ms: ${stderr.trim()}`);
+      await service.launch();
     } catch (error) {
       await service.stop();
       throw error;
-    } finally {
-      client.close();
     }
+    return service;
+  }
+
+  get alive(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Start it again if it died (crashed, killed); concurrent callers share one restart. */
+  async ensureRunning(): Promise<void> {
+    if (this.stopped || this.alive) return;
+    this.restarting ??= this.launch().finally(() => {
+      this.restarting = undefined;
+    });
+    await this.restarting;
   }
 
   async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      this.child.kill('SIGTERM');
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
+    this.stopped = true;
+    await this.restarting?.catch(() => {});
+    const child = this.child;
+    if (child && this.alive) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
       await this.exited;
       clearTimeout(timer);
     }
     rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private async launch(): Promise<void> {
+    const args = ['system', 'service', '--time=0', `unix://${this.socketPath}`];
+    // With --time=0 the service never exits by itself: where util-linux's setpriv is there, ask the
+    // kernel to stop it if we die without close() (SIGKILL, crash). Running sandboxes are not its
+    // children (conmon's), and the next start sweeps them.
+    const child = existsSync(SETPRIV)
+      ? spawn(SETPRIV, ['--pdeathsig', 'TERM', '--', this.podmanPath, ...args], {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        })
+      : spawn(this.podmanPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = child;
+    this.stderr = '';
+    child.stderr?.setEncoding('utf8').on('data', (text: string) => {
+      this.stderr = (this.stderr + text).slice(-4096);
+    });
+    this.exited = new Promise<void>((resolve) => {
+      child.on('error', (error) => {
+        this.stderr += error.message;
+        resolve();
+      });
+      child.on('exit', () => resolve());
+    });
+    const client = new PodmanApiClient(this.socketPath);
+    const started = Date.now();
+    try {
+      while (Date.now() - started < this.readyTimeoutMs) {
+        if (!this.alive) throw new Error(`podman system service exited: ${this.stderr.trim()}`);
+        if (await client.ping(1_000)) return;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      child.kill('SIGKILL');
+      throw new Error(
+        `podman system service did not answer in ${this.readyTimeoutMs} ms: ${this.stderr.trim()}`,
+      );
+    } finally {
+      client.close();
+    }
   }
 }

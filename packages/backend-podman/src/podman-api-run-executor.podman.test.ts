@@ -211,4 +211,22 @@ describe('podman api sandbox', () => {
     client.close();
     expect(existsSync(socketPath)).toBe(false);
   }, 60_000);
+
+  it('starts its API service again when it dies', async () => {
+    const executor = await create(0);
+    try {
+      const before = executor.ownService!.pid!;
+      process.kill(before, 'SIGKILL'); // the service is this test's own grandchild
+      for (let i = 0; i < 50 && executor.ownService!.alive; i++)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      const outcome = await executor.execute(
+        requestFor(runOf({ language: 'python', files: [file('main.py', 'print(6*7)')] })),
+      );
+      expect(outcome.kind === 'result' && outcome.result.execution?.stdout).toBe('42\n');
+      expect(executor.ownService).toMatchObject({ alive: true });
+      expect(executor.ownService!.pid).not.toBe(before);
+    } finally {
+      await executor.close();
+    }
+  }, 60_000);
 });

@@ -62,7 +62,21 @@ export class PodmanApiRunExecutor implements RunExecutor {
     return this.client.socketPath;
   }
 
+  /** The `podman system service` this executor started, if it did (its pid, whether it runs). */
+  get ownService(): { pid: number | undefined; alive: boolean } | undefined {
+    return this.service && { pid: this.service.pid, alive: this.service.alive };
+  }
+
   async execute(request: ExecutionRequest): Promise<ExecutionResult> {
+    try {
+      await this.service?.ensureRunning();
+    } catch (error) {
+      return {
+        kind: 'infrastructure',
+        reason: `the Podman API service could not be started: ${(error as Error).message}`,
+        retryable: true,
+      };
+    }
     const sandboxSpec = {
       ...request.sandbox,
       image: imageRef(this.options.imagePrefix, request.sandbox.image),
@@ -144,6 +158,7 @@ export class PodmanApiRunExecutor implements RunExecutor {
 
   async health(): Promise<BackendHealth> {
     try {
+      await this.service?.ensureRunning();
       const version = await this.client.version();
       return {
         ok: true,
