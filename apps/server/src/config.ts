@@ -13,7 +13,12 @@ export const serverConfigSchema = z
     port: z.coerce.number().int().min(0).max(65535).default(8080),
     dataDir: z.string().default(join(homedir(), '.local', 'share', 'aperture')),
     databaseUrl: z.string().optional().describe('postgres://… for PostgreSQL; empty for SQLite in dataDir'),
-    backend: z.enum(['podman']).default('podman'),
+    /** `podman`: Podman's REST API (a private `podman system service`, or podmanSocket); `podman-cli`: one CLI call per run. */
+    backend: z.enum(['podman', 'podman-cli']).default('podman'),
+    podmanSocket: z
+      .string()
+      .optional()
+      .describe('An existing Podman API socket (e.g. /run/podman/podman.sock)'),
     concurrency: z.coerce.number().int().min(1).max(256).default(availableParallelism()),
     maxAttempts: z.coerce.number().int().min(1).max(10).default(3),
     poolSize: z.coerce.number().int().min(0).max(64).default(0),
@@ -48,6 +53,7 @@ const ENV_KEYS: Record<string, keyof ServerConfig> = {
   APERTURE_POOL_SIZE: 'poolSize',
   APERTURE_POOL_LANGUAGES: 'poolLanguages',
   APERTURE_PODMAN: 'podmanPath',
+  APERTURE_PODMAN_SOCKET: 'podmanSocket',
   APERTURE_INSTANCE: 'instance',
   APERTURE_IMAGE_PREFIX: 'imagePrefix',
   APERTURE_BOOTSTRAP_TOKEN: 'bootstrapToken',

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { PodmanRunExecutor } from '@aperture/backend-podman';
+import { PodmanApiRunExecutor } from '@aperture/backend-podman';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOOTSTRAP_TOKEN, startTestServer, type TestServer } from './testing/test-server.ts';
@@ -16,7 +16,8 @@ const INSTANCE = `test-hostile-${process.pid}`;
 const LIMITS = { cpuMs: 2000, wallMs: 4000, memoryBytes: 128 * 1024 * 1024, outputBytes: 64 * 1024 };
 
 beforeAll(async () => {
-  const executor = await PodmanRunExecutor.create({
+  // The default backend (Podman's REST API); the CLI backend passes the same contract suite.
+  const executor = await PodmanApiRunExecutor.create({
     podmanPath: 'podman',
     imagePrefix: 'localhost/',
     poolSize: 0,

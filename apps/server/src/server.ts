@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PodmanRunExecutor } from '@aperture/backend-podman';
+import { PodmanApiRunExecutor, PodmanRunExecutor } from '@aperture/backend-podman';
 import {
   AssignmentService,
   AuthService,
@@ -8,6 +8,7 @@ import {
   CourseService,
   Dispatcher,
   GradebookService,
+  type Logger,
   type RunExecutor,
   RunService,
 } from '@aperture/core';
@@ -58,19 +59,7 @@ export async function startServer(
     hasher: new ScryptSecretHasher(),
     events: new InProcessEventBus(),
   };
-  const executor =
-    overrides.executor ??
-    (await PodmanRunExecutor.create({
-      podmanPath: config.podmanPath,
-      instance: config.instance,
-      imagePrefix: config.imagePrefix,
-      poolSize: config.poolSize,
-      poolLanguages: config.poolLanguages
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-      logger: coreLogger,
-    }));
+  const executor = overrides.executor ?? (await createExecutor(config, coreLogger));
   const auth = new AuthService(deps);
   const courses = new CourseService(deps, auth);
   const assignments = new AssignmentService(deps, courses);
@@ -132,6 +121,25 @@ export async function startServer(
       demoCreated: demo.created,
     },
   };
+}
+
+/** The configured backend. The REST API is the default: it keeps the Podman CLI off each run's path. */
+async function createExecutor(config: ServerConfig, logger: Logger): Promise<RunExecutor> {
+  const options = {
+    podmanPath: config.podmanPath,
+    instance: config.instance,
+    imagePrefix: config.imagePrefix,
+    poolSize: config.poolSize,
+    poolLanguages: config.poolLanguages
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    logger,
+  };
+  if (config.backend === 'podman-cli') return PodmanRunExecutor.create(options);
+  return PodmanApiRunExecutor.create(
+    config.podmanSocket ? { ...options, socketPath: config.podmanSocket } : options,
+  );
 }
 
 export const DEMO_LOGINS = { course: DEMO_COURSE, password: DEMO_PASSWORD, users: DEMO_USERS };
