@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PodmanRunExecutor } from '@aperture/backend-podman';
+import { PodmanApiRunExecutor } from '@aperture/backend-podman';
 import { loadServerConfig, startServer } from '@aperture/server';
 import { pino } from 'pino';
 import { exec, median, saturate, timed } from './measure.ts';
@@ -58,7 +58,7 @@ function bareSubmission() {
 async function startAperture(poolSize: number) {
   const dataDir = mkdtempSync(join(tmpdir(), 'aperture-bench-'));
   const logger = pino({ level: 'silent' });
-  const executor = await PodmanRunExecutor.create({
+  const executor = await PodmanApiRunExecutor.create({
     podmanPath: 'podman',
     imagePrefix: 'localhost/',
     poolSize,
@@ -211,7 +211,7 @@ async function main() {
   ].join('\n');
   const doc = `# Benchmarks
 
-Measured by \`npm run bench\` (\`bench/run.ts\`) on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores,
+Measured by \`npm run bench\` (\`bench/run.ts\`, the default backend: Podman's REST API) on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores,
 ${CONCURRENCY} runs at once, ${QUICK ? 'quick mode' : 'full mode'}. Ratios compare Aperture with a bare \`podman run\` of the
 same image, with the same isolation flags, doing the same work, in the same run. Times alone mean little on
 these shared machines; the ratios are the result.
