@@ -108,7 +108,7 @@ real_node_image_tar() {
     mkdir -p "$K8S_CACHE_DIR/images"
     rm -f "$K8S_CACHE_DIR/images/$(printf '%s' "$ref" | tr '/:' '__')"-*.tar
     log "Tier B: podman save $ref"
-    podman save --format docker-archive -o "$out.tmp" "$ref" >&2 || die "Tier B: podman save $ref failed"
+    podman save -q --format docker-archive -o "$out.tmp" "$ref" >&2 || die "Tier B: podman save $ref failed"
     mv "$out.tmp" "$out"
   fi
   printf '%s' "$out"
