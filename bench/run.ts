@@ -128,8 +128,8 @@ async function bareHelloLatency(): Promise<number> {
   return median(samples);
 }
 
-async function submissionThroughput(): Promise<{ perSecond: number; ms: number }> {
-  const aperture = await startAperture(0);
+async function submissionThroughput(poolSize: number): Promise<{ perSecond: number; ms: number }> {
+  const aperture = await startAperture(poolSize);
   try {
     const course = await aperture.post('/api/v1/courses', { code: 'BENCH', title: 'Bench' });
     const assignment = await aperture.post(`/api/v1/courses/${course.id}/assignments`, {
@@ -184,8 +184,10 @@ async function main() {
   const warm = await helloLatency(2);
   log('bench: bare podman throughput…');
   const bareRate = await bareThroughput();
-  log('bench: Aperture throughput…');
-  const rate = await submissionThroughput();
+  log('bench: Aperture throughput (cold)…');
+  const rate = await submissionThroughput(0);
+  log('bench: Aperture throughput (warm pool, as scripts/start.sh runs it)…');
+  const ratePool = await submissionThroughput(2);
 
   const rows = [
     [
@@ -199,8 +201,15 @@ async function main() {
     [
       `(b) ${SUBMISSIONS} submissions × ${TESTS} tests, completions/s`,
       `${fmt(bareRate.perSecond, 2)} /s`,
-      `${fmt(rate.perSecond, 2)} /s`,
+      `${fmt(rate.perSecond, 2)} /s (cold)`,
       fmt(rate.perSecond / bareRate.perSecond, 2),
+      '≥ 0.9',
+    ],
+    [
+      '(b) same, warm pool of 2 (as scripts/start.sh runs)',
+      `${fmt(bareRate.perSecond, 2)} /s`,
+      `${fmt(ratePool.perSecond, 2)} /s (pool)`,
+      fmt(ratePool.perSecond / bareRate.perSecond, 2),
       '≥ 0.9',
     ],
   ];

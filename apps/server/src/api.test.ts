@@ -489,6 +489,20 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         });
       });
 
+      it('percent-encoded paths reach protected routes only with credentials', async () => {
+        expect((await t.api(undefined, 'GET', '/api/%761/system')).status).toBe(401);
+        expect((await t.api(undefined, 'GET', '/%61pi/v1/me')).status).toBe(401);
+      });
+
+      it('a per-test limit cannot give an ad-hoc run network access', async () => {
+        const response = await t.api(student, 'POST', '/api/v1/runs', {
+          language: 'python',
+          files: [text('a.py', 'x')],
+          tests: [{ name: 't', limits: { network: true } }],
+        });
+        expect(response.status).toBe(403);
+      });
+
       it('a stale token does not block public routes', async () => {
         expect((await t.api('apt_stale', 'GET', '/api/v1/languages')).status).toBe(200);
         expect((await t.api('apt_stale', 'GET', '/healthz')).status).toBe(200);

@@ -229,6 +229,36 @@ describe('hostile submissions (real Podman)', () => {
     expect(final.verdict).toBe('accepted'); // and the checker itself still ran and accepted
   });
 
+  it('cannot plant code that the checker would load (fixed paths, HOME, symlinks)', async () => {
+    const course = await t.api(token, 'POST', '/api/v1/courses', { code: 'PLANT', title: 'Plant' });
+    const checker = 'import sys\nsys.exit(0 if open(sys.argv[3]).read().split()[-1] == "42" else 1)\n';
+    const assignment = await t.api(token, 'POST', `/api/v1/courses/${course.body.id}/assignments`, {
+      slug: 'planted',
+      title: 'Planted',
+      languages: ['python'],
+      supportFiles: [{ path: 'check.py', content: checker }],
+      tests: [
+        { name: 'one', comparator: { kind: 'checker', command: 'python3 check.py' } },
+        { name: 'two', comparator: { kind: 'checker', command: 'python3 check.py' } },
+      ],
+    });
+    const plant = [
+      'import os',
+      'for home in ["/tmp/aperture-support", "/tmp", "/work"]:',
+      '    site = os.path.join(home, ".local/lib/python3.11/site-packages")',
+      '    os.makedirs(site, exist_ok=True)',
+      '    open(os.path.join(site, "usercustomize.py"), "w").write("import os\\nos._exit(0)\\n")',
+      'open("/work/usercustomize.py", "w").write("import os\\nos._exit(0)\\n")',
+      'print("wrong")',
+    ].join('\n');
+    const submitted = await t.api(token, 'POST', `/api/v1/assignments/${assignment.body.id}/submissions`, {
+      language: 'python',
+      files: [{ path: 'main.py', content: plant }],
+    });
+    const final = (await t.api(token, 'GET', `/api/v1/runs/${submitted.body.id}?wait=true`)).body;
+    expect(final.tests.map((x: { verdict: string }) => x.verdict)).toEqual(['wrong_answer', 'wrong_answer']);
+  });
+
   it('hostile runs next to an honest one: the honest one is unaffected', async () => {
     const [bomb, honest] = await Promise.all([
       run('python', 'main.py', 'chunks = []\nwhile True:\n    chunks.append(b"x" * (16 << 20))\n'),

@@ -15,8 +15,9 @@ export interface HarnessConfig {
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): HarnessConfig {
   return {
     workDir: env['APERTURE_WORK_DIR'] || '/work',
-    // The root filesystem is read-only: support files live on the /tmp tmpfs.
-    supportDir: env['APERTURE_SUPPORT_DIR'] || '/tmp/aperture-support',
+    // The root filesystem is read-only: support files live on the /tmp tmpfs, each checker run in a
+    // fresh, randomly named directory below this one (see withSupportFiles).
+    supportDir: env['APERTURE_SUPPORT_DIR'] || '/tmp',
     autograderDir: env['APERTURE_AUTOGRADER_DIR'] || '/autograder',
     runlimit: env['APERTURE_RUNLIMIT'] || '/usr/local/bin/runlimit',
     sandbox: env['APERTURE_SANDBOX'] === '1',

@@ -94,14 +94,15 @@ export async function runJob(job: HarnessJob, context: JobContext): Promise<Harn
       const comparator = test.comparator;
       const comparison =
         comparator.kind === 'checker'
-          ? await withSupportFiles(supportDir, job.supportFiles, () =>
+          ? await withSupportFiles(supportDir, job.supportFiles, (dir) =>
               runChecker(execute, {
                 command: comparator.command,
-                supportDir,
+                supportDir: dir,
                 input: test.stdin,
                 expected: test.expectedOutput,
                 actual: ran.stdoutBytes,
-                env: { ...context.env, HOME: supportDir },
+                // No user site-packages: nothing the student left in a home dir may load.
+                env: { ...context.env, HOME: dir, PYTHONNOUSERSITE: '1' },
               }),
             )
           : compareOutput(comparator, ran.stdout, test.expectedOutput);

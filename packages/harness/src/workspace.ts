@@ -1,4 +1,4 @@
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type SourceFile, safeRelativePath } from '@aperture/core';
 
@@ -17,21 +17,24 @@ export function writeFiles(root: string, files: readonly SourceFile[], mode: num
 }
 
 /**
- * Run `work` with the support files (checkers, reference data) on disk, and remove them after.
- * They exist only while no student process is alive: every execution ends by killing whatever
- * the student's program left running, and the student runs as the same uid, so files left on
- * disk during a test could be read (and the expected answers with them).
+ * Run `work` with the support files (checkers, reference data) in a fresh directory, removed after.
+ * They exist only while no student process is alive: every execution ends by killing whatever the
+ * student's program left running. The directory is new and randomly named (mkdtemp, mode 0700)
+ * because the student runs as the same uid and may have prepared any fixed path in advance — a
+ * symlink to somewhere readable, or a `usercustomize.py` under a fixed HOME.
  */
 export async function withSupportFiles<T>(
-  root: string,
+  parent: string,
   files: readonly SourceFile[],
-  work: () => Promise<T>,
+  work: (dir: string) => Promise<T>,
 ): Promise<T> {
-  writeFiles(root, files, 0o755);
+  mkdirSync(parent, { recursive: true });
+  const dir = mkdtempSync(join(parent, 'aperture-support-'));
   try {
-    return await work();
+    writeFiles(dir, files, 0o755);
+    return await work(dir);
   } finally {
-    removeTree(root);
+    removeTree(dir);
   }
 }
 

@@ -18,7 +18,13 @@ declare module 'fastify' {
 export function registerAuth(app: FastifyInstance, ctx: ServerContext): void {
   app.decorateRequest('user', undefined);
   app.addHook('onRequest', async (request) => {
-    const isPublic = request.routeOptions.config?.public === true || !request.url.startsWith('/api/v1/');
+    // Decided by the matched route's pattern, never by the raw URL: `/api/%761/system` is routed
+    // to `/api/v1/system` and must be protected like it. Unmatched paths (404s) protect nothing.
+    const pattern = request.routeOptions.url;
+    const isPublic =
+      request.routeOptions.config?.public === true ||
+      pattern === undefined ||
+      !pattern.startsWith('/api/v1/');
     try {
       request.user = await identify(request, ctx);
     } catch (error) {

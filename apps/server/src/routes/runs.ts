@@ -166,7 +166,11 @@ export function runRoutes(app: FastifyInstance, ctx: ServerContext): void {
         actorOf(request),
         (request.params as Params).id,
       );
-      return toGradescopeResults(viewRun(run, assignment, { isStaff, now: ctx.deps.clock.now() }), run);
+      return toGradescopeResults(
+        viewRun(run, assignment, { isStaff, now: ctx.deps.clock.now() }),
+        run,
+        isStaff,
+      );
     },
   });
 }

@@ -18,6 +18,9 @@ export interface DispatcherOptions {
   window?: number;
 }
 
+/** Larger than one user's queue cap, so a single flood cannot fill the window others are picked from. */
+const DEFAULT_WINDOW = 2000;
+
 interface InFlight {
   run: Run;
   controller: AbortController;
@@ -49,6 +52,7 @@ export class Dispatcher implements RunScheduler {
    */
   async start(): Promise<{ requeued: number; removedSandboxes: number }> {
     const requeued = await this.deps.store.runs.requeueRunning();
+    await this.failExhausted(requeued);
     const { removed } = await this.executor.sweep(new Set());
     if (requeued.length > 0 || removed > 0) {
       this.logger.warn(
@@ -58,6 +62,25 @@ export class Dispatcher implements RunScheduler {
     }
     this.wake();
     return { requeued: requeued.length, removedSandboxes: removed };
+  }
+
+  /**
+   * A run that was mid-flight at every one of its attempts' crashes may be what crashes the server
+   * (a result too big to handle, say): fail it instead of running it into the next crash.
+   */
+  private async failExhausted(ids: string[]): Promise<void> {
+    for (const id of ids) {
+      const run = await this.deps.store.runs.get(id);
+      if (!run || run.attempts < this.options.maxAttempts) continue;
+      const claimed = await this.deps.store.runs.claim(id, isoNow(this.deps.clock));
+      if (!claimed) continue;
+      const reason = `the server stopped during each of its ${run.attempts} attempts`;
+      this.logger.error(
+        { runId: id, attempts: run.attempts },
+        'run failed: interrupted by a crash on every attempt',
+      );
+      await this.finish(claimed, failed(reason, isoNow(this.deps.clock)));
+    }
   }
 
   get running(): number {
@@ -112,7 +135,7 @@ export class Dispatcher implements RunScheduler {
 
   private async fill(): Promise<void> {
     while (!this.stopped && this.inFlight.size < this.options.concurrency) {
-      const queued = (await this.deps.store.runs.listQueued(this.options.window ?? 500)).filter(
+      const queued = (await this.deps.store.runs.listQueued(this.options.window ?? DEFAULT_WINDOW)).filter(
         (r) => !this.inFlight.has(r.id),
       );
       let started = false;

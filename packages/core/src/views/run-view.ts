@@ -64,15 +64,22 @@ export function viewRun(run: Run, assignment: Assignment | undefined, viewer: Vi
   const deadlinePassed = assignment?.deadline ? viewer.now >= new Date(assignment.deadline) : false;
   const allTests = (result?.tests ?? []).map((test, index) => ({
     test,
-    visibility: visibilityOf(test, index, assignment),
+    visibility: visibilityOf(test, index, run),
     source: run.spec.tests[index],
   }));
   const shown = allTests.filter(({ visibility }) => viewer.isStaff || isShown(visibility, deadlinePassed));
   const hidden = allTests.filter((entry) => !shown.includes(entry));
   const execution = result?.execution;
   const firstTest = result?.tests[0];
-  const stdoutSource =
-    execution ?? (result?.tests.length === 1 && shown.length === 1 ? firstTest : undefined);
+  // An autograder's own stdout often prints hidden tests' diffs: Gradescope hides it from students
+  // unless the autograder sets stdout_visibility (default hidden).
+  const autograderOutputHidden =
+    run.spec.autograder !== null &&
+    !viewer.isStaff &&
+    !isShown(result?.gradescope?.stdoutVisibility ?? 'hidden', deadlinePassed);
+  const stdoutSource = autograderOutputHidden
+    ? undefined
+    : (execution ?? (result?.tests.length === 1 && shown.length === 1 ? firstTest : undefined));
   const showFullScore = viewer.isStaff || hidden.length === 0;
   return {
     id: run.id,
@@ -119,9 +126,13 @@ export function viewRun(run: Run, assignment: Assignment | undefined, viewer: Vi
   };
 }
 
-function visibilityOf(test: TestResult, index: number, assignment: Assignment | undefined): ResultVisibility {
+/**
+ * From the run's own snapshot of its tests, never the assignment's current list: after an edit
+ * reorders or re-labels tests, an old run's hidden test must stay hidden.
+ */
+function visibilityOf(test: TestResult, index: number, run: Run): ResultVisibility {
   if (test.visibility) return test.visibility;
-  return assignment?.tests[index]?.visibility ?? 'visible';
+  return run.spec.tests[index]?.visibility ?? 'hidden';
 }
 
 function isShown(visibility: ResultVisibility, deadlinePassed: boolean): boolean {

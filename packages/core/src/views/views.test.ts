@@ -107,6 +107,18 @@ describe('viewRun', () => {
     expect(JSON.stringify(view)).not.toContain('out-h');
   });
 
+  it('an old run keeps its own visibility after the assignment is edited', () => {
+    const hiddenOnly = { ...run, spec: { ...run.spec, tests: [testCase('h', 'hidden', 2)] } };
+    const single = {
+      ...hiddenOnly,
+      result: { ...run.result!, tests: [testResult('h', 'wrong_answer', 0, 2)] },
+    };
+    const edited = { ...assignment, tests: [testCase('new', 'visible', 1), testCase('h', 'hidden', 2)] };
+    const view = viewRun(single, edited, { isStaff: false, now: new Date('2025-01-01') });
+    expect(view.tests).toEqual([]);
+    expect(JSON.stringify(view)).not.toContain('in-h');
+  });
+
   it('after the deadline, after_due_date tests appear', () => {
     const view = viewRun(run, assignment, { isStaff: false, now: new Date('2031-01-01') });
     expect(view.tests.map((t) => t.name)).toEqual(['v', 'd']);
