@@ -42,5 +42,6 @@ install_npm_packages() {
   # then refuses the lock as "out of sync". It also updates an existing tree in place.
   npm install --no-audit --no-fund --loglevel=error
   node -e "require('better-sqlite3')" || die "better-sqlite3 did not build; see the npm output above"
-  echo "$want" > "$stamp"
+  # Hash again: npm may have rewritten the lock file, and the stamp must match what is on disk.
+  sha256sum package-lock.json | cut -d' ' -f1 > "$stamp"
 }
