@@ -233,6 +233,24 @@ ${table}
 - (b) ${SUBMISSIONS} submissions of a correct solution to a ${TESTS}-test assignment, all posted, then awaited; against
   ${SUBMISSIONS} bare \`podman run\`s of a shell script running the same solution on the same ${TESTS} inputs and comparing,
   ${CONCURRENCY} at a time.
+
+## Where the time goes (measured 2026-11-22, same machine, \`podman run\` of the sandbox alone)
+
+| step | wall time |
+|---|---|
+| \`podman run\` of \`sh -c true\` with the sandbox flags (Podman's floor) | ≈ 250 ms |
+| + Node starting the harness inside the container | ≈ +90 ms |
+| + one Python program through runlimit | ≈ +60 ms |
+| + each further test (spawn, limits, compare, cleanup) beyond the program itself | ≈ +20 ms |
+
+- The warm pool removes the first two rows from a run's path; that is why (a) with the pool is
+  below bare Podman, and why the REST API backend (no Podman CLI per run) matters for cold runs.
+- Throughput (b) misses its goal: each 10-test submission costs the harness's Node start and ≈ 20 ms
+  per test that a bare shell loop does not pay, and at full load the pool's refills compete for the
+  same two cores. Next steps, not done yet: run a job's tests through one long-lived runlimit
+  process instead of one spawn per test, and a lighter harness start (a V8 snapshot of the bundle).
+- Earlier runs on a loaded machine (load average ≈ 10) gave the same picture with wider spread:
+  cold 1.6–2.5×, pool 0.43–1.3×, throughput 0.57–0.80×.
 `;
   writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), doc);
   process.stdout.write(`${table}\n`);
