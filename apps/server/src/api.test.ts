@@ -217,6 +217,22 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         expect(staffList.body.some((r: { id: string }) => r.id === run.id)).toBe(true);
       });
 
+      it('a TA lists everyone’s runs of the course; a student only their own', async () => {
+        await t.api(admin, 'POST', '/api/v1/users', { username: 'ta1', password: 'long-enough-1' });
+        await t.api(instructor, 'POST', '/api/v1/courses/DEMO101/enrollments', {
+          username: 'ta1',
+          role: 'ta',
+        });
+        const ta = await t.login('ta1', 'long-enough-1');
+        const hello = await assignmentId(student, 'hello');
+        const mine = await submitAndWait(student2, hello, 'hello\n');
+        const asTa = await t.api(ta, 'GET', '/api/v1/runs?courseId=DEMO101');
+        expect(asTa.status).toBe(200);
+        expect(asTa.body.some((r: { id: string }) => r.id === mine.id)).toBe(true);
+        const asStudent = await t.api(student, 'GET', '/api/v1/runs?courseId=DEMO101');
+        expect(asStudent.body.every((r: { userId: string }) => r.userId !== mine.userId)).toBe(true);
+      });
+
       it('refuses a language the assignment does not allow, bad paths and someone not enrolled', async () => {
         const sum = await assignmentId(student, 'sum');
         const lang = await t.api(student, 'POST', `/api/v1/assignments/${sum}/submissions`, {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Limits } from '@aperture/core';
+import { CHECKER_WALL_MS, type Limits } from '@aperture/core';
 import { type Comparison, checkerVerdict } from './compare.ts';
 import type { Executor } from './execute.ts';
 import { shellQuote } from './shell.ts';
@@ -12,7 +12,7 @@ const MiB = 1024 * 1024;
 /** A checker is the assignment's code: generous limits, and any failure of it is not the student's. */
 export const CHECKER_LIMITS: Readonly<Limits> = Object.freeze({
   cpuMs: 10_000,
-  wallMs: 20_000,
+  wallMs: CHECKER_WALL_MS,
   memoryBytes: 512 * MiB,
   pids: 64,
   outputBytes: 64 * 1024,

@@ -12,6 +12,8 @@ export const HARNESS_MEMORY_OVERHEAD = 96 * MiB;
 export const HARNESS_PIDS_OVERHEAD = 32;
 /** Extra wall time for sandbox start-up and teardown before the backend gives up on a job. */
 export const SANDBOX_DEADLINE_SLACK_MS = 30_000;
+/** Wall-time cap of one checker run inside the harness (packages/harness/src/checker.ts). */
+export const CHECKER_WALL_MS = 20_000;
 
 /** Turn a stored run into the job the harness executes. Pure: the same run gives the same job. */
 export function buildHarnessJob(run: Run, language: Language, nonce: string): HarnessJob {
@@ -62,7 +64,8 @@ export function sandboxFor(job: HarnessJob, language: Language): SandboxSpec {
   const totalWall =
     (job.language.compile ? job.compileLimits.wallMs : 0) +
     (job.autograder ? job.autograder.limits.wallMs : 0) +
-    (job.tests.length > 0 ? job.tests.reduce((sum, t) => sum + t.limits.wallMs, 0) : job.runLimits.wallMs);
+    (job.tests.length > 0 ? job.tests.reduce((sum, t) => sum + t.limits.wallMs, 0) : job.runLimits.wallMs) +
+    job.tests.filter((t) => t.comparator.kind === 'checker').length * CHECKER_WALL_MS;
   return {
     image: language.image,
     memoryBytes: envelope.memoryBytes + HARNESS_MEMORY_OVERHEAD,

@@ -182,7 +182,10 @@ export class Dispatcher implements RunScheduler {
       );
       return;
     }
-    if (run.cancelRequested) {
+    // Read the flag again now that the run is in flight: a cancel that landed between the claim
+    // and this point found nothing to abort and would otherwise be lost.
+    const latest = await this.deps.store.runs.get(run.id);
+    if (run.cancelRequested || latest?.cancelRequested) {
       await this.markCancelled(run);
       return;
     }

@@ -162,25 +162,25 @@ export class RunService {
     return viewRun(run, assignment, { isStaff, now: this.deps.clock.now() });
   }
 
-  /** Runs the actor may see: their own, or a course's/assignment's when they are its staff. */
+  /**
+   * Runs the actor may see, newest first: by assignment or by course (everyone's for its staff,
+   * one's own otherwise), or with neither, one's own (all runs for admins).
+   */
   async list(actor: Actor, filter: RunListFilter & { assignmentRef?: string }): Promise<RunView[]> {
-    const limit = Math.min(filter.limit ?? 100, 500);
-    let assignment: Assignment | undefined;
+    const query: RunListFilter = { limit: Math.min(filter.limit ?? 100, 500) };
+    if (filter.kind) query.kind = filter.kind;
     let isStaff = isAdmin(actor);
     if (filter.assignmentRef) {
       const resolved = await this.assignments.resolve(actor, filter.assignmentRef);
-      assignment = resolved.assignment;
+      query.assignmentId = resolved.assignment.id;
       isStaff = resolved.isStaff;
+    } else if (filter.courseId) {
+      const { course, role } = await this.courses.get(actor, filter.courseId);
+      query.courseId = course.id;
+      isStaff = isAdmin(actor) || isCourseStaff(role);
     }
-    const query: RunListFilter = { ...filter, limit };
-    delete (query as { assignmentRef?: string }).assignmentRef;
-    if (assignment) query.assignmentId = assignment.id;
     if (!isStaff) query.userId = actor.userId;
-    else if (filter.courseId && !isAdmin(actor)) {
-      const role = await this.courses.roleOf(actor, filter.courseId);
-      if (!isCourseStaff(role)) query.userId = actor.userId;
-    }
-    if (!assignment && !query.courseId && !isAdmin(actor)) query.userId = actor.userId;
+    else if (filter.userId) query.userId = filter.userId;
     const runs = await this.deps.store.runs.list(query);
     const now = this.deps.clock.now();
     const cache = new Map<string, Assignment | undefined>();
