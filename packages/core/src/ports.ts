@@ -124,6 +124,8 @@ export interface RunRepository {
   /** Runs in the given state, for recovery and the system page. */
   countByStatus(): Promise<Record<RunStatus, number>>;
   countSubmissionsSince(assignmentId: string, userId: string, since: Timestamp): Promise<number>;
+  /** How many of this user's runs wait in the queue (the per-user cap is checked on every enqueue). */
+  countQueuedByUser(userId: string): Promise<number>;
   setWebhookStatus(id: string, status: NonNullable<Run['webhookStatus']>): Promise<void>;
 }
 

@@ -242,8 +242,7 @@ export class RunService {
     spec: RunSpec,
     where: Pick<Run, 'kind' | 'courseId' | 'assignmentId' | 'webhookUrl'>,
   ): Promise<Run> {
-    const queued = await this.deps.store.runs.list({ userId: actor.userId, limit: MAX_QUEUED_PER_USER + 1 });
-    if (queued.filter((r) => r.status === 'queued').length >= MAX_QUEUED_PER_USER) {
+    if ((await this.deps.store.runs.countQueuedByUser(actor.userId)) >= MAX_QUEUED_PER_USER) {
       throw new RateLimitedError(
         `You already have ${MAX_QUEUED_PER_USER} runs waiting; wait for some to finish.`,
       );

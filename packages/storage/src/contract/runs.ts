@@ -119,6 +119,9 @@ export function runStorageContract(dbs: TestDatabases): void {
     expect(await store.runs.countSubmissionsSince(assignment.id, user.id, at(5))).toBe(2);
     expect(await store.runs.countSubmissionsSince(assignment.id, user.id, at(0))).toBe(3);
     expect(await store.runs.countSubmissionsSince(assignment.id, user.id, at(9))).toBe(0);
+    // Queued only (aRun's default status), this user only: three of the user's four runs above.
+    expect(await store.runs.countQueuedByUser(user.id)).toBe(3);
+    expect(await store.runs.countQueuedByUser(other.id)).toBe(1);
   });
 
   it('sets the webhook status', async () => {

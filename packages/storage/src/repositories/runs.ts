@@ -149,6 +149,16 @@ export class KyselyRunRepository implements RunRepository {
     return Number(row.n);
   }
 
+  async countQueuedByUser(userId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('runs')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('user_id', '=', userId)
+      .where('status', '=', 'queued')
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
   async setWebhookStatus(id: string, status: NonNullable<Run['webhookStatus']>): Promise<void> {
     await this.db.updateTable('runs').set({ webhook_status: status }).where('id', '=', id).execute();
   }
