@@ -1,22 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import {
   type BackendHealth,
-  buildHarnessJob,
+  defaultSandboxFor,
   type ExecutionRequest,
   type ExecutionResult,
   findLanguage,
   parseFramedResult,
-  type Run,
   type RunExecutor,
   type SandboxSpec,
-  sandboxFor,
 } from '@aperture/core';
 import { ApiSandbox } from './api-sandbox.ts';
 import { sandboxSpecGenerator } from './api-sandbox-spec.ts';
-import { ApiWarmPool } from './api-warm-pool.ts';
 import { PodmanApiClient, PodmanService } from './podman-api-client.ts';
 import type { PodmanExecutorOptions } from './podman-run-executor.ts';
 import { imageRef, LABEL_INSTANCE, LABEL_MANAGED, LABEL_POOL, LABEL_RUN } from './sandbox-args.ts';
+import { WarmPool } from './warm-pool.ts';
 
 export interface PodmanApiExecutorOptions extends PodmanExecutorOptions {
   /**
@@ -34,7 +32,7 @@ export interface PodmanApiExecutorOptions extends PodmanExecutorOptions {
  */
 export class PodmanApiRunExecutor implements RunExecutor {
   readonly name = 'podman-api';
-  private readonly pool: ApiWarmPool;
+  private readonly pool: WarmPool<ApiSandbox>;
   private readonly instance: string;
 
   private constructor(
@@ -43,7 +41,9 @@ export class PodmanApiRunExecutor implements RunExecutor {
     private readonly service: PodmanService | undefined,
   ) {
     this.instance = options.instance ?? 'default';
-    this.pool = new ApiWarmPool(client, randomBytes(4).toString('hex'), this.instance, options.logger);
+    const start = (name: string, spec: SandboxSpec, labels: Record<string, string>) =>
+      new ApiSandbox(client, name, sandboxSpecGenerator(spec, name, labels));
+    this.pool = new WarmPool(start, randomBytes(4).toString('hex'), this.instance, options.logger);
   }
 
   static async create(options: PodmanApiExecutorOptions): Promise<PodmanApiRunExecutor> {
@@ -201,37 +201,7 @@ export class PodmanApiRunExecutor implements RunExecutor {
       this.options.logger.warn({ language: languageId }, 'unknown language in the warm-pool list; ignored');
       return;
     }
-    const probe: Run = {
-      id: 'pool',
-      kind: 'adhoc',
-      userId: 'pool',
-      courseId: null,
-      assignmentId: null,
-      status: 'queued',
-      spec: {
-        language: language.id,
-        files: [],
-        mainFile: language.defaultMainFile,
-        stdin: '',
-        tests: [],
-        limits: {},
-        supportFiles: [],
-        autograder: null,
-      },
-      result: null,
-      verdict: null,
-      score: null,
-      maxScore: null,
-      error: null,
-      attempts: 0,
-      cancelRequested: false,
-      webhookUrl: null,
-      webhookStatus: null,
-      createdAt: '',
-      startedAt: null,
-      finishedAt: null,
-    };
-    const spec = sandboxFor(buildHarnessJob(probe, language, 'pool'), language);
+    const spec = defaultSandboxFor(language);
     this.pool.addLane({ ...spec, image: imageRef(this.options.imagePrefix, spec.image) }, size);
   }
 }

@@ -1,16 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import {
   type BackendHealth,
-  buildHarnessJob,
+  defaultSandboxFor,
   type ExecutionRequest,
   type ExecutionResult,
   findLanguage,
   type Logger,
   parseFramedResult,
-  type Run,
   type RunExecutor,
   type SandboxSpec,
-  sandboxFor,
 } from '@aperture/core';
 import { podman, removeContainers } from './podman-cli.ts';
 import {
@@ -47,18 +45,15 @@ export interface PodmanExecutorOptions {
  */
 export class PodmanRunExecutor implements RunExecutor {
   readonly name = 'podman';
-  private readonly pool: WarmPool;
+  private readonly pool: WarmPool<SandboxProcess>;
 
   private readonly instance: string;
 
   private constructor(private readonly options: PodmanExecutorOptions) {
     this.instance = options.instance ?? 'default';
-    this.pool = new WarmPool(
-      options.podmanPath,
-      randomBytes(4).toString('hex'),
-      this.instance,
-      options.logger,
-    );
+    const start = (name: string, spec: SandboxSpec, labels: Record<string, string>) =>
+      new SandboxProcess(options.podmanPath, name, sandboxRunArgs(spec, name, labels));
+    this.pool = new WarmPool(start, randomBytes(4).toString('hex'), this.instance, options.logger);
   }
 
   static async create(options: PodmanExecutorOptions): Promise<PodmanRunExecutor> {
@@ -197,37 +192,7 @@ export class PodmanRunExecutor implements RunExecutor {
       this.options.logger.warn({ language: languageId }, 'unknown language in the warm-pool list; ignored');
       return;
     }
-    const probe: Run = {
-      id: 'pool',
-      kind: 'adhoc',
-      userId: 'pool',
-      courseId: null,
-      assignmentId: null,
-      status: 'queued',
-      spec: {
-        language: language.id,
-        files: [],
-        mainFile: language.defaultMainFile,
-        stdin: '',
-        tests: [],
-        limits: {},
-        supportFiles: [],
-        autograder: null,
-      },
-      result: null,
-      verdict: null,
-      score: null,
-      maxScore: null,
-      error: null,
-      attempts: 0,
-      cancelRequested: false,
-      webhookUrl: null,
-      webhookStatus: null,
-      createdAt: '',
-      startedAt: null,
-      finishedAt: null,
-    };
-    const spec = sandboxFor(buildHarnessJob(probe, language, 'pool'), language);
+    const spec = defaultSandboxFor(language);
     this.pool.addLane({ ...spec, image: imageRef(this.options.imagePrefix, spec.image) }, size);
   }
 }

@@ -1,28 +1,44 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger, SandboxSpec } from '@aperture/core';
-import { LABEL_INSTANCE, LABEL_POOL, sameSandbox, sandboxRunArgs } from './sandbox-args.ts';
-import { SandboxProcess } from './sandbox-process.ts';
+import { LABEL_INSTANCE, LABEL_POOL, sameSandbox } from './sandbox-args.ts';
 
-interface PoolLane {
+/** What the pool needs of a sandbox, whichever way it was started (CLI process or API). */
+export interface PooledSandbox {
+  /** True once the harness waits for its job; false if the sandbox died first. */
+  readonly ready: Promise<boolean>;
+  readonly exited: Promise<unknown>;
+  readonly isAlive: boolean;
+  kill(): Promise<void>;
+}
+
+/** Starts one sandbox named `name` with these labels; the backend decides how. */
+export type StartSandbox<S extends PooledSandbox> = (
+  name: string,
+  spec: SandboxSpec,
+  labels: Record<string, string>,
+) => S;
+
+interface PoolLane<S> {
   spec: SandboxSpec;
   size: number;
-  idle: SandboxProcess[];
+  idle: S[];
   starting: number;
 }
 
 /**
- * Pre-started sandboxes, each blocked on its stdin until it receives exactly one job: the Podman
- * CLI's start-up cost (most of a run's floor on these machines) is paid before the run arrives, and
- * every run still gets a fresh container. A taken sandbox is replaced in the background.
+ * Pre-started sandboxes, each blocked on its stdin until it receives exactly one job: the cost of
+ * starting a container (most of a run's floor on these machines) is paid before the run arrives,
+ * and every run still gets a fresh container. A taken sandbox is replaced in the background.
+ * Shared by both Podman backends; they differ only in `start`.
  */
-export class WarmPool {
-  private readonly lanes: PoolLane[] = [];
+export class WarmPool<S extends PooledSandbox> {
+  private readonly lanes: PoolLane<S>[] = [];
   /** Every sandbox the pool started and has not handed out, idle or still starting. */
-  private readonly owned = new Set<SandboxProcess>();
+  private readonly owned = new Set<S>();
   private closed = false;
 
   constructor(
-    private readonly podmanPath: string,
+    private readonly start: StartSandbox<S>,
     readonly poolId: string,
     private readonly instance: string,
     private readonly logger: Logger,
@@ -30,13 +46,13 @@ export class WarmPool {
 
   addLane(spec: SandboxSpec, size: number): void {
     if (size <= 0) return;
-    const lane: PoolLane = { spec, size, idle: [], starting: 0 };
+    const lane: PoolLane<S> = { spec, size, idle: [], starting: 0 };
     this.lanes.push(lane);
     this.refill(lane);
   }
 
   /** An idle sandbox exactly like `spec`, or undefined (the caller starts a cold one). */
-  take(spec: SandboxSpec): SandboxProcess | undefined {
+  take(spec: SandboxSpec): S | undefined {
     const lane = this.lanes.find((l) => sameSandbox(l.spec, spec));
     if (!lane) return undefined;
     // A pool sandbox that died while idle is dropped; refill replaces it.
@@ -58,22 +74,21 @@ export class WarmPool {
     this.owned.clear();
   }
 
-  private refill(lane: PoolLane): void {
+  private refill(lane: PoolLane<S>): void {
     while (!this.closed && lane.idle.length + lane.starting < lane.size) {
       lane.starting++;
       const name = `aperture-pool-${this.poolId}-${randomBytes(5).toString('hex')}`;
-      const sandbox = new SandboxProcess(
-        this.podmanPath,
-        name,
-        sandboxRunArgs(lane.spec, name, { [LABEL_POOL]: this.poolId, [LABEL_INSTANCE]: this.instance }),
-      );
+      const sandbox = this.start(name, lane.spec, {
+        [LABEL_POOL]: this.poolId,
+        [LABEL_INSTANCE]: this.instance,
+      });
       this.owned.add(sandbox);
       void sandbox.ready.then((ready) => {
         lane.starting--;
         if (ready && !this.closed) lane.idle.push(sandbox);
         else if (!ready) {
           this.logger.warn({ image: lane.spec.image }, 'a warm-pool sandbox exited before it was ready');
-          // Back off so a missing image does not become a busy loop of podman processes.
+          // Back off so a missing image does not become a busy loop of podman processes or API calls.
           if (!this.closed) setTimeout(() => this.refill(lane), 5_000).unref();
         } else void sandbox.kill();
       });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Run } from './entities.ts';
-import { buildHarnessJob, HARNESS_MEMORY_OVERHEAD, sandboxFor } from './job-builder.ts';
+import { buildHarnessJob, defaultSandboxFor, HARNESS_MEMORY_OVERHEAD, sandboxFor } from './job-builder.ts';
 import { findLanguage } from './languages.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
 
@@ -71,5 +71,18 @@ describe('job builder', () => {
     expect(sandbox.network).toBe(false);
     expect(sandbox.deadlineMs).toBeGreaterThan(job.compileLimits.wallMs + DEFAULT_LIMITS.wallMs + 2000);
     expect(sandbox.image).toBe('aperture/runner-c');
+  });
+
+  it('the warm-pool sandbox is exactly what a default run gets, so default runs hit the pool', () => {
+    for (const id of ['python', 'c', 'java']) {
+      const lang = findLanguage(id)!;
+      const plain: Run = {
+        ...base,
+        spec: { ...base.spec, language: id, tests: [], limits: {}, mainFile: lang.defaultMainFile },
+      };
+      const { deadlineMs: _d, ...expected } = sandboxFor(buildHarnessJob(plain, lang, 'n'), lang);
+      const { deadlineMs: _p, ...pooled } = defaultSandboxFor(lang);
+      expect(pooled).toEqual(expected);
+    }
   });
 });

@@ -55,6 +55,32 @@ export function buildHarnessJob(run: Run, language: Language, nonce: string): Ha
   return job;
 }
 
+/**
+ * The sandbox of a run with default limits and no tests, which most runs fit: what a backend
+ * pre-starts for its warm pool. Pure, and equal to what sandboxFor gives such a run.
+ */
+export function defaultSandboxFor(language: Language): SandboxSpec {
+  const runLimits = resolveLimits(DEFAULT_LIMITS);
+  const job: HarnessJob = {
+    version: HARNESS_PROTOCOL_VERSION,
+    runId: 'pool',
+    nonce: 'pool',
+    language: {
+      id: language.id,
+      run: language.run,
+      mainFile: language.defaultMainFile,
+      ...(language.compile ? { compile: language.compile } : {}),
+    },
+    files: [],
+    supportFiles: [],
+    compileLimits: resolveLimits(DEFAULT_COMPILE_LIMITS, { network: false }),
+    stdin: '',
+    runLimits,
+    tests: [],
+  };
+  return sandboxFor(job, language);
+}
+
 /** The sandbox that fits every step of the job, plus the harness itself. */
 export function sandboxFor(job: HarnessJob, language: Language): SandboxSpec {
   const steps: Limits[] = [job.runLimits, ...job.tests.map((t) => t.limits)];
