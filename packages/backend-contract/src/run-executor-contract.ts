@@ -10,6 +10,8 @@ export interface ContractHooks {
   leftovers(): Promise<string[]>;
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 function resultOf(outcome: ExecutionResult): HarnessResult {
   if (outcome.kind !== 'result') throw new Error(`expected a result, got ${JSON.stringify(outcome)}`);
   return outcome.result;
@@ -130,8 +132,29 @@ export function describeRunExecutorContract(
       );
     }, 180_000);
 
-    it('sweeps sandboxes that no live run owns', async () => {
-      expect((await executor.sweep(new Set())).removed).toBeGreaterThanOrEqual(0);
+    it('sweep keeps the sandboxes of live runs and removes the ones no live run owns', async () => {
+      // Non-default limits, so the run starts a cold sandbox even where a warm pool exists.
+      const slowRun = () =>
+        runOf({
+          language: 'python',
+          files: [file('main.py', 'import time\ntime.sleep(3)\nprint("ok")')],
+          limits: { memoryBytes: 192 * 1024 * 1024 },
+        });
+      const sandboxStarted = async () => {
+        for (let i = 0; i < 100 && (await hooks.leftovers()).length === 0; i++) await sleep(100);
+        expect((await hooks.leftovers()).length).toBe(1);
+      };
+
+      const live = slowRun();
+      const kept = executor.execute(requestFor(live));
+      await sandboxStarted();
+      expect((await executor.sweep(new Set([live.id]))).removed).toBe(0);
+      expect(resultOf(await kept).execution?.stdout).toBe('ok\n');
+
+      const orphaned = executor.execute(requestFor(slowRun()));
+      await sandboxStarted();
+      expect((await executor.sweep(new Set())).removed).toBe(1);
+      expect((await orphaned).kind).toBe('infrastructure');
       expect(await hooks.leftovers()).toEqual([]);
     });
   });
