@@ -16,7 +16,7 @@ import { PodmanApiRunExecutor, PodmanRunExecutor } from '@aperture/backend-podma
 import type { ExecutionResult, RunExecutor } from '@aperture/core';
 import { pino } from 'pino';
 import { file, requestFor, runOf, test } from '../packages/backend-contract/src/fixtures.ts';
-import { exec, median, saturate, timed } from './measure.ts';
+import { BARE_FLAGS, exec, median, saturate, timed } from './measure.ts';
 
 const IMAGE = 'localhost/aperture/runner-python:latest';
 const HELLO = 'print("hello")';
@@ -26,25 +26,6 @@ const CONCURRENCY = 2;
 const TESTS = 10;
 const SOLUTION = 'a, b = map(int, input().split())\nprint(a + b)';
 const POOL = process.argv.includes('--pool');
-
-/** As bench/run.ts: the same image, the same isolation flags, no Aperture. */
-const BARE_FLAGS = [
-  'run',
-  '--rm',
-  '-i',
-  '--pull=never',
-  '--network=none',
-  '--read-only',
-  '--cap-drop=ALL',
-  '--security-opt=no-new-privileges',
-  '--user=1000:1000',
-  '--memory=352m',
-  '--memory-swap=352m',
-  '--pids-limit=96',
-  '--tmpfs=/work:rw,exec,size=64m,mode=1777',
-  '--workdir=/work',
-  '--log-driver=none',
-];
 
 const logger = pino({ level: 'silent' });
 // Our own instance label: sweeps by other servers or test suites on this machine leave us alone.

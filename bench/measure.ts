@@ -43,3 +43,22 @@ export async function saturate(
   );
   return performance.now() - start;
 }
+
+/** The bare engine: the same image and isolation flags as Aperture's sandbox, no Aperture. */
+export const BARE_FLAGS = [
+  'run',
+  '--rm',
+  '-i',
+  '--pull=never',
+  '--network=none',
+  '--read-only',
+  '--cap-drop=ALL',
+  '--security-opt=no-new-privileges',
+  '--user=1000:1000',
+  '--memory=352m',
+  '--memory-swap=352m',
+  '--pids-limit=96',
+  '--tmpfs=/work:rw,exec,size=64m,mode=1777',
+  '--workdir=/work',
+  '--log-driver=none',
+];

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { PodmanApiRunExecutor } from '@aperture/backend-podman';
 import { loadServerConfig, startServer } from '@aperture/server';
 import { pino } from 'pino';
-import { exec, median, saturate, timed } from './measure.ts';
+import { BARE_FLAGS, exec, median, saturate, timed } from './measure.ts';
 
 const QUICK = process.argv.includes('--quick');
 const TOKEN = 'bench-token-0123456789abcdef';
@@ -21,25 +21,6 @@ const SUBMISSIONS = QUICK ? 40 : 200;
 const TESTS = 10;
 const CONCURRENCY = availableParallelism();
 const SOLUTION = 'a, b = map(int, input().split())\nprint(a + b)';
-
-/** The bare engine: the same image, the same isolation flags, no Aperture. */
-const BARE_FLAGS = [
-  'run',
-  '--rm',
-  '-i',
-  '--pull=never',
-  '--network=none',
-  '--read-only',
-  '--cap-drop=ALL',
-  '--security-opt=no-new-privileges',
-  '--user=1000:1000',
-  '--memory=352m',
-  '--memory-swap=352m',
-  '--pids-limit=96',
-  '--tmpfs=/work:rw,exec,size=64m,mode=1777',
-  '--workdir=/work',
-  '--log-driver=none',
-];
 
 function bareHello() {
   return exec('podman', [...BARE_FLAGS, '--entrypoint', 'python3', IMAGE, '-c', HELLO]);

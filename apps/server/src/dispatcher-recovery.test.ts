@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { file, runOf } from '@aperture/backend-contract';
 import { type CoreDeps, Dispatcher, type Run } from '@aperture/core';
 import { createStore } from '@aperture/storage';
 import { pino } from 'pino';
@@ -13,35 +14,11 @@ import { ScriptedExecutor } from './testing/scripted-executor.ts';
 const dir = mkdtempSync(join(tmpdir(), 'aperture-dispatch-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** A run a crashed server left `running`, at the given attempt. */
 const runLeftRunning = (id: string, attempts: number): Run => ({
-  id,
-  kind: 'adhoc',
+  ...runOf({ language: 'python', files: [file('main.py', 'ok')] }, id),
   userId: 'usr_1',
-  courseId: null,
-  assignmentId: null,
-  status: 'running',
-  spec: {
-    language: 'python',
-    files: [{ path: 'main.py', contentBase64: Buffer.from('ok').toString('base64') }],
-    mainFile: 'main.py',
-    stdin: '',
-    tests: [],
-    limits: {},
-    supportFiles: [],
-    autograder: null,
-  },
-  result: null,
-  verdict: null,
-  score: null,
-  maxScore: null,
-  error: null,
   attempts,
-  cancelRequested: false,
-  webhookUrl: null,
-  webhookStatus: null,
-  createdAt: new Date().toISOString(),
-  startedAt: new Date().toISOString(),
-  finishedAt: null,
 });
 
 describe('dispatcher recovery (real SQLite store)', () => {

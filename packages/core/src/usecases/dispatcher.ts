@@ -106,8 +106,7 @@ export class Dispatcher implements RunScheduler {
    */
   async stop(graceMs: number): Promise<void> {
     this.stopped = true;
-    const deadline = Date.now() + graceMs;
-    while (this.inFlight.size > 0 && Date.now() < deadline) await sleep(50);
+    await Promise.race([this.whenIdle(), sleep(graceMs)]);
     for (const { controller } of this.inFlight.values()) controller.abort('shutdown');
     await this.whenIdle();
   }
