@@ -12,7 +12,7 @@
 REAL_NODE_NAME=${APERTURE_K8S_REAL_NODE_NAME:-aperture-real-node}
 PAUSE_IMAGE=localhost/aperture/pause:3.10.1
 # Images the real node gets (env APERTURE_K8S_NODE_IMAGES, space-separated Podman references).
-NODE_IMAGES=${APERTURE_K8S_NODE_IMAGES:-localhost/aperture/runner-python:latest}
+NODE_IMAGES=${APERTURE_K8S_NODE_IMAGES:-$(printf "localhost/aperture/runner-%s:latest " python c cpp java javascript bash)}
 CNI_BRIDGE=apk8s0
 CNI_SUBNET=10.85.0.0/24
 
@@ -276,6 +276,9 @@ resolvConf: /etc/resolv.conf
 podLogsDir: $kdir/pod-logs
 registerNode: true
 serializeImagePulls: false
+# Kubernetes has no per-pod pids limit in the pod spec: the kubelet's podPidsLimit is what stops a
+# fork bomb in a run pod (the Podman sandbox gets --pids-limit). Operators set it on runner nodes.
+podPidsLimit: 512
 EOF
   start kubelet "$bin/kubelet" \
     --config="$kdir/config.yaml" --kubeconfig="$kdir/kubelet.kubeconfig" \

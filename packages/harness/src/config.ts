@@ -8,6 +8,8 @@ export interface HarnessConfig {
   /** Inside the sandbox container: allows kill(-1) cleanup. */
   sandbox: boolean;
   jobFile: string | undefined;
+  /** Opens a sealed job file (Kubernetes); never passed on to the programs the harness runs. */
+  jobKey: string | undefined;
   /** Environment of the programs the harness runs (the harness's own, minus APERTURE_*). */
   childEnv: NodeJS.ProcessEnv;
 }
@@ -22,6 +24,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): HarnessConf
     runlimit: env['APERTURE_RUNLIMIT'] || '/usr/local/bin/runlimit',
     sandbox: env['APERTURE_SANDBOX'] === '1',
     jobFile: env['APERTURE_JOB_FILE'] || undefined,
+    jobKey: env['APERTURE_JOB_KEY'] || undefined,
     childEnv: childEnvironment(env),
   };
 }

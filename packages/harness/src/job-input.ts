@@ -1,13 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { HARNESS_PROTOCOL_VERSION, HARNESS_READY_LINE, type HarnessJob } from '@aperture/core';
+import { openSealedJob } from './sealed-job.ts';
 
 export type ParsedJob =
   | { ok: true; job: HarnessJob }
   | { ok: false; nonce: string | undefined; message: string };
 
-/** The job arrives on stdin (Podman) or in the file named by APERTURE_JOB_FILE (Kubernetes). */
-export async function readJobText(jobFile: string | undefined): Promise<string> {
-  if (jobFile) return readFileSync(jobFile, 'utf8');
+/**
+ * The job arrives on stdin (Podman) or in the file named by APERTURE_JOB_FILE (Kubernetes), sealed
+ * with the key in APERTURE_JOB_KEY when one is given (sealed-job.ts).
+ */
+export async function readJobText(jobFile: string | undefined, jobKey?: string): Promise<string> {
+  if (jobFile) {
+    const text = readFileSync(jobFile, 'utf8');
+    return jobKey ? openSealedJob(text, jobKey) : text;
+  }
   // Tell a pre-starting backend that this sandbox is warm and waiting.
   process.stderr.write(`${HARNESS_READY_LINE}\n`);
   const chunks: Buffer[] = [];

@@ -11,10 +11,12 @@ import { runJob } from './run-job.ts';
 
 async function main(): Promise<void> {
   const config = configFromEnv();
+  // Not needed again; children never get APERTURE_* variables anyway (config.childEnvironment).
+  delete process.env['APERTURE_JOB_KEY'];
   let nonce = 'unknown';
   let result: HarnessResult;
   try {
-    const parsed = parseJob(await readJobText(config.jobFile));
+    const parsed = parseJob(await readJobText(config.jobFile, config.jobKey));
     if (!parsed.ok) {
       nonce = parsed.nonce ?? nonce;
       result = internalError(parsed.message);
