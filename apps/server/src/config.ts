@@ -13,8 +13,34 @@ export const serverConfigSchema = z
     port: z.coerce.number().int().min(0).max(65535).default(8080),
     dataDir: z.string().default(join(homedir(), '.local', 'share', 'aperture')),
     databaseUrl: z.string().optional().describe('postgres://… for PostgreSQL; empty for SQLite in dataDir'),
-    /** `podman`: Podman's REST API (a private `podman system service`, or podmanSocket); `podman-cli`: one CLI call per run. */
-    backend: z.enum(['podman', 'podman-cli']).default('podman'),
+    /**
+     * `podman`: Podman's REST API (a private `podman system service`, or podmanSocket); `podman-cli`:
+     * one CLI call per run; `kubernetes`: one Job per run in a cluster (the k8s* settings below).
+     */
+    backend: z.enum(['podman', 'podman-cli', 'kubernetes']).default('podman'),
+    kubeconfig: z
+      .string()
+      .optional()
+      .describe(
+        'kubeconfig file for the kubernetes backend; default: in-cluster, else $KUBECONFIG or ~/.kube/config',
+      ),
+    kubeContext: z.string().optional().describe('a kubeconfig context other than the current one'),
+    k8sNamespace: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a Kubernetes namespace name')
+      .default('aperture-runs'),
+    /** `none` leaves run pods without a PriorityClass. */
+    k8sPriorityClass: z.string().default('aperture-runs'),
+    k8sRuntimeClass: z.string().optional().describe('e.g. gvisor; default: the cluster’s default runtime'),
+    k8sImagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent'),
+    k8sNodeSelector: z.string().default('').describe('extra node labels for run pods: key=value,…'),
+    k8sTolerations: z.string().default('').describe('taints run pods tolerate: key=value:Effect,…'),
+    k8sArchitectures: z
+      .string()
+      .optional()
+      .describe(
+        'kubernetes.io/arch values the runner images exist for: amd64,arm64 (default: this machine’s)',
+      ),
     podmanSocket: z
       .string()
       .optional()
@@ -48,6 +74,15 @@ const ENV_KEYS: Record<string, keyof ServerConfig> = {
   DATABASE_URL: 'databaseUrl',
   APERTURE_DATABASE_URL: 'databaseUrl',
   APERTURE_BACKEND: 'backend',
+  APERTURE_KUBECONFIG: 'kubeconfig',
+  APERTURE_KUBE_CONTEXT: 'kubeContext',
+  APERTURE_K8S_NAMESPACE: 'k8sNamespace',
+  APERTURE_K8S_PRIORITY_CLASS: 'k8sPriorityClass',
+  APERTURE_K8S_RUNTIME_CLASS: 'k8sRuntimeClass',
+  APERTURE_K8S_IMAGE_PULL_POLICY: 'k8sImagePullPolicy',
+  APERTURE_K8S_NODE_SELECTOR: 'k8sNodeSelector',
+  APERTURE_K8S_TOLERATIONS: 'k8sTolerations',
+  APERTURE_K8S_ARCHITECTURES: 'k8sArchitectures',
   APERTURE_CONCURRENCY: 'concurrency',
   APERTURE_MAX_ATTEMPTS: 'maxAttempts',
   APERTURE_POOL_SIZE: 'poolSize',

@@ -16,7 +16,7 @@ import { createStore } from '@aperture/storage';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { buildApp } from './app.ts';
-import type { ServerConfig } from './config.ts';
+import { ConfigError, type ServerConfig } from './config.ts';
 import type { ServerContext } from './context.ts';
 import { DEMO_COURSE, DEMO_PASSWORD, DEMO_USERS, seedDemo } from './demo-seed.ts';
 import { InProcessEventBus } from './infra/event-bus.ts';
@@ -136,10 +136,42 @@ async function createExecutor(config: ServerConfig, logger: Logger): Promise<Run
       .filter(Boolean),
     logger,
   };
+  if (config.backend === 'kubernetes') return createKubernetesExecutor(config, logger);
   if (config.backend === 'podman-cli') return PodmanRunExecutor.create(options);
   return PodmanApiRunExecutor.create(
     config.podmanSocket ? { ...options, socketPath: config.podmanSocket } : options,
   );
+}
+
+/** Placement strings are checked here, so a typo stops the start with a message naming it. */
+async function createKubernetesExecutor(config: ServerConfig, logger: Logger): Promise<RunExecutor> {
+  const k8s = await import('@aperture/backend-kubernetes');
+  let placement: Pick<
+    Parameters<typeof k8s.KubernetesRunExecutor.create>[0],
+    'nodeSelector' | 'tolerations' | 'defaultArchitectures'
+  >;
+  try {
+    placement = {
+      nodeSelector: k8s.parseNodeSelector(config.k8sNodeSelector),
+      tolerations: k8s.parseTolerations(config.k8sTolerations),
+      ...(config.k8sArchitectures !== undefined
+        ? { defaultArchitectures: k8s.parseArchitectures(config.k8sArchitectures) }
+        : {}),
+    };
+  } catch (error) {
+    throw new ConfigError(`Invalid configuration: ${(error as Error).message}`);
+  }
+  return k8s.KubernetesRunExecutor.create({
+    kubeConfig: k8s.loadKubeConfig({ kubeconfig: config.kubeconfig, context: config.kubeContext }),
+    namespace: config.k8sNamespace,
+    instance: config.instance,
+    imagePrefix: config.imagePrefix,
+    imagePullPolicy: config.k8sImagePullPolicy,
+    priorityClassName: config.k8sPriorityClass === 'none' ? undefined : config.k8sPriorityClass,
+    runtimeClassName: config.k8sRuntimeClass,
+    ...placement,
+    logger,
+  });
 }
 
 export const DEMO_LOGINS = { course: DEMO_COURSE, password: DEMO_PASSWORD, users: DEMO_USERS };

@@ -4,4 +4,5 @@ export * from './kube-config.ts';
 export * from './kubernetes-run-executor.ts';
 export * from './labels.ts';
 export * from './permissions.ts';
+export * from './placement-syntax.ts';
 export * from './pod-state.ts';

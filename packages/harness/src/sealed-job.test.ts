@@ -10,6 +10,14 @@ describe('sealed job', () => {
     expect(openSealedJob(sealed, key)).toBe(job);
   });
 
+  it('compresses, so a large submission of source code fits a Secret', () => {
+    const source = Buffer.from('int main(void) { return 0; }\n'.repeat(40_000)).toString('base64');
+    const job = JSON.stringify({ files: [{ path: 'main.c', contentBase64: source }] });
+    const { sealed, key } = sealJob(job);
+    expect(sealed.length).toBeLessThan(job.length / 10);
+    expect(openSealedJob(sealed, key)).toBe(job);
+  });
+
   it('refuses another key, an altered file and garbage', () => {
     const { sealed } = sealJob('{"a":1}');
     const other = sealJob('{"a":1}').key;

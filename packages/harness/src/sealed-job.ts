@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
 
 /**
  * On Kubernetes the job reaches the sandbox as a file in a Secret volume, which the student's
@@ -7,7 +8,8 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
  * binaries, hence non-dumpable, so their /proc/<pid>/environ is closed to the student's program,
  * and children never inherit APERTURE_* variables (config.ts). See docs/adr/0005.
  *
- * Format: `aperture-sealed-v1.<iv>.<tag>.<ciphertext>`, each part base64url.
+ * Format: `aperture-sealed-v1.<iv>.<tag>.<ciphertext>`, each part base64url; the plaintext is the
+ * gzipped job (a Secret holds at most 1 MiB, and source code with base64 files shrinks a lot).
  */
 const PREFIX = 'aperture-sealed-v1';
 
@@ -21,7 +23,7 @@ export function sealJob(jobText: string): SealedJob {
   const key = randomBytes(32);
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
-  const ciphertext = Buffer.concat([cipher.update(jobText, 'utf8'), cipher.final()]);
+  const ciphertext = Buffer.concat([cipher.update(gzipSync(Buffer.from(jobText, 'utf8'))), cipher.final()]);
   const parts = [iv, cipher.getAuthTag(), ciphertext].map((b) => b.toString('base64url'));
   return { sealed: [PREFIX, ...parts].join('.'), key: key.toString('base64url') };
 }
@@ -44,9 +46,11 @@ export function openSealedJob(sealed: string, key: string): string {
     throw new Error('The job key or the sealed job is malformed.');
   const decipher = createDecipheriv('aes-256-gcm', keyBytes, iv);
   decipher.setAuthTag(tag);
+  let plain: Buffer;
   try {
-    return Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8');
+    plain = Buffer.concat([decipher.update(ciphertext), decipher.final()]);
   } catch {
     throw new Error('The sealed job does not open with its key (altered, or the wrong key).');
   }
+  return gunzipSync(plain).toString('utf8');
 }

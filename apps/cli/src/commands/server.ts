@@ -14,7 +14,48 @@ const FLAGS: Array<[flag: string, field: string, description: string]> = [
   ['--port <port>', 'port', 'port, 0 for any free one (APERTURE_PORT, default 8080)'],
   ['--data-dir <dir>', 'dataDir', 'where SQLite and state live (APERTURE_DATA_DIR)'],
   ['--database-url <url>', 'databaseUrl', 'postgres://… instead of SQLite (APERTURE_DATABASE_URL)'],
-  ['--backend <name>', 'backend', 'podman (REST API, default) or podman-cli (APERTURE_BACKEND)'],
+  ['--backend <name>', 'backend', 'podman (REST API, default), podman-cli or kubernetes (APERTURE_BACKEND)'],
+  [
+    '--kubeconfig <file>',
+    'kubeconfig',
+    'kubernetes: kubeconfig (APERTURE_KUBECONFIG; default in-cluster, $KUBECONFIG)',
+  ],
+  ['--kube-context <name>', 'kubeContext', 'kubernetes: kubeconfig context (APERTURE_KUBE_CONTEXT)'],
+  [
+    '--k8s-namespace <ns>',
+    'k8sNamespace',
+    'kubernetes: namespace for run Jobs (APERTURE_K8S_NAMESPACE, default aperture-runs)',
+  ],
+  [
+    '--k8s-priority-class <name>',
+    'k8sPriorityClass',
+    'kubernetes: PriorityClass of run pods, or none (APERTURE_K8S_PRIORITY_CLASS, default aperture-runs)',
+  ],
+  [
+    '--k8s-runtime-class <name>',
+    'k8sRuntimeClass',
+    'kubernetes: RuntimeClass such as gvisor (APERTURE_K8S_RUNTIME_CLASS)',
+  ],
+  [
+    '--k8s-image-pull-policy <policy>',
+    'k8sImagePullPolicy',
+    'kubernetes: Always|IfNotPresent|Never (APERTURE_K8S_IMAGE_PULL_POLICY)',
+  ],
+  [
+    '--k8s-node-selector <k=v,…>',
+    'k8sNodeSelector',
+    'kubernetes: node labels run pods need (APERTURE_K8S_NODE_SELECTOR)',
+  ],
+  [
+    '--k8s-tolerations <k=v:Effect,…>',
+    'k8sTolerations',
+    'kubernetes: taints run pods tolerate (APERTURE_K8S_TOLERATIONS)',
+  ],
+  [
+    '--k8s-architectures <list>',
+    'k8sArchitectures',
+    'kubernetes: kubernetes.io/arch values of the runner images (APERTURE_K8S_ARCHITECTURES)',
+  ],
   ['--podman-socket <path>', 'podmanSocket', 'use this Podman API socket (APERTURE_PODMAN_SOCKET)'],
   [
     '--instance <name>',
@@ -60,6 +101,7 @@ Examples:
   $ aperture server --demo
   $ aperture server --port 9000 --data-dir /var/lib/aperture --concurrency 8
   $ APERTURE_DATABASE_URL=postgres://aperture@db/aperture aperture server --log-level warn
+  $ aperture server --backend kubernetes --kubeconfig ~/.kube/aperture.yaml --concurrency 50
 `,
     )
     .action(async (opts: ServerFlags) => {

@@ -57,6 +57,11 @@ export interface CniDetection {
   enforcing: boolean;
   /** Calico's policy engine on Flannel's network. */
   canal: boolean;
+  /**
+   * k3s runs Flannel, plus kube-router's policy controller inside its own binary (no pod to see),
+   * which enforces NetworkPolicy unless k3s was started with --disable-network-policy.
+   */
+  k3s: boolean;
 }
 
 export function detectCni(pods: readonly V1Pod[], nodes: readonly V1Node[]): CniDetection {
@@ -66,9 +71,9 @@ export function detectCni(pods: readonly V1Pod[], nodes: readonly V1Node[]): Cni
     if (repositories.some((r) => cni.image.test(r))) found.add(cni.name);
     if (nodes.some((n) => nodeShows(n, cni))) found.add(cni.name);
   }
-  const names = [...found];
-  const enforcing = CNI_SIGNATURES.some((c) => c.enforcesNetworkPolicy && found.has(c.name));
-  return { found: names, enforcing, canal: found.has('Calico') && found.has('Flannel') };
+  const k3s = nodes.length > 0 && nodes.every((n) => /\+k3s/.test(n.status?.nodeInfo?.kubeletVersion ?? ''));
+  const enforcing = k3s || CNI_SIGNATURES.some((c) => c.enforcesNetworkPolicy && found.has(c.name));
+  return { found: [...found], enforcing, canal: found.has('Calico') && found.has('Flannel'), k3s };
 }
 
 function podImages(pod: V1Pod): string[] {

@@ -1,0 +1,239 @@
+/**
+ * The Kubernetes RunExecutor against the real test cluster (test/cluster/). With a real node
+ * (Tier B) the shared backend contract runs in full: code really executes in pods. On kwok
+ * (Tier A) everything that does not need a container: admission of the hardened pod under
+ * PodSecurity `restricted`, the objects and their ownership, cancel, eviction and node loss as
+ * infrastructure failures, the sweepers.
+ */
+import { randomBytes } from 'node:crypto';
+import { describeRunExecutorContract, file, requestFor, runOf, test } from '@aperture/backend-contract';
+import { BatchV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { KubernetesRunExecutor } from './kubernetes-run-executor.ts';
+import { instanceSelector } from './labels.ts';
+import {
+  adminKubeConfig,
+  createExecutor,
+  eventually,
+  hasRealNode,
+  leftovers,
+  placement,
+  runsNamespace,
+} from './testing/cluster.ts';
+
+const admin = adminKubeConfig();
+const core = admin.makeApiClient(CoreV1Api);
+const batch = admin.makeApiClient(BatchV1Api);
+let namespace: { name: string; remove: () => Promise<void> };
+const instance = `k8s-test-${randomBytes(3).toString('hex')}`;
+
+beforeAll(async () => {
+  namespace = await runsNamespace(admin);
+});
+afterAll(async () => namespace?.remove());
+
+const podsOf = async (runId: string): Promise<V1Pod[]> =>
+  (
+    await core.listNamespacedPod({
+      namespace: namespace.name,
+      labelSelector: `${instanceSelector(instance)},dev.aperture.run=${runId}`,
+    })
+  ).items;
+
+describe.runIf(hasRealNode())('on the real node (Tier B)', () => {
+  describeRunExecutorContract(
+    'kubernetes (real node)',
+    () => createExecutor(admin, namespace.name, instance, placement('real')),
+    { leftovers: () => leftovers(admin, namespace.name, instance) },
+  );
+
+  it("keeps the job's hidden parts from the student's program", async () => {
+    const executor = await createExecutor(admin, namespace.name, instance, placement('real'));
+    try {
+      // Everything a program running as the harness's uid could try: the job file, every
+      // process's environment (the key), its memory maps.
+      const program = [
+        'import os, glob',
+        'print("FILE:" + open("/var/run/aperture/job").read()[:40])',
+        'for p in glob.glob("/proc/[0-9]*"):',
+        '    for what in ("environ", "maps"):',
+        '        try:',
+        '            data = open(p + "/" + what, "rb").read()',
+        '            print("READ", p, what, len(data), b"APERTURE_JOB_KEY" in data)',
+        '        except Exception as e:',
+        '            print("DENIED", p, what, type(e).__name__)',
+        'print("ENV", "APERTURE_JOB_KEY" in os.environ)',
+      ].join('\n');
+      const run = runOf({
+        language: 'python',
+        files: [file('main.py', program)],
+        tests: [test('hidden', '', 'THE-HIDDEN-ANSWER-42\n', { visibility: 'hidden' })],
+      });
+      const outcome = await executor.execute(requestFor(run));
+      expect(outcome.kind).toBe('result');
+      const stdout = outcome.kind === 'result' ? (outcome.result.tests[0]?.stdout ?? '') : '';
+      expect(stdout).toContain('FILE:aperture-sealed-v1.');
+      expect(stdout).toContain('ENV False');
+      expect(stdout).not.toContain('THE-HIDDEN-ANSWER-42');
+      expect(stdout).not.toMatch(/READ \S+ environ \d+ True/);
+      expect(stdout).toMatch(/DENIED \/proc\/1 environ/);
+    } finally {
+      await executor.close();
+    }
+  });
+
+  it('fails a run as infrastructure when the image is missing', async () => {
+    const executor = await createExecutor(admin, namespace.name, instance, placement('real'));
+    try {
+      const request = requestFor(runOf({ language: 'python', files: [file('main.py', 'print(1)')] }));
+      const outcome = await executor.execute({
+        ...request,
+        sandbox: { ...request.sandbox, image: 'aperture/runner-does-not-exist' },
+      });
+      expect(outcome).toMatchObject({ kind: 'infrastructure', retryable: true });
+      expect(outcome.kind === 'infrastructure' && outcome.reason).toContain('ErrImageNeverPull');
+      expect(await leftovers(admin, namespace.name, instance)).toEqual([]);
+    } finally {
+      await executor.close();
+    }
+  });
+});
+
+describe('on kwok and the control plane (Tier A)', () => {
+  let executor: KubernetesRunExecutor;
+  beforeAll(async () => {
+    executor = await createExecutor(admin, namespace.name, `${instance}-a`, placement('nowhere'));
+  });
+  afterAll(async () => executor?.close());
+  const mine = () => leftovers(admin, namespace.name, `${instance}-a`);
+
+  /** Start a run whose pod stays Pending (no node matches) and wait until the pod exists. */
+  async function pendingRun() {
+    const controller = new AbortController();
+    const run = runOf({ language: 'python', files: [file('main.py', 'print("hidden")')] });
+    const request = requestFor(run, controller.signal);
+    const outcome = executor.execute(request);
+    const pod = await eventually('the run pod', async () => (await podsOf(run.id))[0]);
+    return { run, request, outcome, pod, controller };
+  }
+
+  it('reports healthy, with the server version and every permission', async () => {
+    const health = await executor.health();
+    expect(health).toMatchObject({ ok: true, backend: 'kubernetes' });
+    expect(health.details['server']).toMatch(/^v1\.34\./);
+    expect(health.details['missingPermissions']).toBeUndefined();
+  });
+
+  it('creates a pod that PodSecurity `restricted` admits, with its sealed job in a Secret the Job owns', async () => {
+    const { request, outcome, pod, controller } = await pendingRun();
+    const jobName = pod.metadata?.labels?.['batch.kubernetes.io/job-name'] ?? '';
+    const job = await batch.readNamespacedJob({ name: jobName, namespace: namespace.name });
+    const secret = await core.readNamespacedSecret({ name: jobName, namespace: namespace.name });
+    expect(secret.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'Job', uid: job.metadata?.uid });
+    const stored = Buffer.from(secret.data?.['job'] ?? '', 'base64').toString('utf8');
+    expect(stored).toMatch(/^aperture-sealed-v1\./);
+    expect(stored).not.toContain(request.job.nonce);
+    expect(pod.spec?.automountServiceAccountToken).toBe(false);
+    expect(pod.spec?.containers[0]?.securityContext?.readOnlyRootFilesystem).toBe(true);
+
+    controller.abort();
+    expect((await outcome).kind).toBe('cancelled');
+    expect(await mine()).toEqual([]);
+    // The garbage collector removes the Secret with its Job.
+    await eventually('the Secret to be collected', async () =>
+      (
+        await core.listNamespacedSecret({
+          namespace: namespace.name,
+          labelSelector: instanceSelector(`${instance}-a`),
+        })
+      ).items.length === 0
+        ? true
+        : undefined,
+    );
+  });
+
+  it('calls an evicted pod an infrastructure failure, retryable', async () => {
+    const { outcome, pod } = await pendingRun();
+    await core.patchNamespacedPodStatus(
+      {
+        name: pod.metadata!.name!,
+        namespace: namespace.name,
+        body: {
+          status: { phase: 'Failed', reason: 'Evicted', message: 'The node was low on resource: memory.' },
+        },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    const result = await outcome;
+    expect(result).toMatchObject({ kind: 'infrastructure', retryable: true });
+    expect(result.kind === 'infrastructure' && result.reason).toContain('Evicted');
+    expect(await mine()).toEqual([]);
+  });
+
+  it('calls a pod removed under the run (node lost) an infrastructure failure', async () => {
+    const { outcome, pod } = await pendingRun();
+    await core.deleteNamespacedPod({
+      name: pod.metadata!.name!,
+      namespace: namespace.name,
+      gracePeriodSeconds: 0,
+    });
+    const result = await outcome;
+    expect(result).toMatchObject({ kind: 'infrastructure', retryable: true });
+    expect(await mine()).toEqual([]);
+  });
+
+  it('after a restart, sweeps Jobs no live run owns and keeps the live ones', async () => {
+    const live = await pendingRun();
+    const orphan = await pendingRun();
+    // A second executor of the same installation, as after a restart.
+    const restarted = await createExecutor(admin, namespace.name, `${instance}-a`, placement('nowhere'));
+    try {
+      expect((await restarted.sweep(new Set([live.run.id]))).removed).toBe(1);
+      expect((await orphan.outcome).kind).toBe('infrastructure');
+      expect((await podsOf(live.run.id)).length).toBe(1);
+      live.controller.abort();
+      expect((await live.outcome).kind).toBe('cancelled');
+      expect(await mine()).toEqual([]);
+    } finally {
+      await restarted.close();
+    }
+  });
+
+  it('the periodic sweeper removes what is past its deadline and followed by no one', async () => {
+    const stray = await pendingRun();
+    const other = await createExecutor(admin, namespace.name, `${instance}-a`, placement('nowhere'));
+    try {
+      await eventually('the Job in the other executor’s cache', async () =>
+        (await other.sweepExpired(Date.now())) === 0 ? undefined : true,
+      ).catch(() => undefined);
+      // Not past its deadline yet: nothing removed; far in the future: removed.
+      expect(await other.sweepExpired(Date.now())).toBe(0);
+      await eventually('the sweep', async () =>
+        (await other.sweepExpired(Date.now() + 3_600_000)) > 0 ? true : undefined,
+      );
+      expect((await stray.outcome).kind).toBe('infrastructure');
+      expect(await executor.sweepExpired(Date.now() + 3_600_000)).toBe(0); // its own runs are followed
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('runs on kwok: the Job completes; a fake node has no log, so no result and a retry', async () => {
+    const kwok = await createExecutor(admin, namespace.name, `${instance}-kwok`, placement('kwok'));
+    try {
+      const outcome = await kwok.execute(
+        requestFor(runOf({ language: 'python', files: [file('main.py', 'print(1)')] })),
+      );
+      expect(outcome).toMatchObject({ kind: 'infrastructure', retryable: true });
+      const requests = kwok.requests.snapshot();
+      expect(requests).toMatchObject({
+        'create jobs': 1,
+        'create secrets': 1,
+        'delete jobs': 1,
+        'get pods/log': 1,
+      });
+    } finally {
+      await kwok.close();
+    }
+  });
+});
