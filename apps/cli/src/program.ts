@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerAuthCommands } from './commands/auth.ts';
 import { registerCourseCommands } from './commands/courses.ts';
+import { registerDoctorCommand } from './commands/doctor.ts';
 import { registerRunCommands } from './commands/runs.ts';
 import { registerServerCommand } from './commands/server.ts';
 
@@ -21,11 +22,13 @@ Examples:
   $ aperture login --server http://127.0.0.1:8080
   $ aperture run hello.py --language python
   $ aperture submit DEMO101/hello main.py --language python
+  $ aperture doctor --kubeconfig aperture.kubeconfig
 `,
     );
   registerServerCommand(program);
   registerAuthCommands(program);
   registerRunCommands(program);
   registerCourseCommands(program);
+  registerDoctorCommand(program);
   return program;
 }

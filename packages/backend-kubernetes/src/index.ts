@@ -1,4 +1,5 @@
 export * from './api-errors.ts';
+export * from './doctor/index.ts';
 export * from './job-manifest.ts';
 export * from './kube-config.ts';
 export * from './kubernetes-run-executor.ts';

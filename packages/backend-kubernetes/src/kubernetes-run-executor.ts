@@ -84,6 +84,8 @@ export class KubernetesRunExecutor implements RunExecutor {
   private readonly pod: RunPodOptions;
   private sweeper: NodeJS.Timeout | undefined;
   private permissions: { at: number; missing: string[] } | undefined;
+  /** Jobs already deleted while their run was followed (cancel, deadline, loss): not deleted twice. */
+  private readonly deleted = new Set<string>();
 
   private constructor(private readonly options: KubernetesExecutorOptions) {
     this.batch = options.kubeConfig.makeApiClient(BatchV1Api);
@@ -199,7 +201,7 @@ export class KubernetesRunExecutor implements RunExecutor {
       return { kind: 'infrastructure', reason, retryable: !explained };
     } finally {
       this.trackers.delete(name);
-      if (created) await this.deleteJob(name);
+      if (created && !this.deleted.delete(name)) await this.deleteJob(name);
     }
   }
 
@@ -294,6 +296,7 @@ export class KubernetesRunExecutor implements RunExecutor {
   /** Delete the Job and wait until its pod is gone, so a cancelled run leaves nothing running. */
   private async killAndWait(name: string, tracker: RunTracker): Promise<void> {
     await this.deleteJob(name);
+    this.deleted.add(name);
     const until = Date.now() + POD_GONE_TIMEOUT_MS;
     while (tracker.latestPod && !tracker.latestPod.deleted && Date.now() < until) {
       const timeout = new Promise<undefined>((resolve) =>
@@ -348,16 +351,21 @@ export class KubernetesRunExecutor implements RunExecutor {
    * (an earlier process's, or one whose delete failed) is removed. Reads the informer's cache only.
    */
   async sweepExpired(now = Date.now()): Promise<number> {
-    const expired = new Set<string>();
-    for (const job of this.jobs.cached()) {
-      const name = job.metadata?.name;
-      const deadline = Date.parse(job.metadata?.annotations?.[ANNOTATION_DEADLINE] ?? '');
-      if (name && !this.trackers.has(name) && Number.isFinite(deadline) && deadline < now) expired.add(name);
-    }
-    const results = await Promise.all([...expired].map((job) => this.deleteJob(job)));
+    const results = await Promise.all(this.expiredJobs(now).map((job) => this.deleteJob(job)));
     const removed = results.filter(Boolean).length;
     if (removed > 0) this.options.logger.info({ removed }, 'removed run Jobs past their deadline');
     return removed;
+  }
+
+  /** Jobs of ours in the informer's cache past their deadline that no run here follows. */
+  expiredJobs(now = Date.now()): string[] {
+    const expired: string[] = [];
+    for (const job of this.jobs.cached()) {
+      const name = job.metadata?.name;
+      const deadline = Date.parse(job.metadata?.annotations?.[ANNOTATION_DEADLINE] ?? '');
+      if (name && !this.trackers.has(name) && Number.isFinite(deadline) && deadline < now) expired.push(name);
+    }
+    return expired;
   }
 
   async health(): Promise<BackendHealth> {

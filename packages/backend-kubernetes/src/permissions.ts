@@ -41,7 +41,15 @@ export const RUN_PERMISSIONS: readonly Permission[] = [
     verb: 'list',
     scope: 'namespace',
     neededBy: 'runs',
-    why: 'sweep leftovers by label after a restart',
+    why: 'the run-state informer on Jobs (initial list); sweep leftovers by label after a restart',
+  },
+  {
+    group: 'batch',
+    resource: 'jobs',
+    verb: 'watch',
+    scope: 'namespace',
+    neededBy: 'runs',
+    why: 'the run-state informer on Jobs (one watch for all runs)',
   },
   {
     group: '',

@@ -1,4 +1,4 @@
-import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import type { V1Node, V1NodeSystemInfo, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { detectCni, repository } from './cni.ts';
 
@@ -45,20 +45,27 @@ describe('detectCni', () => {
   });
 
   it('reads node annotations and the NetworkUnavailable condition when pods are out of sight', () => {
-    expect(detectCni([], [node({ 'projectcalico.org/IPv4Address': '10.0.0.1/24' })]).found).toEqual(['Calico']);
-    expect(detectCni([], [node({ 'io.cilium.network.ipv4-pod-cidr': '10.1.0.0/24' })]).found).toEqual(['Cilium']);
+    expect(detectCni([], [node({ 'projectcalico.org/IPv4Address': '10.0.0.1/24' })]).found).toEqual([
+      'Calico',
+    ]);
+    expect(detectCni([], [node({ 'io.cilium.network.ipv4-pod-cidr': '10.1.0.0/24' })]).found).toEqual([
+      'Cilium',
+    ]);
     expect(detectCni([], [node({ 'flannel.alpha.coreos.com/backend-type': 'vxlan' })])).toMatchObject({
       found: ['Flannel'],
       enforcing: false,
     });
-    const weave = node({}, { conditions: [{ type: 'NetworkUnavailable', status: 'False', reason: 'WeaveIsUp' }] });
+    const weave = node(
+      {},
+      { conditions: [{ type: 'NetworkUnavailable', status: 'False', reason: 'WeaveIsUp' }] },
+    );
     expect(detectCni([], [weave]).found).toEqual(['Weave Net']);
   });
 
   it('k3s: Flannel plus the policy controller built into k3s', () => {
     const k3s = node(
       { 'flannel.alpha.coreos.com/backend-type': 'vxlan' },
-      { nodeInfo: { kubeletVersion: 'v1.31.4+k3s1' } as NonNullable<V1Node['status']>['nodeInfo'] },
+      { nodeInfo: { kubeletVersion: 'v1.31.4+k3s1' } as V1NodeSystemInfo },
     );
     expect(detectCni([], [k3s])).toMatchObject({ found: ['Flannel'], enforcing: true, k3s: true });
   });

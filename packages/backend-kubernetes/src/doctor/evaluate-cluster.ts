@@ -28,8 +28,8 @@ export function evaluateNetworkPolicyEnforcement(pods: Probe<V1Pod[]>, nodes: Pr
       'add a policy engine: Calico on Flannel (Canal), or move to Calico or Cilium',
     );
   const where = pods.ok
-    ? `pods in ${CNI_NAMESPACES.join(', ')} and the nodes`
-    : 'the nodes only (these credentials may not list pods in kube-system)';
+    ? `pods in ${CNI_NAMESPACES.join(', ')} and at the nodes`
+    : 'the nodes only; these credentials may not list pods in kube-system';
   return check(
     id,
     'warn',

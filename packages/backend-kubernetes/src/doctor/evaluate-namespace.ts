@@ -1,5 +1,5 @@
 import type { V1Namespace, V1NetworkPolicy } from '@kubernetes/client-node';
-import { DOCTOR_PERMISSIONS, describePermission, RUN_PERMISSIONS } from '../permissions.ts';
+import { DOCTOR_PERMISSIONS, describePermission, type Permission, RUN_PERMISSIONS } from '../permissions.ts';
 import { doctorPermission, permissionList, unanswered } from './evaluate-common.ts';
 import type { AccessResult, Admission, PodSecurityFacts } from './facts.ts';
 import type { Probe } from './failures.ts';
@@ -82,7 +82,7 @@ export function evaluateDoctorAccess(probe: Probe<AccessResult[]>, ns: string): 
     return check(
       'rbac-doctor',
       'pass',
-      `all ${DOCTOR_PERMISSIONS.length} allowed: ${permissionList(DOCTOR_PERMISSIONS)}`,
+      `all ${DOCTOR_PERMISSIONS.length} allowed: ${byVerb(DOCTOR_PERMISSIONS)}`,
     );
   const where = (scope: string) => (scope === 'namespace' ? ` in ${ns}` : '');
   return check(
@@ -138,6 +138,13 @@ export function deniesAll(policy: V1NetworkPolicy, direction: 'Ingress' | 'Egres
   return selectsAll && types.includes(direction) && (rules ?? []).length === 0;
 }
 
+/** `get namespaces; list nodes, runtimeclasses`: short, for read-only lists. */
+function byVerb(permissions: readonly Permission[]): string {
+  const verbs = new Map<string, string[]>();
+  for (const p of permissions) verbs.set(p.verb, [...(verbs.get(p.verb) ?? []), p.resource]);
+  return [...verbs].map(([verb, resources]) => `${verb} ${resources.join(', ')}`).join('; ');
+}
+
 const names = (policies: readonly V1NetworkPolicy[]) =>
   [...new Set(policies.map((p) => p.metadata?.name ?? '?'))].join(', ');
 
@@ -177,9 +184,9 @@ export function evaluatePodSecurity(probe: Probe<PodSecurityFacts>, ns: string):
   return check('pod-security', 'pass', `a privileged pod is refused (dry run): ${brief(facts.privileged)}`);
 }
 
-/** The server's reason, without the generated pod name, short enough for one line. */
+/** The server's reason, without the generated pod name and per-container details, on one line. */
 function brief(admission: Admission): string {
   if (admission.admitted) return 'admitted';
-  const reason = admission.message.replace(/^pods "[^"]*" is forbidden: /, '');
-  return reason.length > 100 ? `${reason.slice(0, 99)}…` : reason;
+  const reason = admission.message.replace(/^pods "[^"]*" is forbidden: /, '').replace(/ \([^)]*\)/g, '');
+  return reason.length > 160 ? `${reason.slice(0, 159)}…` : reason;
 }

@@ -22,22 +22,39 @@ import { CHECKS, type CheckId, check, type DoctorCheck } from './report.ts';
 export function evaluate(facts: ClusterFacts): DoctorCheck[] {
   const api = evaluateApi(facts.version, facts.server);
   const c = facts.cluster;
-  if (!c) return [api, ...notChecked()];
+  if (!c) return [api, ...notChecked(CLUSTER_CHECKS, 'the API server did not answer', 'API server')];
   const ns = facts.namespace;
-  return [
+  const namespace = evaluateNamespace(c.runsNamespace, ns);
+  // Without the namespace there is nothing in it to look at: say so, instead of odd verdicts.
+  const missing = !c.runsNamespace.ok && c.runsNamespace.failure.reason === 'not-found';
+  const inNamespace = missing
+    ? notChecked(
+        ['network-policy-default-deny', 'pod-security'],
+        `namespace ${ns} does not exist`,
+        'Runs namespace',
+      )
+    : [evaluateDefaultDeny(c.networkPolicies, ns), evaluatePodSecurity(c.podSecurity, ns)];
+  return order([
     api,
-    evaluateNamespace(c.runsNamespace, ns),
+    namespace,
     evaluateRunAccess(c.runAccess, ns),
     evaluateDoctorAccess(c.doctorAccess, ns),
     evaluateNetworkPolicyEnforcement(c.cniPods, c.nodes),
-    evaluateDefaultDeny(c.networkPolicies, ns),
-    evaluatePodSecurity(c.podSecurity, ns),
+    ...inNamespace,
     evaluateRuntimeClasses(c.runtimeClasses),
     evaluateStorageClasses(c.storageClasses),
     evaluateVolumeSnapshots(c.snapshotClasses),
     evaluateNodes(c.nodes),
     evaluatePriorityClasses(c.priorityClasses, facts.priorityClassNames),
-  ];
+  ]);
+}
+
+const CLUSTER_CHECKS = (Object.keys(CHECKS) as CheckId[]).filter((id) => id !== 'api');
+
+/** In the order of CHECKS, whatever order they were judged in. */
+function order(checks: DoctorCheck[]): DoctorCheck[] {
+  const ids = Object.keys(CHECKS);
+  return [...checks].sort((a, b) => ids.indexOf(a.id) - ids.indexOf(b.id));
 }
 
 /** PodSecurity admission is built in (GA) since 1.25; the runs namespace relies on it. */
@@ -65,7 +82,17 @@ const API_HINTS: Record<ProbeFailure['reason'], string> = {
 export function evaluateApi(version: Probe<VersionInfo>, server: string): DoctorCheck {
   if (!version.ok) {
     const { reason, message } = version.failure;
-    return check('api', 'fail', `${server || 'the API server'}: ${message}`, API_HINTS[reason]);
+    const where = server || 'the API server';
+    const detail: Record<ProbeFailure['reason'], string> = {
+      unreachable: `cannot reach ${where}: ${message}`,
+      timeout: `${where}: ${message}`,
+      tls: `TLS with ${where} failed: ${message}`,
+      unauthorized: `${where} rejected the credentials (401): ${message}`,
+      forbidden: `${where} refused /version (403): ${message}`,
+      'not-found': `${where} has no /version (404): is it a Kubernetes API server?`,
+      error: `${where}: ${message}`,
+    };
+    return check('api', 'fail', detail[reason], API_HINTS[reason]);
   }
   const { gitVersion, minor } = version.value;
   const minorNumber = Number.parseInt(minor, 10);
@@ -79,9 +106,7 @@ export function evaluateApi(version: Probe<VersionInfo>, server: string): Doctor
   return check('api', 'pass', `Kubernetes ${gitVersion} at ${server}`);
 }
 
-function notChecked(): DoctorCheck[] {
-  const ids = (Object.keys(CHECKS) as CheckId[]).filter((id) => id !== 'api');
-  return ids.map((id) =>
-    check(id, 'fail', 'not checked: the API server did not answer', 'fix the API server first'),
-  );
+/** Lines that could not be judged because an earlier one failed: failed too, pointing at it. */
+function notChecked(ids: readonly CheckId[], because: string, first: string): DoctorCheck[] {
+  return ids.map((id) => check(id, 'fail', `not checked: ${because}`, `fix the ${first} line first`));
 }

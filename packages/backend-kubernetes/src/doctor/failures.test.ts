@@ -17,7 +17,9 @@ describe('classify', () => {
       status: 403,
       message: 'nodes is forbidden: User "x" cannot list resource "nodes"',
     });
-    expect(classify(status(404, 'the server could not find the requested resource')).reason).toBe('not-found');
+    expect(classify(status(404, 'the server could not find the requested resource')).reason).toBe(
+      'not-found',
+    );
     expect(classify(status(401, 'Unauthorized')).reason).toBe('unauthorized');
     expect(classify(status(500, 'etcdserver: request timed out')).reason).toBe('error');
   });
@@ -28,7 +30,10 @@ describe('classify', () => {
     expect(classify(system('SELF_SIGNED_CERT_IN_CHAIN')).reason).toBe('tls');
     expect(classify(system('ERR_TLS_CERT_ALTNAME_INVALID')).reason).toBe('tls');
     expect(classify(new AbortError('The user aborted a request.')).reason).toBe('timeout');
-    expect(classify(new Error('No active cluster!'))).toEqual({ reason: 'error', message: 'No active cluster!' });
+    expect(classify(new Error('No active cluster!'))).toEqual({
+      reason: 'error',
+      message: 'No active cluster!',
+    });
   });
 
   it('probe turns a rejection into a failure and an answer into a value', async () => {

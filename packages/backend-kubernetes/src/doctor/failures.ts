@@ -63,7 +63,8 @@ export function classify(error: unknown): ProbeFailure {
   if (error instanceof FetchError) {
     const code = error.code ?? '';
     const reason = UNREACHABLE.has(code) ? 'unreachable' : TLS.has(code) ? 'tls' : 'error';
-    return { reason, message: error.message };
+    // node-fetch says `request to URL failed, reason: …`; the URL is in the report already.
+    return { reason, message: error.message.replace(/^request to \S+ failed, reason: /, '') };
   }
   return { reason: 'error', message: (error as Error)?.message ?? String(error) };
 }

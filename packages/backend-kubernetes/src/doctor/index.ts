@@ -1,6 +1,3 @@
-export * from './cni.ts';
-export * from './doctor.ts';
-export * from './evaluate.ts';
-export type { PriorityClassNames } from './facts.ts';
-export { DEFAULT_PRIORITY_CLASSES } from './facts.ts';
-export * from './report.ts';
+export { DEFAULT_RUNS_NAMESPACE, type DoctorOptions, runDoctor } from './doctor.ts';
+export { DEFAULT_PRIORITY_CLASSES, type PriorityClassNames } from './facts.ts';
+export { CHECKS, type CheckId, type CheckStatus, type DoctorCheck, type DoctorReport } from './report.ts';

@@ -84,7 +84,8 @@ describe('deploy/rbac/', () => {
     const role = one<V1ClusterRole>('ClusterRole', RBAC_NAMES.clusterRole);
     expectNoWildcards(role.rules ?? []);
     expect(grantedPermissions(role.rules ?? [])).toEqual(names(clusterWide));
-    for (const rule of role.rules ?? []) for (const verb of rule.verbs) expect(['get', 'list']).toContain(verb);
+    for (const rule of role.rules ?? [])
+      for (const verb of rule.verbs) expect(['get', 'list']).toContain(verb);
     expect(role.aggregationRule).toBeUndefined();
   });
 
@@ -93,7 +94,11 @@ describe('deploy/rbac/', () => {
     const subject = [{ kind: 'ServiceAccount', name: 'aperture', namespace: 'aperture' }];
     const binding = one<V1RoleBinding>('RoleBinding');
     expect(binding.metadata?.namespace).toBe(RBAC_NAMES.runsNamespace);
-    expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: RBAC_NAMES.role });
+    expect(binding.roleRef).toEqual({
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'Role',
+      name: RBAC_NAMES.role,
+    });
     expect(binding.subjects).toEqual(subject);
     const clusterBinding = one<V1ClusterRoleBinding>('ClusterRoleBinding');
     expect(clusterBinding.roleRef).toMatchObject({ kind: 'ClusterRole', name: RBAC_NAMES.clusterRole });
@@ -111,7 +116,9 @@ describe('deploy/rbac/', () => {
     expect(spec?.podSelector).toEqual({ matchLabels: { [LABEL_NETWORK]: 'true' } });
     expect(spec?.policyTypes).toEqual(['Egress']);
     expect(spec?.ingress).toBeUndefined();
-    const v4 = spec?.egress?.flatMap((rule) => rule.to ?? []).find((peer) => peer.ipBlock?.cidr === '0.0.0.0/0');
+    const v4 = spec?.egress
+      ?.flatMap((rule) => rule.to ?? [])
+      .find((peer) => peer.ipBlock?.cidr === '0.0.0.0/0');
     expect(v4?.ipBlock?.except).toEqual(
       expect.arrayContaining(['169.254.169.254/32', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']),
     );
@@ -131,7 +138,11 @@ describe('deploy/rbac/', () => {
 });
 
 describe('the test fixture’s edits of deploy/rbac/', () => {
-  const names = { runsNamespace: 'aperture-runs-1a2b', platformNamespace: 'aperture-1a2b', clusterRole: 'aperture-doctor-1a2b' };
+  const names = {
+    runsNamespace: 'aperture-runs-1a2b',
+    platformNamespace: 'aperture-1a2b',
+    clusterRole: 'aperture-doctor-1a2b',
+  };
 
   it('renames namespaces, the subjects that point into them and the cluster-scoped role', () => {
     const all = objects.map((o) => renamed(o, names));

@@ -78,19 +78,24 @@ export function createExecutor(
   });
 }
 
-/** Jobs of this instance, and its pods that still run: must be none after each run. */
+/**
+ * What of this instance is still there, one entry per sandbox: its Jobs, and pods still running
+ * whose Job is already gone. Must be none after each run.
+ */
 export async function leftovers(kc: KubeConfig, namespace: string, instance: string): Promise<string[]> {
   const labelSelector = instanceSelector(instance);
   const [jobs, pods] = await Promise.all([
     kc.makeApiClient(BatchV1Api).listNamespacedJob({ namespace, labelSelector }),
     kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace, labelSelector }),
   ]);
-  return [
-    ...jobs.items.map((j) => `job/${j.metadata?.name}`),
-    ...pods.items
-      .filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed')
-      .map((p) => `pod/${p.metadata?.name}`),
-  ];
+  const jobNames = new Set(jobs.items.map((j) => j.metadata?.name));
+  const orphanPods = pods.items.filter(
+    (p) =>
+      p.status?.phase !== 'Succeeded' &&
+      p.status?.phase !== 'Failed' &&
+      !jobNames.has(p.metadata?.labels?.['batch.kubernetes.io/job-name']),
+  );
+  return [...[...jobNames].map((name) => `job/${name}`), ...orphanPods.map((p) => `pod/${p.metadata?.name}`)];
 }
 
 export async function eventually<T>(

@@ -152,16 +152,20 @@ export function renamed(object: KubernetesObject, names: Names): KubernetesObjec
   if (meta.namespace) meta.namespace = namespace(meta.namespace);
   if (copy.kind === 'ClusterRole' || copy.kind === 'ClusterRoleBinding') meta.name = names.clusterRole;
   if (copy.roleRef?.kind === 'ClusterRole') copy.roleRef.name = names.clusterRole;
-  for (const subject of copy.subjects ?? []) if (subject.namespace) subject.namespace = namespace(subject.namespace);
+  for (const subject of copy.subjects ?? [])
+    if (subject.namespace) subject.namespace = namespace(subject.namespace);
   return copy;
 }
 
 /** The rules with one verb on one resource taken out (and a rule left without verbs dropped). */
 export function withoutPermission(rules: readonly V1PolicyRule[], permission: Permission): V1PolicyRule[] {
-  const resource = permission.subresource ? `${permission.resource}/${permission.subresource}` : permission.resource;
+  const resource = permission.subresource
+    ? `${permission.resource}/${permission.subresource}`
+    : permission.resource;
   const out: V1PolicyRule[] = [];
   for (const rule of rules) {
-    const matches = (rule.apiGroups ?? []).includes(permission.group) && (rule.resources ?? []).includes(resource);
+    const matches =
+      (rule.apiGroups ?? []).includes(permission.group) && (rule.resources ?? []).includes(resource);
     if (!matches) {
       out.push(rule);
       continue;
@@ -198,7 +202,9 @@ async function tokenKubeConfig(admin: KubeConfig, platformNamespace: string, run
       },
     ],
     users: [{ name: RBAC_NAMES.serviceAccount, token }],
-    contexts: [{ name: 'aperture', cluster: 'aperture', user: RBAC_NAMES.serviceAccount, namespace: runsNamespace }],
+    contexts: [
+      { name: 'aperture', cluster: 'aperture', user: RBAC_NAMES.serviceAccount, namespace: runsNamespace },
+    ],
     currentContext: 'aperture',
   });
   return kc;
@@ -216,7 +222,11 @@ async function untilAccess(
   allowed: boolean,
 ): Promise<void> {
   const authz = admin.makeApiClient(AuthorizationV1Api);
-  const groups = ['system:serviceaccounts', `system:serviceaccounts:${user.split(':')[2]}`, 'system:authenticated'];
+  const groups = [
+    'system:serviceaccounts',
+    `system:serviceaccounts:${user.split(':')[2]}`,
+    'system:authenticated',
+  ];
   const deadline = Date.now() + 15_000;
   for (;;) {
     const answers = await Promise.all(
