@@ -8,7 +8,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
@@ -75,14 +74,13 @@ beforeAll(async () => {
   server.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-4000);
   });
+  // `-o json` prints the summary as one (pretty-printed) JSON document: its "url" is enough.
   url = await new Promise<string>((done, fail) => {
-    const lines = createInterface({ input: server.stdout! });
-    lines.on('line', (line) => {
-      try {
-        done((JSON.parse(line) as { url: string }).url);
-      } catch {
-        // Not the summary line.
-      }
+    let out = '';
+    server.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+      const match = /"url":\s*"([^"]+)"/.exec(out);
+      if (match) done(match[1]!);
     });
     server.on('exit', (code) => fail(new Error(`aperture server exited with ${code}: ${stderr}`)));
   });
