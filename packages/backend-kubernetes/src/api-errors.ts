@@ -38,3 +38,24 @@ export function apiMessage(error: unknown): string {
   const message = (body as { message?: unknown } | null)?.message;
   return typeof message === 'string' ? message : `HTTP ${error.code}`;
 }
+
+/** The backend cannot start: the account lacks permissions it needs (named, from SelfSubjectAccessReviews). */
+export class KubernetesPermissionsMissingError extends Error {
+  override name = 'KubernetesPermissionsMissingError';
+  readonly code = 'kubernetes_forbidden';
+  constructor(
+    readonly missing: readonly string[],
+    readonly namespace: string,
+  ) {
+    super(
+      `Aperture's Kubernetes account lacks ${missing.length === 1 ? 'a permission' : 'permissions'} it needs in namespace ${namespace}: ` +
+        `${missing.join('; ')}. Apply deploy/rbac/ (or grant them); \`aperture doctor\` checks every permission.`,
+    );
+  }
+}
+
+/** The backend could not start for another reason (API server unreachable, namespace missing, …). */
+export class KubernetesUnavailableError extends Error {
+  override name = 'KubernetesUnavailableError';
+  readonly code = 'kubernetes_unavailable';
+}

@@ -17,7 +17,13 @@ import {
   type V1Toleration,
   VersionApi,
 } from '@kubernetes/client-node';
-import { apiMessage, KubernetesPermissionError, statusCode } from './api-errors.ts';
+import {
+  apiMessage,
+  KubernetesPermissionError,
+  KubernetesPermissionsMissingError,
+  KubernetesUnavailableError,
+  statusCode,
+} from './api-errors.ts';
 import { ApiRequestCounter } from './api-request-counter.ts';
 import {
   jobNameFor,
@@ -30,7 +36,7 @@ import {
   SANDBOX_CONTAINER,
 } from './job-manifest.ts';
 import { ANNOTATION_DEADLINE, instanceSelector, LABEL_RUN } from './labels.ts';
-import { describePermission, type Permission, RUN_PERMISSIONS } from './permissions.ts';
+import { describePermission, RUN_PERMISSIONS } from './permissions.ts';
 import { podState } from './pod-state.ts';
 import { RunObjectWatcher } from './run-object-watcher.ts';
 import { jobVerdict, podJobName, RunTracker } from './run-tracker.ts';
@@ -59,9 +65,6 @@ const POD_GONE_TIMEOUT_MS = 30_000;
 /** The harness's result plus its outputs; more than this is refused, as on Podman. */
 const MAX_LOG_BYTES = 64 * 1024 * 1024;
 const PERMISSION_CACHE_MS = 60_000;
-
-const permission = (verb: string, resource: string, subresource?: string): Permission =>
-  RUN_PERMISSIONS.find((p) => p.verb === verb && p.resource === resource && p.subresource === subresource)!;
 
 type Stop = 'cancelled' | 'deadline';
 
@@ -138,14 +141,14 @@ export class KubernetesRunExecutor implements RunExecutor {
     const executor = new KubernetesRunExecutor(options);
     try {
       await executor.pods.start();
+      try {
+        await executor.jobs.start();
+      } catch (error) {
+        await executor.pods.stop();
+        throw error;
+      }
     } catch (error) {
-      throw executor.explain(error, 'list', 'pods');
-    }
-    try {
-      await executor.jobs.start();
-    } catch (error) {
-      await executor.pods.stop();
-      throw executor.explain(error, 'list', 'jobs');
+      throw await executor.whyNotStarted(error);
     }
     const interval = options.sweepIntervalMs ?? 60_000;
     if (interval > 0) {
@@ -427,6 +430,17 @@ export class KubernetesRunExecutor implements RunExecutor {
     await Promise.all([this.pods.stop(), this.jobs.stop()]);
   }
 
+  /** The informers could not start: name the missing permissions, or say what else failed. */
+  private async whyNotStarted(error: unknown): Promise<Error> {
+    const missing = await this.missingPermissions().catch(() => []);
+    if (missing.length > 0) return new KubernetesPermissionsMissingError(missing, this.namespace);
+    const server = this.options.kubeConfig.getCurrentCluster()?.server ?? 'the API server';
+    return new KubernetesUnavailableError(
+      `Could not watch the runs namespace ${this.namespace} at ${server}: ${apiMessage(error)}. ` +
+        'Check the kubeconfig and that the namespace exists (kubectl apply -f deploy/rbac/); `aperture doctor` says more.',
+    );
+  }
+
   /** One API call, counted; a 403 becomes an error naming the permission. */
   private async call<T>(
     verb: string,
@@ -444,7 +458,9 @@ export class KubernetesRunExecutor implements RunExecutor {
 
   private explain(error: unknown, verb: string, resource: string, subresource?: string): unknown {
     if (statusCode(error) !== 403) return error;
-    const needed = permission(verb, resource, subresource);
+    const needed = RUN_PERMISSIONS.find(
+      (p) => p.verb === verb && p.resource === resource && p.subresource === subresource,
+    );
     return needed ? new KubernetesPermissionError(needed, this.namespace, apiMessage(error)) : error;
   }
 }

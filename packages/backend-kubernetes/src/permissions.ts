@@ -150,3 +150,12 @@ export function describePermission(p: Permission): string {
   const resource = p.subresource ? `${p.resource}/${p.subresource}` : p.resource;
   return `${p.verb} ${p.group ? `${resource}.${p.group}` : resource}`;
 }
+
+/** The run permission for a verb on a resource (throws on a typo, so tests stay honest). */
+export function permissionOf(verb: string, resource: string, subresource?: string): Permission {
+  const found = RUN_PERMISSIONS.find(
+    (p) => p.verb === verb && p.resource === resource && p.subresource === subresource,
+  );
+  if (!found) throw new Error(`no run permission ${verb} ${resource}${subresource ? `/${subresource}` : ''}`);
+  return found;
+}
