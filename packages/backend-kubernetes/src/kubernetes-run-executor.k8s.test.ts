@@ -7,7 +7,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describeRunExecutorContract, file, requestFor, runOf, test } from '@aperture/backend-contract';
-import { BatchV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
+import {
+  BatchV1Api,
+  CoreV1Api,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1Pod,
+} from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubernetesRunExecutor } from './kubernetes-run-executor.ts';
 import { instanceSelector } from './labels.ts';
@@ -20,6 +27,7 @@ import {
   placement,
   runsNamespace,
 } from './testing/cluster.ts';
+import { CuttableProxy } from './testing/cuttable-proxy.ts';
 
 const admin = adminKubeConfig();
 const core = admin.makeApiClient(CoreV1Api);
@@ -216,6 +224,49 @@ describe('on kwok and the control plane (Tier A)', () => {
       expect(await executor.sweepExpired(Date.now() + 3_600_000)).toBe(0); // its own runs are followed
     } finally {
       await other.close();
+    }
+  });
+
+  it('restarts its watches after they break, and a run in flight still gets its ending', async () => {
+    const target = new URL(admin.getCurrentCluster()!.server);
+    const proxy = await CuttableProxy.start(target.hostname, Number(target.port));
+    const viaProxy = new KubeConfig();
+    viaProxy.loadFromString(admin.exportConfig());
+    const cluster = viaProxy.getCurrentCluster()!;
+    viaProxy.clusters = viaProxy.clusters.map((c) =>
+      c.name === cluster.name ? { ...c, server: `https://127.0.0.1:${proxy.port}` } : c,
+    );
+    const flaky = await createExecutor(viaProxy, namespace.name, `${instance}-a`, placement('nowhere'));
+    try {
+      const run = runOf({ language: 'python', files: [file('main.py', 'print(1)')] });
+      const outcome = flaky.execute(requestFor(run));
+      const pod = await eventually('the run pod', async () => (await podsOf(run.id))[0]);
+      proxy.cut();
+      // While the watches are down, the cluster evicts the pod.
+      await core.patchNamespacedPodStatus(
+        {
+          name: pod.metadata!.name!,
+          namespace: namespace.name,
+          body: {
+            status: { phase: 'Failed', reason: 'Evicted', message: 'evicted while the watch was down' },
+          },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      await eventually('the watch failure to be noticed', async () => {
+        // watchStatus() asks no API server (which the cut proxy would make fail).
+        return flaky.watchStatus().pods.failures > 0 ? true : undefined;
+      });
+      proxy.restore();
+      const result = await outcome;
+      expect(result).toMatchObject({ kind: 'infrastructure', retryable: true });
+      expect(result.kind === 'infrastructure' && result.reason).toContain('evicted while the watch was down');
+      await eventually('the watches to be healthy again', async () =>
+        (await flaky.health()).ok ? true : undefined,
+      );
+    } finally {
+      await flaky.close();
+      await proxy.close();
     }
   });
 

@@ -371,11 +371,16 @@ export class KubernetesRunExecutor implements RunExecutor {
     return expired;
   }
 
+  /** The informers' state: connected, failures since the last good start, the last error. */
+  watchStatus(): { pods: RunObjectWatcher<V1Pod>['status']; jobs: RunObjectWatcher<V1Job>['status'] } {
+    return { pods: this.pods.status, jobs: this.jobs.status };
+  }
+
   async health(): Promise<BackendHealth> {
     const base = {
       namespace: this.namespace,
       instance: this.options.instance,
-      watches: { pods: this.pods.status, jobs: this.jobs.status },
+      watches: this.watchStatus(),
     };
     try {
       const version = await this.options.kubeConfig.makeApiClient(VersionApi).getCode();
