@@ -27,7 +27,7 @@ export function registerDoctorCommand(program: Command): void {
     )
     .addOption(
       new Option('--context <name>', 'kubeconfig context (default: its current one)').env(
-        'APERTURE_K8S_CONTEXT',
+        'APERTURE_KUBE_CONTEXT',
       ),
     )
     .addOption(
