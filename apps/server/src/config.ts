@@ -45,7 +45,8 @@ export const serverConfigSchema = z
       .string()
       .optional()
       .describe('An existing Podman API socket (e.g. /run/podman/podman.sock)'),
-    concurrency: z.coerce.number().int().min(1).max(256).default(availableParallelism()),
+    /** Runs at once. Default: the CPUs of this machine (Podman), or KUBERNETES_DEFAULT_CONCURRENCY. */
+    concurrency: z.coerce.number().int().min(1).max(256).optional(),
     maxAttempts: z.coerce.number().int().min(1).max(10).default(3),
     poolSize: z.coerce.number().int().min(0).max(64).default(0),
     poolLanguages: z.string().default('python'),
@@ -65,7 +66,10 @@ export const serverConfigSchema = z
   })
   .strict();
 
-export type ServerConfig = z.infer<typeof serverConfigSchema>;
+/** On Kubernetes the cluster does the work: the server's own CPUs say nothing about capacity. */
+export const KUBERNETES_DEFAULT_CONCURRENCY = 32;
+
+export type ServerConfig = z.infer<typeof serverConfigSchema> & { concurrency: number };
 
 const ENV_KEYS: Record<string, keyof ServerConfig> = {
   APERTURE_HOST: 'host',
@@ -124,7 +128,10 @@ export function loadServerConfig(
     );
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
-  return { ...parsed.data, dataDir: resolve(parsed.data.dataDir) };
+  const concurrency =
+    parsed.data.concurrency ??
+    (parsed.data.backend === 'kubernetes' ? KUBERNETES_DEFAULT_CONCURRENCY : availableParallelism());
+  return { ...parsed.data, concurrency, dataDir: resolve(parsed.data.dataDir) };
 }
 
 function readConfigFile(path: string | undefined): Record<string, unknown> {

@@ -62,7 +62,11 @@ const FLAGS: Array<[flag: string, field: string, description: string]> = [
     'instance',
     'names this installation’s sandboxes (APERTURE_INSTANCE, default default)',
   ],
-  ['--concurrency <n>', 'concurrency', 'runs at once (APERTURE_CONCURRENCY, default: CPUs)'],
+  [
+    '--concurrency <n>',
+    'concurrency',
+    'runs at once (APERTURE_CONCURRENCY, default: CPUs; 32 on kubernetes)',
+  ],
   ['--max-attempts <n>', 'maxAttempts', 'tries per run on infrastructure failure (APERTURE_MAX_ATTEMPTS)'],
   ['--pool-size <n>', 'poolSize', 'warm sandboxes per pooled language (APERTURE_POOL_SIZE)'],
   ['--pool-languages <ids>', 'poolLanguages', 'comma-separated languages to pool (APERTURE_POOL_LANGUAGES)'],
