@@ -227,6 +227,21 @@ describe('on kwok and the control plane (Tier A)', () => {
     }
   });
 
+  it('fails a run at once, naming the namespace, when the runs namespace does not exist', async () => {
+    const lost = await createExecutor(admin, 'no-such-namespace', `${instance}-a`, placement('nowhere'));
+    try {
+      const outcome = await lost.execute(
+        requestFor(runOf({ language: 'python', files: [file('main.py', '1')] })),
+      );
+      expect(outcome).toMatchObject({ kind: 'infrastructure', retryable: false });
+      expect(outcome.kind === 'infrastructure' && outcome.reason).toContain(
+        'the runs namespace no-such-namespace does not exist',
+      );
+    } finally {
+      await lost.close();
+    }
+  });
+
   it('restarts its watches after they break, and a run in flight still gets its ending', async () => {
     const target = new URL(admin.getCurrentCluster()!.server);
     const proxy = await CuttableProxy.start(target.hostname, Number(target.port));

@@ -197,15 +197,26 @@ export class KubernetesRunExecutor implements RunExecutor {
       );
       return await this.follow(name, tracker, request);
     } catch (error) {
-      const explained = error instanceof KubernetesPermissionError ? error : undefined;
-      const reason = explained?.message ?? `the Kubernetes API failed: ${apiMessage(error)}`;
+      const { reason, retryable } = this.failureOf(error, created);
       this.options.logger.warn({ runId: request.runId, job: name, reason }, 'run could not be executed');
-      // A missing permission does not fix itself on a retry.
-      return { kind: 'infrastructure', reason, retryable: !explained };
+      return { kind: 'infrastructure', reason, retryable };
     } finally {
       this.trackers.delete(name);
       if (created && !this.deleted.delete(name)) await this.deleteJob(name);
     }
+  }
+
+  /** Why a run could not be started; a missing permission or namespace does not fix itself on a retry. */
+  private failureOf(error: unknown, jobCreated: boolean): { reason: string; retryable: boolean } {
+    if (error instanceof KubernetesPermissionError) return { reason: error.message, retryable: false };
+    if (!jobCreated && statusCode(error) === 404)
+      return {
+        reason:
+          `the runs namespace ${this.namespace} does not exist (${apiMessage(error)}): ` +
+          'kubectl apply -f deploy/rbac/, or set --k8s-namespace',
+        retryable: false,
+      };
+    return { reason: `the Kubernetes API failed: ${apiMessage(error)}`, retryable: true };
   }
 
   /** Follow the pod until it ends, the run is cancelled, or the deadline passes. */
