@@ -132,6 +132,17 @@ export function describeRunExecutorContract(
       );
     }, 180_000);
 
+    it('fails a run as infrastructure, retryable, when the image is missing', async () => {
+      const request = requestFor(runOf({ language: 'python', files: [file('main.py', 'print(1)')] }));
+      const outcome = await executor.execute({
+        ...request,
+        sandbox: { ...request.sandbox, image: 'aperture/runner-does-not-exist' },
+      });
+      expect(outcome).toMatchObject({ kind: 'infrastructure', retryable: true });
+      expect(outcome.kind === 'infrastructure' && outcome.reason).toContain('runner-does-not-exist');
+      expect(await hooks.leftovers()).toEqual([]);
+    });
+
     it('sweep keeps the sandboxes of live runs and removes the ones no live run owns', async () => {
       // Non-default limits, so the run starts a cold sandbox even where a warm pool exists.
       const slowRun = () =>

@@ -48,6 +48,18 @@ const podsOf = async (runId: string, of = `${instance}-a`): Promise<V1Pod[]> =>
     })
   ).items;
 
+/** What the kubelet does to a pod it evicts (as the admin, through the status subresource). */
+async function evict(pod: V1Pod, message: string): Promise<void> {
+  await core.patchNamespacedPodStatus(
+    {
+      name: pod.metadata!.name!,
+      namespace: namespace.name,
+      body: { status: { phase: 'Failed', reason: 'Evicted', message } },
+    },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
+}
+
 describe.runIf(hasRealNode())('on the real node (Tier B)', () => {
   describeRunExecutorContract(
     'kubernetes (real node)',
@@ -85,22 +97,6 @@ describe.runIf(hasRealNode())('on the real node (Tier B)', () => {
       expect(stdout).not.toContain('THE-HIDDEN-ANSWER-42');
       expect(stdout).not.toMatch(/READ \S+ environ \d+ True/);
       expect(stdout).toMatch(/DENIED \/proc\/1 environ/);
-    } finally {
-      await executor.close();
-    }
-  });
-
-  it('fails a run as infrastructure when the image is missing', async () => {
-    const executor = await createExecutor(admin, namespace.name, instance, placement('real'));
-    try {
-      const request = requestFor(runOf({ language: 'python', files: [file('main.py', 'print(1)')] }));
-      const outcome = await executor.execute({
-        ...request,
-        sandbox: { ...request.sandbox, image: 'aperture/runner-does-not-exist' },
-      });
-      expect(outcome).toMatchObject({ kind: 'infrastructure', retryable: true });
-      expect(outcome.kind === 'infrastructure' && outcome.reason).toContain('ErrImageNeverPull');
-      expect(await leftovers(admin, namespace.name, instance)).toEqual([]);
     } finally {
       await executor.close();
     }
@@ -162,16 +158,7 @@ describe('on kwok and the control plane (Tier A)', () => {
 
   it('calls an evicted pod an infrastructure failure, retryable', async () => {
     const { outcome, pod } = await pendingRun();
-    await core.patchNamespacedPodStatus(
-      {
-        name: pod.metadata!.name!,
-        namespace: namespace.name,
-        body: {
-          status: { phase: 'Failed', reason: 'Evicted', message: 'The node was low on resource: memory.' },
-        },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
+    await evict(pod, 'The node was low on resource: memory.');
     const result = await outcome;
     expect(result).toMatchObject({ kind: 'infrastructure', retryable: true });
     expect(result.kind === 'infrastructure' && result.reason).toContain('Evicted');
@@ -258,16 +245,7 @@ describe('on kwok and the control plane (Tier A)', () => {
       const pod = await eventually('the run pod', async () => (await podsOf(run.id))[0]);
       proxy.cut();
       // While the watches are down, the cluster evicts the pod.
-      await core.patchNamespacedPodStatus(
-        {
-          name: pod.metadata!.name!,
-          namespace: namespace.name,
-          body: {
-            status: { phase: 'Failed', reason: 'Evicted', message: 'evicted while the watch was down' },
-          },
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
+      await evict(pod, 'evicted while the watch was down');
       await eventually('the watch failure to be noticed', async () => {
         // watchStatus() asks no API server (which the cut proxy would make fail).
         return flaky.watchStatus().pods.failures > 0 ? true : undefined;

@@ -180,22 +180,6 @@ describe('podman api sandbox', () => {
     }
   }, 60_000);
 
-  it('fails a run as infrastructure when the image is missing', async () => {
-    const executor = await create(0);
-    try {
-      const request = requestFor(runOf({ language: 'python', files: [file('main.py', 'print(1)')] }));
-      const outcome = await executor.execute({
-        ...request,
-        sandbox: { ...request.sandbox, image: 'aperture/runner-does-not-exist' },
-      });
-      expect(outcome).toMatchObject({ kind: 'infrastructure', retryable: true });
-      expect(outcome.kind === 'infrastructure' && outcome.reason).toContain('runner-does-not-exist');
-      expect(await leftovers()).toEqual([]);
-    } finally {
-      await executor.close();
-    }
-  }, 60_000);
-
   it('starts its own API service and stops it on close; or uses a given socket', async () => {
     const owner = await create(0);
     const socketPath = owner.socketPath;

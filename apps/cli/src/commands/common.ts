@@ -1,15 +1,17 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type CliContext, createContext, type GlobalOptions } from '../context.ts';
 
+/** `-o text|json` (APERTURE_OUTPUT). */
+export const outputOption = (): Option =>
+  new Option('-o, --output <format>', 'output format')
+    .choices(['text', 'json'])
+    .default('text')
+    .env('APERTURE_OUTPUT');
+
 /** -o, --server and --token on every command, each also from its environment variable. */
 export function withGlobals(command: Command): Command {
   return command
-    .addOption(
-      new Option('-o, --output <format>', 'output format')
-        .choices(['text', 'json'])
-        .default('text')
-        .env('APERTURE_OUTPUT'),
-    )
+    .addOption(outputOption())
     .addOption(
       new Option('--server <url>', 'Aperture server (default: stored login, else http://127.0.0.1:8080)').env(
         'APERTURE_SERVER',

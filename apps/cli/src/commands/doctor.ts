@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { Output } from '../output.ts';
-import { examples } from './common.ts';
+import { examples, outputOption } from './common.ts';
 
 export interface DoctorFlags {
   output: 'text' | 'json';
@@ -13,12 +13,7 @@ export function registerDoctorCommand(program: Command): void {
   program
     .command('doctor')
     .description('Check a Kubernetes cluster for what Aperture’s runs need: API, RBAC, isolation, nodes')
-    .addOption(
-      new Option('-o, --output <format>', 'output format')
-        .choices(['text', 'json'])
-        .default('text')
-        .env('APERTURE_OUTPUT'),
-    )
+    .addOption(outputOption())
     .addOption(
       new Option(
         '--kubeconfig <path>',
