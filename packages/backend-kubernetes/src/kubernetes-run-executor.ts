@@ -70,8 +70,8 @@ type Stop = 'cancelled' | 'deadline';
 
 /**
  * The RunExecutor on Kubernetes: one Job per run attempt in the runs namespace, the sealed job in
- * a Secret owned by the Job, the pod's state from one informer for all runs, the result from the
- * pod log with the harness's framing. Three writes per run (create Job, create Secret, delete Job)
+ * a Secret owned by the Job, the run's state from two informers for all runs (its pod and its
+ * Job; no polling), the result from the pod log with the harness's framing. Three writes per run (create Job, create Secret, delete Job)
  * and one read (the log). A pod the cluster took away (eviction, node lost, preemption) is an
  * infrastructure failure: the dispatcher retries it, a student never sees it as a verdict.
  */
@@ -136,7 +136,7 @@ export class KubernetesRunExecutor implements RunExecutor {
     );
   }
 
-  /** Starts the informer; fails with a clear message when the cluster or a permission is missing. */
+  /** Starts the informers; fails with a clear message when the cluster or a permission is missing. */
   static async create(options: KubernetesExecutorOptions): Promise<KubernetesRunExecutor> {
     const executor = new KubernetesRunExecutor(options);
     try {
@@ -169,7 +169,7 @@ export class KubernetesRunExecutor implements RunExecutor {
     if (sealed.length > MAX_SECRET_BYTES - 4096)
       return {
         kind: 'infrastructure',
-        reason: `the job is ${sealed.length} bytes sealed; a Kubernetes Secret holds at most ${MAX_SECRET_BYTES}`,
+        reason: `the job is ${sealed.length} bytes compressed and sealed; a Kubernetes Secret holds at most ${MAX_SECRET_BYTES}`,
         retryable: false,
       };
     const input = {
