@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+import { KubernetesRunExecutor } from '@aperture/backend-kubernetes';
+import { BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, inject } from 'vitest';
+import { describeHostileSubmissions } from './testing/hostile-suite.ts';
+
+/** The hostile suite with runs as Jobs on the test cluster's real node (Tier B). */
+const admin = new KubeConfig();
+admin.loadFromFile(inject('k8sKubeconfig'));
+const namespace = `hostile-${randomBytes(3).toString('hex')}`;
+const INSTANCE = `test-hostile-k8s-${process.pid}`;
+
+describe.runIf(inject('k8sRealNode'))('on Kubernetes', () => {
+  beforeAll(async () => {
+    await admin.makeApiClient(CoreV1Api).createNamespace({
+      body: { metadata: { name: namespace, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } },
+    });
+  });
+  afterAll(async () => {
+    await admin
+      .makeApiClient(CoreV1Api)
+      .deleteNamespace({ name: namespace })
+      .catch(() => undefined);
+  });
+
+  describeHostileSubmissions('Kubernetes, real node', {
+    createExecutor: () =>
+      KubernetesRunExecutor.create({
+        kubeConfig: admin,
+        namespace,
+        instance: INSTANCE,
+        imagePrefix: 'localhost/',
+        imagePullPolicy: 'Never',
+        nodeSelector: { 'aperture.dev/node-kind': 'real' },
+        tolerations: [
+          { key: 'aperture.dev/real-node', operator: 'Equal', value: 'true', effect: 'NoSchedule' },
+        ],
+        defaultArchitectures: [],
+        logger: pino({ level: 'silent' }),
+      }),
+    sandboxes: async () =>
+      (
+        await admin.makeApiClient(BatchV1Api).listNamespacedJob({
+          namespace,
+          labelSelector: `dev.aperture.instance=${INSTANCE}`,
+        })
+      ).items.map((job) => job.metadata?.name ?? ''),
+    // On Kubernetes a run's network is cut off by the runs namespace's NetworkPolicy, and the test
+    // cluster's CNI (the bridge plugin) enforces none; `aperture doctor` reports such clusters.
+    networkNotIsolated: 'the test cluster’s CNI does not enforce NetworkPolicy',
+  });
+});
