@@ -6,6 +6,11 @@ export interface KubeConfigSource {
   kubeconfig?: string | undefined;
   /** A context of that kubeconfig other than its current one. */
   context?: string | undefined;
+  /**
+   * Prefix of the pod's service-account files (/var/run/secrets/kubernetes.io/serviceaccount/…);
+   * tests point it at a directory of their own.
+   */
+  serviceAccountRoot?: string;
 }
 
 export class KubeConfigError extends Error {
@@ -28,7 +33,7 @@ export function loadKubeConfig(
         throw new KubeConfigError(`The kubeconfig ${source.kubeconfig} does not exist.`);
       kc.loadFromFile(source.kubeconfig);
     } else if (env['KUBERNETES_SERVICE_HOST']) {
-      kc.loadFromCluster();
+      kc.loadFromCluster(source.serviceAccountRoot);
     } else {
       kc.loadFromDefault();
     }

@@ -3,9 +3,13 @@
  * admin): it works; and with one permission taken away it fails with a message naming it.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { file, requestFor, runOf } from '@aperture/backend-contract';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadKubeConfig } from './kube-config.ts';
 import { permissionOf } from './permissions.ts';
 import { adminKubeConfig, createExecutor, hasRealNode, leftovers, placement } from './testing/cluster.ts';
 import { applyRbac, type RbacFixture } from './testing/rbac-fixture.ts';
@@ -52,6 +56,37 @@ describe.sequential("the backend as deploy/rbac/'s ServiceAccount", () => {
       expect(await leftovers(admin, fixture.runsNamespace, instance)).toEqual([]);
     } finally {
       await executor.close();
+    }
+  });
+
+  it('in-cluster: the same account from the files a pod gets (token, CA) and KUBERNETES_SERVICE_*', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'aperture-sa-'));
+    const dir = join(root, 'var/run/secrets/kubernetes.io/serviceaccount');
+    await mkdir(dir, { recursive: true });
+    const cluster = asAperture.getCurrentCluster()!;
+    await writeFile(join(dir, 'token'), asAperture.getCurrentUser()!.token!);
+    await writeFile(
+      join(dir, 'ca.crt'),
+      cluster.caData ? Buffer.from(cluster.caData, 'base64') : await readFile(cluster.caFile!),
+    );
+    await writeFile(join(dir, 'namespace'), fixture.platformNamespace);
+    const server = new URL(cluster.server);
+    const env = { KUBERNETES_SERVICE_HOST: server.hostname, KUBERNETES_SERVICE_PORT: server.port };
+    const saved = { ...process.env };
+    Object.assign(process.env, env); // client-node reads these from process.env itself
+    try {
+      const inCluster = loadKubeConfig({ serviceAccountRoot: root }, env);
+      expect(inCluster.getCurrentCluster()?.server).toBe(`https://${server.hostname}:${server.port}`);
+      const executor = await createExecutor(inCluster, fixture.runsNamespace, instance, where);
+      try {
+        const health = await executor.health();
+        expect(health.ok, JSON.stringify(health.details)).toBe(true);
+      } finally {
+        await executor.close();
+      }
+    } finally {
+      process.env = saved;
+      await rm(root, { recursive: true, force: true });
     }
   });
 
