@@ -44,6 +44,7 @@ import {
   rssAfterGc,
   summarise,
   table,
+  totals,
   withProgress,
 } from './lib/k8s-report.ts';
 import { median } from './measure.ts';
@@ -419,7 +420,7 @@ function tierARows(s: Settings, a: TierA): { rows: string[][]; notes: string[] }
     `- Aperture's requests in (c), per run: ${perRun(a.aperture.counts, s.runs)}.`,
     `- Bare client's requests in (c), per run: ${perRun(a.bare.podSucceeded.counts, s.runs)} (the same with Job Complete: ${perRun(a.bare.jobComplete.counts, s.runs)}).`,
     a.countsAfterRssRuns
-      ? `- Aperture's requests since the server started (${a.rss.totalRuns} runs), totals: ${perRun(a.countsAfterRssRuns, 1)}.`
+      ? `- Aperture's requests since the server started (${a.rss.totalRuns} runs), totals: ${totals(a.countsAfterRssRuns)}.`
       : '',
     `- Runs not accepted: ${a.aperture.notAccepted}; 429s while submitting (500 queued per user): ${a.aperture.rateLimited}; heap used after (c): ${mb(a.rss.heapAfter)}.`,
     kcmNote(s, a),

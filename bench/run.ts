@@ -4,7 +4,7 @@
  *
  *   npm run bench [-- --quick]      writes docs/benchmarks.md and prints the table
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PodmanApiRunExecutor } from '@aperture/backend-podman';
@@ -233,7 +233,11 @@ ${table}
 - Earlier runs on a loaded machine (load average ≈ 10) gave the same picture with wider spread:
   cold 1.6–2.5×, pool 0.43–1.3×, throughput 0.57–0.80×.
 `;
-  writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), doc);
+  const path = new URL('../docs/benchmarks.md', import.meta.url);
+  // The Kubernetes section is written by bench/kubernetes.ts (npm run bench:k8s): keep it.
+  const previous = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  const kubernetes = previous.indexOf('\n## Kubernetes');
+  writeFileSync(path, kubernetes >= 0 ? `${doc}${previous.slice(kubernetes)}` : doc);
   process.stdout.write(`${table}\n`);
 }
 

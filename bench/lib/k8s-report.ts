@@ -56,6 +56,13 @@ export function perRun(counts: Counts, runs: number): string {
     .join(', ');
 }
 
+/** `create jobs 10000, …`. */
+export function totals(counts: Counts): string {
+  return Object.entries(counts)
+    .map(([key, n]) => `${key} ${n}`)
+    .join(', ');
+}
+
 export const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 
 export function log(line: string): void {

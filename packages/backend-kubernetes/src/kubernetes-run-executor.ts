@@ -229,6 +229,8 @@ export class KubernetesRunExecutor implements RunExecutor {
     const stopped = new Promise<Stop>((resolve) => (stop = resolve));
     const onAbort = () => stop('cancelled');
     request.signal.addEventListener('abort', onAbort, { once: true });
+    // A cancel that came while the Job and Secret were being created fired no event here.
+    if (request.signal.aborted) stop('cancelled');
     const deadline = setTimeout(() => stop('deadline'), request.sandbox.deadlineMs);
     let last = 'no pod yet';
     try {
@@ -394,7 +396,9 @@ export class KubernetesRunExecutor implements RunExecutor {
       watches: this.watchStatus(),
     };
     try {
-      const version = await this.options.kubeConfig.makeApiClient(VersionApi).getCode();
+      const version = await this.call('get', 'version', () =>
+        this.options.kubeConfig.makeApiClient(VersionApi).getCode(),
+      );
       const missing = await this.missingPermissions();
       const ok = missing.length === 0 && this.pods.status.connected && this.jobs.status.connected;
       return {
@@ -420,19 +424,21 @@ export class KubernetesRunExecutor implements RunExecutor {
     const authz = this.options.kubeConfig.makeApiClient(AuthorizationV1Api);
     const reviews = await Promise.all(
       RUN_PERMISSIONS.map(async (p) => {
-        const review = await authz.createSelfSubjectAccessReview({
-          body: {
-            spec: {
-              resourceAttributes: {
-                namespace: this.namespace,
-                group: p.group,
-                resource: p.resource,
-                verb: p.verb,
-                ...(p.subresource ? { subresource: p.subresource } : {}),
+        const review = await this.call('create', 'selfsubjectaccessreviews', () =>
+          authz.createSelfSubjectAccessReview({
+            body: {
+              spec: {
+                resourceAttributes: {
+                  namespace: this.namespace,
+                  group: p.group,
+                  resource: p.resource,
+                  verb: p.verb,
+                  ...(p.subresource ? { subresource: p.subresource } : {}),
+                },
               },
             },
-          },
-        });
+          }),
+        );
         return review.status?.allowed ? undefined : describePermission(p);
       }),
     );
