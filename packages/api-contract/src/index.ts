@@ -1,1 +1,2 @@
+export * from './labs/index.ts';
 export * from './schemas.ts';

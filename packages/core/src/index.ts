@@ -7,6 +7,7 @@ export * from './domain/limits.ts';
 export * from './domain/tests.ts';
 export * from './domain/verdicts.ts';
 export * from './errors.ts';
+export * from './labs/index.ts';
 export * from './policy/authz.ts';
 export * from './ports.ts';
 export * from './scheduling/fair-queue.ts';

@@ -1,0 +1,1 @@
+export * from './lab-template.ts';

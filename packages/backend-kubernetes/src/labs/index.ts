@@ -1,0 +1,6 @@
+export * from './budget-objects.ts';
+export * from './lab-labels.ts';
+export * from './names.ts';
+export * from './network-policies.ts';
+export * from './render.ts';
+export * from './workloads.ts';
