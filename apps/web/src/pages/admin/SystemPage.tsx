@@ -27,7 +27,7 @@ export function SystemPage() {
           </SimpleGrid>
           <Card withBorder>
             <Group justify="space-between">
-              <Text fw={700}>Execution backend</Text>
+              <Text fw={700}>Execution backend: {data.backend.backend}</Text>
               <Badge color={data.backend.ok ? 'green' : 'red'} data-testid="backend-health">
                 {data.backend.ok ? 'healthy' : 'unhealthy'}
               </Badge>
