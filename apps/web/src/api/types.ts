@@ -65,7 +65,7 @@ export interface SystemInfo {
   version: string;
   runs: Partial<Record<RunStatus, number>>;
   dispatcher: { running: number };
-  backend: { ok: boolean; details?: Record<string, unknown> };
+  backend: { ok: boolean; backend: string; details?: Record<string, unknown> };
   database: string;
 }
 
