@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerAuthCommands } from './commands/auth.ts';
 import { registerCourseCommands } from './commands/courses.ts';
 import { registerDoctorCommand } from './commands/doctor.ts';
+import { registerLabCommands } from './commands/labs.ts';
 import { registerRunCommands } from './commands/runs.ts';
 import { registerServerCommand } from './commands/server.ts';
 
@@ -23,6 +24,7 @@ Examples:
   $ aperture run hello.py --language python
   $ aperture submit DEMO101/hello main.py --language python
   $ aperture doctor --kubeconfig aperture.kubeconfig
+  $ aperture lab template webserver --cpu 1 --memory 1Gi --storage 2Gi > lab.yaml
 `,
     );
   registerServerCommand(program);
@@ -30,5 +32,6 @@ Examples:
   registerRunCommands(program);
   registerCourseCommands(program);
   registerDoctorCommand(program);
+  registerLabCommands(program);
   return program;
 }
