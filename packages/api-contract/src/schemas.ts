@@ -155,3 +155,11 @@ export type SubmissionBody = z.infer<typeof submissionSchema>;
 export type AssignmentBody = z.infer<typeof assignmentSchema>;
 export type SourceFileBody = z.infer<typeof sourceFileSchema>;
 export type TestCaseBody = z.infer<typeof testCaseSchema>;
+
+/** `POST /api/v1/labs/validate`: a template as text (YAML or JSON), or as a JSON object. */
+export const validateLabSchema = z
+  .union([
+    z.object({ text: z.string().max(256 * 1024) }).strict(),
+    z.object({ template: z.record(z.string(), z.unknown()) }).strict(),
+  ])
+  .describe('Either `text` (YAML or JSON) or `template` (an object)');

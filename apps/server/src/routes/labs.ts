@@ -1,0 +1,45 @@
+import {
+  labTemplateJsonSchema,
+  parseLabTemplate,
+  validateLabSchema,
+  validateLabTemplate,
+} from '@aperture/api-contract';
+import { LAB_CATALOG } from '@aperture/core';
+import type { FastifyInstance } from 'fastify';
+import type { ServerContext } from '../context.ts';
+import { route } from '../http/route.ts';
+import { parseBody } from '../http/validate.ts';
+
+/**
+ * Lab templates, as far as they need no provisioner: the JSON Schema (for editors), the built-in
+ * types, and a check that names every bad field (the lab builder validates as one types).
+ */
+export function labRoutes(app: FastifyInstance, _ctx: ServerContext): void {
+  route(app, {
+    method: 'GET',
+    url: '/api/v1/labs/schema',
+    summary: 'The LabTemplate JSON Schema (aperture.dev/v1alpha1).',
+    tags: ['labs'],
+    public: true,
+    handler: async () => labTemplateJsonSchema(),
+  });
+  route(app, {
+    method: 'GET',
+    url: '/api/v1/labs/types',
+    summary: 'The built-in lab types (`aperture lab template <type>`).',
+    tags: ['labs'],
+    handler: async () => LAB_CATALOG.map((entry) => ({ type: entry.type, description: entry.description })),
+  });
+  route(app, {
+    method: 'POST',
+    url: '/api/v1/labs/validate',
+    summary: 'Check a LabTemplate; answers the normalised template, or every problem with its field.',
+    tags: ['labs'],
+    body: validateLabSchema,
+    handler: async (request) => {
+      const body = parseBody(validateLabSchema, request.body);
+      const result = 'text' in body ? parseLabTemplate(body.text) : validateLabTemplate(body.template);
+      return result.ok ? { valid: true, template: result.template } : { valid: false, errors: result.errors };
+    },
+  });
+}
