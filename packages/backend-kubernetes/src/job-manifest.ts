@@ -11,6 +11,7 @@ import {
   LABEL_NETWORK,
   LABEL_RUN,
 } from './labels.ts';
+import { hardenedContainerSecurityContext } from './pod-hardening.ts';
 
 /** How runs are placed and hardened in one cluster; everything but the run itself. */
 export interface RunPodOptions {
@@ -162,13 +163,7 @@ export function renderRunJob(options: RunPodOptions, input: RunObjectsInput): V1
                 { name: 'APERTURE_JOB_KEY', value: input.jobKey },
               ],
               resources: { requests: limits, limits },
-              securityContext: {
-                allowPrivilegeEscalation: false,
-                readOnlyRootFilesystem: true,
-                runAsNonRoot: true,
-                capabilities: { drop: ['ALL'] },
-                seccompProfile: { type: 'RuntimeDefault' },
-              },
+              securityContext: hardenedContainerSecurityContext(),
               workingDir: '/work',
               volumeMounts: [
                 { name: 'job', mountPath: JOB_FILE_DIR, readOnly: true },

@@ -23,6 +23,7 @@ import type {
   V1Volume,
   V1VolumeMount,
 } from '@kubernetes/client-node';
+import { hardenedContainerSecurityContext } from '../pod-hardening.ts';
 import { LABEL_LAB_COMPONENT } from './lab-labels.ts';
 import { claimName } from './names.ts';
 
@@ -151,13 +152,7 @@ function container(
     ...(component.env ? { env: component.env.map((variable) => ({ ...variable })) } : {}),
     ...(ports.length > 0 ? { ports } : {}),
     resources: { requests: resources, limits: { ...resources } },
-    securityContext: {
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      runAsNonRoot: true,
-      capabilities: { drop: ['ALL'] },
-      seccompProfile: { type: 'RuntimeDefault' },
-    },
+    securityContext: hardenedContainerSecurityContext(),
     volumeMounts,
   };
 }
