@@ -1,28 +1,20 @@
-import { randomBytes } from 'node:crypto';
 import { KubernetesRunExecutor } from '@aperture/backend-kubernetes';
-import { BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { BatchV1Api, KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, inject } from 'vitest';
 import { describeHostileSubmissions } from './testing/hostile-suite.ts';
+import { throwAwayRunsNamespace } from './testing/k8s-namespace.ts';
 
 /** The hostile suite with runs as Jobs on the test cluster's real node (Tier B). */
 const admin = new KubeConfig();
 admin.loadFromFile(inject('k8sKubeconfig'));
-const namespace = `hostile-${randomBytes(3).toString('hex')}`;
+const runs = throwAwayRunsNamespace(admin, 'hostile');
+const namespace = runs.name;
 const INSTANCE = `test-hostile-k8s-${process.pid}`;
 
 describe.runIf(inject('k8sRealNode'))('on Kubernetes', () => {
-  beforeAll(async () => {
-    await admin.makeApiClient(CoreV1Api).createNamespace({
-      body: { metadata: { name: namespace, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } },
-    });
-  });
-  afterAll(async () => {
-    await admin
-      .makeApiClient(CoreV1Api)
-      .deleteNamespace({ name: namespace })
-      .catch(() => undefined);
-  });
+  beforeAll(runs.create);
+  afterAll(runs.remove);
 
   describeHostileSubmissions('Kubernetes, real node', {
     createExecutor: () =>

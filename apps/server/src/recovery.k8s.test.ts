@@ -1,25 +1,17 @@
-import { randomBytes } from 'node:crypto';
-import { BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { BatchV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { crashAndRecover } from './testing/crash-recovery.ts';
+import { throwAwayRunsNamespace } from './testing/k8s-namespace.ts';
 
 const kubeconfig = inject('k8sKubeconfig');
 const admin = new KubeConfig();
 admin.loadFromFile(kubeconfig);
-const namespace = `recovery-${randomBytes(3).toString('hex')}`;
+const runs = throwAwayRunsNamespace(admin, 'recovery');
+const namespace = runs.name;
 const INSTANCE = `test-recovery-k8s-${process.pid}`;
 
-beforeAll(async () => {
-  await admin.makeApiClient(CoreV1Api).createNamespace({
-    body: { metadata: { name: namespace, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } },
-  });
-});
-afterAll(async () => {
-  await admin
-    .makeApiClient(CoreV1Api)
-    .deleteNamespace({ name: namespace })
-    .catch(() => undefined);
-});
+beforeAll(runs.create);
+afterAll(runs.remove);
 
 const ourJobs = async () =>
   (
