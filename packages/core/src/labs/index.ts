@@ -5,6 +5,7 @@ export * from './check-template.ts';
 export * from './duration.ts';
 export * from './formats.ts';
 export * from './lab-template.ts';
+export * from './provisioner.ts';
 export * from './quantity.ts';
 export * from './sha256.ts';
 export * from './version.ts';

@@ -1,0 +1,64 @@
+/**
+ * The Kubernetes permissions the lab provisioner uses, in the shape of permissions.ts (to be merged
+ * into it). All are cluster-wide: every student gets a namespace made on the fly, so no Role in a
+ * fixed namespace could cover them. Server-side apply is a `patch`, and also needs `create` for an
+ * object that does not exist yet (the API server checks both).
+ */
+import { describePermission, type Permission } from '../permissions.ts';
+
+/** What the provisioner writes, in apply order, with the API group of each. */
+export const LAB_RESOURCES = [
+  { kind: 'Namespace', apiVersion: 'v1', group: '', resource: 'namespaces' },
+  { kind: 'ResourceQuota', apiVersion: 'v1', group: '', resource: 'resourcequotas' },
+  { kind: 'LimitRange', apiVersion: 'v1', group: '', resource: 'limitranges' },
+  {
+    kind: 'NetworkPolicy',
+    apiVersion: 'networking.k8s.io/v1',
+    group: 'networking.k8s.io',
+    resource: 'networkpolicies',
+  },
+  { kind: 'PersistentVolumeClaim', apiVersion: 'v1', group: '', resource: 'persistentvolumeclaims' },
+  { kind: 'Service', apiVersion: 'v1', group: '', resource: 'services' },
+  { kind: 'Deployment', apiVersion: 'apps/v1', group: 'apps', resource: 'deployments' },
+] as const;
+
+/** Not written, but labelled by us (the Deployments' template): read by status and teardown's check. */
+export const LAB_POD = { kind: 'Pod', apiVersion: 'v1', group: '', resource: 'pods' } as const;
+
+export type LabResource = (typeof LAB_RESOURCES)[number] | typeof LAB_POD;
+
+export type LabKind = (typeof LAB_RESOURCES)[number]['kind'];
+
+function labPermission(group: string, resource: string, verb: string, why: string): Permission {
+  // `runs`: fatal when missing (permissions.ts has no `labs` yet; the merge may add one).
+  return { group, resource, verb, scope: 'cluster', neededBy: 'runs', why };
+}
+
+export const LAB_PERMISSIONS: readonly Permission[] = [
+  ...LAB_RESOURCES.flatMap(({ kind, group, resource }) => [
+    labPermission(group, resource, 'create', `the first server-side apply of a lab's ${kind}`),
+    labPermission(
+      group,
+      resource,
+      'patch',
+      `server-side apply of a lab's ${kind} (deploy, re-deploy, reset)`,
+    ),
+    labPermission(group, resource, 'list', `lab status and the teardown receipt (find ${kind}s by label)`),
+  ]),
+  labPermission('', 'namespaces', 'delete', "teardown and reset delete a student's namespace"),
+  labPermission('', 'pods', 'list', "lab status (why a component is not ready) and teardown's check"),
+];
+
+/** The lab permission for a verb on a resource, if there is one. */
+export function labPermissionOf(verb: string, resource: string): Permission | undefined {
+  return LAB_PERMISSIONS.find((p) => p.verb === verb && p.resource === resource);
+}
+
+export function resourceOfKind(kind: string): LabResource {
+  const found = [...LAB_RESOURCES, LAB_POD].find((r) => r.kind === kind);
+  if (!found) throw new Error(`the lab provisioner does not write ${kind} objects`);
+  return found;
+}
+
+/** `create namespaces`, …: every lab permission as RBAC names it, for docs and doctor. */
+export const describeLabPermissions = (): string[] => LAB_PERMISSIONS.map(describePermission);
