@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Build Aperture's runner images from images/*/Containerfile with Podman, offline from any registry
-# (`--pull=never`; the Debian base comes from scripts/lib/base-image.sh). runner-base first, then
-# one image per language. An image whose inputs (its build context + the id of the image it
-# builds FROM) are unchanged is skipped: the inputs' sha256 is stored in the image as the label
-# dev.aperture.inputs. See docs/adr/0002-offline-images.md.
+# Build Aperture's images from images/*/Containerfile with Podman, offline from any registry
+# (`--pull=never`; the Debian base comes from scripts/lib/base-image.sh): runner-base first, then
+# one runner image per language, then the lab base images (lab-*, FROM the Debian base, not
+# runner-base; docs/labs.md, "Images"). An image whose inputs (its build context + the id of the
+# image it builds FROM) are unchanged is skipped: the inputs' sha256 is stored in the image as the
+# label dev.aperture.inputs. See docs/adr/0002-offline-images.md.
 #
 # Usage: scripts/build-images.sh [--force] [IMAGE...]
 #   IMAGE: runner-base runner-python runner-c runner-cpp runner-java runner-javascript runner-bash
-#          (or just the language id: python, c, ...). Default: all. runner-base is always checked
-#          first, because every other image builds FROM it.
+#          (or just the language id: python, c, ...), lab-shell lab-nginx lab-postgres lab-desktop.
+#          Default: all. runner-base is always checked first when a runner is built, because every
+#          runner builds FROM it; lab images alone leave it (and the harness bundle) out.
 # Environment:
 #   APERTURE_HARNESS_ENTRY   harness entry point (default packages/harness/src/main.ts)
 #   APERTURE_RUNLIMIT_SRC    runlimit source (default packages/harness/native/runlimit.c)
@@ -17,7 +19,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-ALL_IMAGES=(runner-base runner-python runner-c runner-cpp runner-java runner-javascript runner-bash)
+ALL_IMAGES=(runner-base runner-python runner-c runner-cpp runner-java runner-javascript runner-bash
+  lab-shell lab-nginx lab-postgres lab-desktop)
 HARNESS_ENTRY=${APERTURE_HARNESS_ENTRY:-$ROOT/packages/harness/src/main.ts}
 RUNLIMIT_SRC=${APERTURE_RUNLIMIT_SRC:-$ROOT/packages/harness/native/runlimit.c}
 
@@ -105,19 +108,20 @@ progress() {
   printf '%-18s %-8s %6.1fs  %s  %s\n' "$name" "$what" "$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')" "$size" "$ref"
 }
 
-# Sets IMAGES: the requested images in dependency order, runner-base always first (everything
-# else builds FROM it, so a stale base must be rebuilt before them).
+# Sets IMAGES: the requested images in dependency order, runner-base first whenever a runner is
+# requested (the runners build FROM it, so a stale base must be rebuilt before them).
 select_images() {
-  local arg want=() name
+  local arg want=() name runners=0
   for arg in "$@"; do
-    [[ $arg == runner-* ]] || arg=runner-$arg
+    [[ $arg == runner-* || $arg == lab-* ]] || arg=runner-$arg
     [[ " ${ALL_IMAGES[*]} " == *" $arg "* ]] || die "unknown image '$arg' (known: ${ALL_IMAGES[*]})"
     want+=("$arg")
   done
   ((${#want[@]} == 0)) && want=("${ALL_IMAGES[@]}")
+  if [[ " ${want[*]} " == *" runner-"* ]]; then runners=1; fi
   IMAGES=()
   for name in "${ALL_IMAGES[@]}"; do
-    if [[ $name == runner-base || " ${want[*]} " == *" $name "* ]]; then IMAGES+=("$name"); fi
+    if [[ ($name == runner-base && $runners == 1) || " ${want[*]} " == *" $name "* ]]; then IMAGES+=("$name"); fi
   done
 }
 
@@ -141,7 +145,7 @@ main() {
 
   WORK=$(mktemp -d /tmp/aperture-images.XXXXXX)
   trap 'rm -rf "$WORK"' EXIT
-  bundle_harness "$WORK"
+  if [[ " ${IMAGES[*]} " == *" runner-base "* ]]; then bundle_harness "$WORK"; fi
   local start=$SECONDS
   for name in "${IMAGES[@]}"; do build_one "$name"; done
   log "done in $((SECONDS - start))s"

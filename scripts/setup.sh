@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs everything Aperture needs on this machine, then builds the runner images.
+# Installs everything Aperture needs on this machine, then builds the runner and lab images.
 # Safe to re-run: every step checks first and skips what is already done.
 #   scripts/setup.sh            npm packages, Podman (configured for this host), images, web UI
 #   scripts/setup.sh --test     also PostgreSQL and Chromium (storage and browser tests)
