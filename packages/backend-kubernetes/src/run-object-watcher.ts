@@ -29,8 +29,10 @@ const RESTART_DELAYS_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
  */
 export class RunObjectWatcher<T extends KubernetesObject> {
   private readonly informer: Informer<T> & ObjectCache<T>;
-  private listed = false;
+  /** Listed and watching: false from a failure until a restart went through without a new one. */
+  private healthy = false;
   private stopped = false;
+  /** Failures in a row; the restart backoff grows with them. */
   private failures = 0;
   private lastError: string | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
@@ -45,11 +47,9 @@ export class RunObjectWatcher<T extends KubernetesObject> {
     private readonly logger: Logger,
     counter: ApiRequestCounter,
   ) {
-    const list = async () => {
+    const list = () => {
       counter.count('list', kind.resource);
-      const result = await kind.list();
-      this.listed = true;
-      return result;
+      return kind.list();
     };
     this.informer = makeInformer(kubeConfig, kind.path, list, labelSelector);
     const dispatch = (deleted: boolean) => (object: T) => {
@@ -77,15 +77,15 @@ export class RunObjectWatcher<T extends KubernetesObject> {
       this.starting = false;
     }
     if (this.startError !== undefined) {
-      this.listed = false;
       await this.informer.stop();
       throw this.startError;
     }
+    this.healthy = true;
   }
 
   get status(): { connected: boolean; failures: number; lastError: string | undefined } {
     return {
-      connected: this.listed && this.failures === 0,
+      connected: this.healthy,
       failures: this.failures,
       lastError: this.lastError,
     };
@@ -103,6 +103,7 @@ export class RunObjectWatcher<T extends KubernetesObject> {
 
   private restartLater(error: unknown): void {
     if (this.stopped) return;
+    this.healthy = false;
     this.failures += 1;
     this.lastError = (error as Error)?.message ?? String(error);
     const delay = RESTART_DELAYS_MS[Math.min(this.failures - 1, RESTART_DELAYS_MS.length - 1)]!;
@@ -113,9 +114,15 @@ export class RunObjectWatcher<T extends KubernetesObject> {
     clearTimeout(this.restartTimer);
     this.restartTimer = setTimeout(() => {
       if (this.stopped) return;
+      const failuresBefore = this.failures;
+      // start() resolves even when its list failed (that comes as an error event, which scheduled
+      // the next try): only a start without a new failure counts as recovered.
       this.informer.start().then(
         () => {
-          if (!this.stopped) this.failures = 0;
+          if (!this.stopped && this.failures === failuresBefore) {
+            this.healthy = true;
+            this.failures = 0;
+          }
         },
         (startError: unknown) => this.restartLater(startError),
       );
