@@ -3,10 +3,10 @@
  * named by a kubeconfig), a throw-away runs namespace, and the kwok fake nodes of the bench.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { get as httpsGet } from 'node:https';
 import { dirname, join } from 'node:path';
+import { createRunsNamespace } from '@aperture/backend-kubernetes/testing/namespaces';
 import { BatchV1Api, CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
 
 const CLUSTER_DIR = new URL('../../test/cluster/', import.meta.url).pathname;
@@ -56,22 +56,7 @@ export async function openCluster(existing: string | undefined, upArgs: string[]
 }
 
 /** A namespace like deploy/rbac/'s runs namespace: PodSecurity `restricted` enforced. */
-export async function benchNamespace(kc: KubeConfig): Promise<{ name: string; remove: () => Promise<void> }> {
-  const core = kc.makeApiClient(CoreV1Api);
-  const name = `bench-${randomBytes(3).toString('hex')}`;
-  await core.createNamespace({
-    body: {
-      metadata: {
-        name,
-        labels: {
-          'pod-security.kubernetes.io/enforce': 'restricted',
-          'pod-security.kubernetes.io/enforce-version': 'latest',
-        },
-      },
-    },
-  });
-  return { name, remove: async () => void (await core.deleteNamespace({ name }).catch(() => undefined)) };
-}
+export const benchNamespace = (kc: KubeConfig) => createRunsNamespace(kc, 'bench');
 
 export const BENCH_NODE_LABEL = 'aperture.dev/bench';
 

@@ -17,7 +17,6 @@ import type {
   RunStatus,
   RunView,
   User,
-  Verdict,
 } from '@aperture/core';
 import type { z } from 'zod';
 import { ApiError, ConnectionError } from './errors.ts';

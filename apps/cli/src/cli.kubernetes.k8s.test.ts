@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { throwAwayRunsNamespace } from '@aperture/backend-kubernetes/testing/namespaces';
+import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 const BIN = resolve(import.meta.dirname, '../bin/aperture.js');
@@ -18,8 +19,8 @@ const realNode = inject('k8sRealNode');
 
 const admin = new KubeConfig();
 admin.loadFromFile(kubeconfig);
-const core = admin.makeApiClient(CoreV1Api);
-const namespace = `e2e-runs-${randomBytes(3).toString('hex')}`;
+const runs = throwAwayRunsNamespace(admin, 'e2e-runs');
+const namespace = runs.name;
 
 let dir: string;
 let server: ChildProcess;
@@ -27,9 +28,7 @@ let url: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'aperture-k8s-e2e-'));
-  await core.createNamespace({
-    body: { metadata: { name: namespace, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } },
-  });
+  await runs.create();
   const placement = realNode
     ? [
         '--k8s-node-selector',
@@ -88,7 +87,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   server?.kill('SIGTERM');
-  await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+  await runs.remove();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

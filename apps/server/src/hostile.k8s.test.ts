@@ -1,9 +1,9 @@
 import { KubernetesRunExecutor } from '@aperture/backend-kubernetes';
+import { throwAwayRunsNamespace } from '@aperture/backend-kubernetes/testing/namespaces';
 import { BatchV1Api, KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, inject } from 'vitest';
 import { describeHostileSubmissions } from './testing/hostile-suite.ts';
-import { throwAwayRunsNamespace } from './testing/k8s-namespace.ts';
 
 /** The hostile suite with runs as Jobs on the test cluster's real node (Tier B). */
 const admin = new KubeConfig();

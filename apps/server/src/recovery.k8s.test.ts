@@ -1,7 +1,7 @@
+import { throwAwayRunsNamespace } from '@aperture/backend-kubernetes/testing/namespaces';
 import { BatchV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { crashAndRecover } from './testing/crash-recovery.ts';
-import { throwAwayRunsNamespace } from './testing/k8s-namespace.ts';
 
 const kubeconfig = inject('k8sKubeconfig');
 const admin = new KubeConfig();

@@ -21,11 +21,11 @@ import { instanceSelector } from './labels.ts';
 import {
   adminKubeConfig,
   createExecutor,
+  createRunsNamespace,
   eventually,
   hasRealNode,
   leftovers,
   placement,
-  runsNamespace,
 } from './testing/cluster.ts';
 import { CuttableProxy } from './testing/cuttable-proxy.ts';
 
@@ -36,7 +36,7 @@ let namespace: { name: string; remove: () => Promise<void> };
 const instance = `k8s-test-${randomBytes(3).toString('hex')}`;
 
 beforeAll(async () => {
-  namespace = await runsNamespace(admin);
+  namespace = await createRunsNamespace(admin, 'runs');
 });
 afterAll(async () => namespace?.remove());
 

@@ -60,7 +60,8 @@ async function api(url: string, method: string, path: string, body?: unknown) {
     headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
-  return (await response.json()) as any; // biome-ignore lint/suspicious/noExplicitAny: inspected field by field
+  // biome-ignore lint/suspicious/noExplicitAny: API answers are inspected field by field
+  return (await response.json()) as any;
 }
 
 const exited = (child: ChildProcess) => new Promise((resolve) => child.once('exit', resolve));

@@ -2,8 +2,10 @@
  * Helpers for the *.k8s.test.ts suites of this package: the admin client of the test cluster,
  * throw-away namespaces, and executors placed on the real node (Tier B) or on kwok (Tier A).
  */
-import { randomBytes } from 'node:crypto';
 import { BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+
+export { createRunsNamespace } from './namespaces.ts';
+
 import { pino } from 'pino';
 import { inject } from 'vitest';
 import { type KubernetesExecutorOptions, KubernetesRunExecutor } from '../kubernetes-run-executor.ts';
@@ -18,27 +20,6 @@ export function adminKubeConfig(): KubeConfig {
 }
 
 export const hasRealNode = (): boolean => inject('k8sRealNode');
-
-/** A namespace labelled like deploy/rbac/'s runs namespace: PodSecurity `restricted` enforced. */
-export async function runsNamespace(
-  kc: KubeConfig,
-  prefix = 'runs',
-): Promise<{ name: string; remove: () => Promise<void> }> {
-  const core = kc.makeApiClient(CoreV1Api);
-  const name = `${prefix}-${randomBytes(3).toString('hex')}`;
-  await core.createNamespace({
-    body: {
-      metadata: {
-        name,
-        labels: {
-          'pod-security.kubernetes.io/enforce': 'restricted',
-          'pod-security.kubernetes.io/enforce-version': 'latest',
-        },
-      },
-    },
-  });
-  return { name, remove: async () => void (await core.deleteNamespace({ name }).catch(() => undefined)) };
-}
 
 /** Where run pods go: the real node (taint tolerated, images preloaded) or the kwok fake nodes. */
 export function placement(tier: 'real' | 'kwok' | 'nowhere'): Partial<KubernetesExecutorOptions> {
