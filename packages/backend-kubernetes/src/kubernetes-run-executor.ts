@@ -36,7 +36,7 @@ import {
   SANDBOX_CONTAINER,
 } from './job-manifest.ts';
 import { ANNOTATION_DEADLINE, instanceSelector, LABEL_RUN } from './labels.ts';
-import { describePermission, RUN_PERMISSIONS } from './permissions.ts';
+import { describePermission, findRunPermission, RUN_PERMISSIONS } from './permissions.ts';
 import { podState } from './pod-state.ts';
 import { RunObjectWatcher } from './run-object-watcher.ts';
 import { jobVerdict, podJobName, RunTracker } from './run-tracker.ts';
@@ -480,9 +480,7 @@ export class KubernetesRunExecutor implements RunExecutor {
 
   private explain(error: unknown, verb: string, resource: string, subresource?: string): unknown {
     if (statusCode(error) !== 403) return error;
-    const needed = RUN_PERMISSIONS.find(
-      (p) => p.verb === verb && p.resource === resource && p.subresource === subresource,
-    );
+    const needed = findRunPermission(verb, resource, subresource);
     return needed ? new KubernetesPermissionError(needed, this.namespace, apiMessage(error)) : error;
   }
 }

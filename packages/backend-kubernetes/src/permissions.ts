@@ -151,11 +151,20 @@ export function describePermission(p: Permission): string {
   return `${p.verb} ${p.group ? `${resource}.${p.group}` : resource}`;
 }
 
-/** The run permission for a verb on a resource (throws on a typo, so tests stay honest). */
-export function permissionOf(verb: string, resource: string, subresource?: string): Permission {
-  const found = RUN_PERMISSIONS.find(
+/** The run permission for a verb on a resource, if Aperture uses one. */
+export function findRunPermission(
+  verb: string,
+  resource: string,
+  subresource?: string,
+): Permission | undefined {
+  return RUN_PERMISSIONS.find(
     (p) => p.verb === verb && p.resource === resource && p.subresource === subresource,
   );
+}
+
+/** The same, throwing on a typo (for tests, so they stay honest). */
+export function permissionOf(verb: string, resource: string, subresource?: string): Permission {
+  const found = findRunPermission(verb, resource, subresource);
   if (!found) throw new Error(`no run permission ${verb} ${resource}${subresource ? `/${subresource}` : ''}`);
   return found;
 }

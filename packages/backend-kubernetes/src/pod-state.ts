@@ -16,8 +16,11 @@ export type PodState =
   | { kind: 'lost'; reason: string }
   | { kind: 'stuck'; reason: string };
 
-/** Waiting reasons that do not fix themselves while a run waits. */
-const STUCK_REASONS = new Set([
+/**
+ * Waiting reasons of a container that cannot start and will not fix itself (image missing, bad
+ * config): shared by run pods and lab pods.
+ */
+export const UNSTARTABLE_REASONS: ReadonlySet<string> = new Set([
   'ErrImagePull',
   'ImagePullBackOff',
   'ErrImageNeverPull',
@@ -70,7 +73,7 @@ export function podState(pod: V1Pod, deleted = false): PodState {
     return { kind: 'lost', reason: `the pod was removed by the cluster (${why.trim()})` };
   }
   const waiting = container?.state?.waiting;
-  if (waiting?.reason && STUCK_REASONS.has(waiting.reason))
+  if (waiting?.reason && UNSTARTABLE_REASONS.has(waiting.reason))
     return {
       kind: 'stuck',
       reason: `the sandbox cannot start: ${waiting.reason}: ${waiting.message ?? ''}`.trim(),

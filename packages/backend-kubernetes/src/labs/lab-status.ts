@@ -6,19 +6,11 @@
  */
 import type { LabComponentStatus, LabStudent, StudentLabState, StudentLabStatus } from '@aperture/core';
 import type { V1Deployment, V1Namespace, V1Pod } from '@kubernetes/client-node';
+import { UNSTARTABLE_REASONS } from '../pod-state.ts';
 import { ANNOTATION_LAB_VERSION, ANNOTATION_STUDENT_ID, LABEL_LAB_COMPONENT } from './lab-labels.ts';
 
-/** Waiting reasons that do not fix themselves. */
-const STUCK_REASONS = new Set([
-  'ErrImagePull',
-  'ImagePullBackOff',
-  'ErrImageNeverPull',
-  'InvalidImageName',
-  'CreateContainerConfigError',
-  'CreateContainerError',
-  'RunContainerError',
-  'CrashLoopBackOff',
-]);
+/** A lab container restarts (restartPolicy Always), so a crash loop is stuck too. */
+const STUCK_REASONS = new Set([...UNSTARTABLE_REASONS, 'CrashLoopBackOff']);
 
 export interface LabClusterState {
   namespaces: readonly V1Namespace[];
