@@ -87,8 +87,6 @@ export class KubernetesRunExecutor implements RunExecutor {
   private readonly pod: RunPodOptions;
   private sweeper: NodeJS.Timeout | undefined;
   private permissions: { at: number; missing: string[] } | undefined;
-  /** Jobs already deleted while their run was followed (cancel, deadline, loss): not deleted twice. */
-  private readonly deleted = new Set<string>();
 
   private constructor(private readonly options: KubernetesExecutorOptions) {
     this.batch = options.kubeConfig.makeApiClient(BatchV1Api);
@@ -202,7 +200,7 @@ export class KubernetesRunExecutor implements RunExecutor {
       return { kind: 'infrastructure', reason, retryable };
     } finally {
       this.trackers.delete(name);
-      if (created && !this.deleted.delete(name)) await this.deleteJob(name);
+      if (created && !tracker.jobDeleted) await this.deleteJob(name);
     }
   }
 
@@ -312,7 +310,7 @@ export class KubernetesRunExecutor implements RunExecutor {
   /** Delete the Job and wait until its pod is gone, so a cancelled run leaves nothing running. */
   private async killAndWait(name: string, tracker: RunTracker): Promise<void> {
     await this.deleteJob(name);
-    this.deleted.add(name);
+    tracker.jobDeleted = true;
     const until = Date.now() + POD_GONE_TIMEOUT_MS;
     while (tracker.latestPod && !tracker.latestPod.deleted && Date.now() < until) {
       const timeout = new Promise<undefined>((resolve) =>

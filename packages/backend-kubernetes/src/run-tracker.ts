@@ -7,6 +7,8 @@ export type RunObjectEvent =
 /** The events of one run Job (its own and its pod's), and a promise for the next one. */
 export class RunTracker {
   latestPod: { pod: V1Pod; deleted: boolean } | undefined;
+  /** Set once the executor deleted the Job while following (cancel, deadline, loss): not deleted twice. */
+  jobDeleted = false;
   private readonly queue: RunObjectEvent[] = [];
   private wake: (() => void) | undefined;
 
