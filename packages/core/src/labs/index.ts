@@ -1,3 +1,4 @@
+export * from './access.ts';
 export * from './allocation.ts';
 export * from './canonical-json.ts';
 export * from './catalog.ts';
