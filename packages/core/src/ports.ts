@@ -12,6 +12,12 @@ import type {
 } from './domain/entities.ts';
 import type { HarnessJob, HarnessResult } from './domain/harness-protocol.ts';
 import type { Verdict } from './domain/verdicts.ts';
+import type {
+  LabDeploymentRepository,
+  LabEnvironmentRepository,
+  LabRepository,
+  LabVersionRepository,
+} from './labs/lab-entities.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Storage. Both dialects (SQLite, PostgreSQL) implement exactly this and pass one contract suite.
@@ -138,6 +144,10 @@ export interface Store {
   readonly enrollments: EnrollmentRepository;
   readonly assignments: AssignmentRepository;
   readonly runs: RunRepository;
+  readonly labs: LabRepository;
+  readonly labVersions: LabVersionRepository;
+  readonly labDeployments: LabDeploymentRepository;
+  readonly labEnvironments: LabEnvironmentRepository;
   /** Run `work` in one database transaction, with a store bound to it. */
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;
   /** Cheap liveness probe for /readyz. */

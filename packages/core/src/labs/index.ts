@@ -5,6 +5,7 @@ export * from './catalog.ts';
 export * from './check-template.ts';
 export * from './duration.ts';
 export * from './formats.ts';
+export * from './lab-entities.ts';
 export * from './lab-template.ts';
 export * from './provisioner.ts';
 export * from './quantity.ts';

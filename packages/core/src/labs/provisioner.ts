@@ -80,6 +80,8 @@ export type StudentLabState =
   | 'starting'
   /** A component cannot start by itself (image missing, quota, crash loop): see `message`. */
   | 'failed'
+  /** Stopped (idle stop): no process runs, the volumes are kept; a deploy starts it again. */
+  | 'stopped'
   /** Being deleted (teardown or reset in progress). */
   | 'terminating'
   /** Asked for but nothing of it exists. */
@@ -118,6 +120,11 @@ export interface LabResetRequest {
   onProgress?: (event: LabProgressEvent) => void;
 }
 
+export interface LabStopRequest {
+  deploymentId: string;
+  student: LabStudent;
+}
+
 export interface LabObjectRef {
   kind: string;
   /** Unset for cluster-scoped objects (a Namespace). */
@@ -147,4 +154,14 @@ export interface LabProvisioner {
   /** That student's copy back to the version as published: their files and changes are gone. */
   reset(request: LabResetRequest): Promise<StudentDeployResult>;
   teardown(deploymentId: string): Promise<LabTeardownReceipt>;
+  /**
+   * Idle stop: the student's processes end, their volumes and scratch state stay; `deploy` of that
+   * student (same version) starts the copy again. Stopping a copy that is stopped or missing is a no-op.
+   */
+  stop(request: LabStopRequest): Promise<void>;
+  /**
+   * The digest (`sha256:…`) of every image named, as the engine would run it now, for a checkpoint.
+   * An image the engine cannot resolve is a ValidationError naming it.
+   */
+  resolveImageDigests(images: readonly string[]): Promise<ImageDigests>;
 }
