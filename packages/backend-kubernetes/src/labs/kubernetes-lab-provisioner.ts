@@ -11,12 +11,14 @@
  * and teardown (a handful for the whole class, not per student).
  */
 import {
+  type ImageDigests,
   type LabDeployReport,
   type LabDeployRequest,
   type LabProgressEvent,
   type LabProvisioner,
   type LabResetRequest,
   type LabStatusReport,
+  type LabStopRequest,
   type LabStudent,
   type LabTeardownReceipt,
   type LabVersionRef,
@@ -35,10 +37,12 @@ import {
   type RetryPolicy,
   retrying,
 } from './concurrency.ts';
-import { LabKubernetesApi } from './lab-api.ts';
-import { labDeploymentSelector } from './lab-labels.ts';
+import { digestsFromPods } from './image-digests.ts';
+import { LabKubernetesApi, STOP_FIELD_MANAGER } from './lab-api.ts';
+import { labDeploymentSelector, labInstanceSelector } from './lab-labels.ts';
 import { LAB_POD, resourceOfKind } from './lab-permissions.ts';
 import { labStatuses } from './lab-status.ts';
+import { labNamespaceName } from './names.ts';
 import { type LabRenderOptions, type RenderedStudentLab, renderStudentLab } from './render.ts';
 import { namespacesGone, teardownDeployment } from './teardown.ts';
 
@@ -160,6 +164,51 @@ export class KubernetesLabProvisioner implements LabProvisioner {
       retry: this.retry,
       ...this.waits,
     });
+  }
+
+  /**
+   * Scales each Deployment of the student's copy to 0 replicas; claims, Services and policies stay.
+   * Deploy applies replicas 1 with force and so starts it again (see STOP_FIELD_MANAGER).
+   */
+  async stop(request: LabStopRequest): Promise<void> {
+    const namespace = this.namespaceOf(request.deploymentId, request.student.id);
+    const deployments = (await this.api.list(
+      resourceOfKind('Deployment'),
+      this.selector(request.deploymentId),
+      `metadata.namespace=${namespace}`,
+    )) as V1Deployment[];
+    const running = deployments.filter((deployment) => deployment.spec?.replicas !== 0);
+    for (const deployment of running) {
+      const scaled = {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: deployment.metadata?.name ?? '', namespace },
+        spec: { replicas: 0 },
+      };
+      await retrying(() => this.api.apply(scaled, STOP_FIELD_MANAGER), this.retry);
+    }
+    this.options.logger.info(
+      { deploymentId: request.deploymentId, namespace, stopped: running.length },
+      'lab environment stopped',
+    );
+  }
+
+  /** From the container statuses of this installation's running lab pods (image-digests.ts). */
+  async resolveImageDigests(images: readonly string[]): Promise<ImageDigests> {
+    const unpinned = images.filter((image) => !image.includes('@'));
+    const pods =
+      unpinned.length === 0
+        ? []
+        : await this.api.list(
+            LAB_POD,
+            labInstanceSelector(this.options.render.instance),
+            'status.phase=Running',
+          );
+    return digestsFromPods(images, pods as V1Pod[], this.options.render.imagePrefix);
+  }
+
+  private namespaceOf(deploymentId: string, studentId: string): string {
+    return labNamespaceName(this.options.render.namespacePrefix, deploymentId, studentId);
   }
 
   private render(deploymentId: string, version: LabVersionRef, student: LabStudent): RenderedStudentLab {

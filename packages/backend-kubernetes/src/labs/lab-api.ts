@@ -15,6 +15,12 @@ import type { ApiRequestCounter } from '../api-request-counter.ts';
 import { type LabResource, labPermissionOf, resourceOfKind } from './lab-permissions.ts';
 
 export const FIELD_MANAGER = 'aperture';
+/**
+ * Idle stop owns only `spec.replicas` (0). A partial apply as `aperture` would give up every other
+ * field `aperture` owns; a manager of its own leaves them, and deploy's forced apply of replicas 1
+ * takes the field back.
+ */
+export const STOP_FIELD_MANAGER = 'aperture-idle-stop';
 const PAGE_SIZE = 500;
 /** RBAC's wording; admission (quota, PodSecurity) also answers 403 but is not about permissions. */
 const RBAC_DENIAL = /\bcannot [a-z]+ resource\b/;
@@ -38,13 +44,13 @@ export class LabKubernetesApi {
     this.objects = kubeConfig.makeApiClient(DiscoveringObjectApi);
   }
 
-  /** Server-side apply as field manager `aperture`, taking over fields others hold (force). */
-  async apply<T extends KubernetesObject>(object: T): Promise<T> {
+  /** Server-side apply as `manager` (default `aperture`), taking over fields others hold (force). */
+  async apply<T extends KubernetesObject>(object: T, manager = FIELD_MANAGER): Promise<T> {
     const resource = resourceOfKind(object.kind ?? '');
     await this.discover(resource);
     const namespace = object.metadata?.namespace ?? object.metadata?.name ?? '';
     return this.call('patch', resource, namespace, () =>
-      this.objects.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply),
+      this.objects.patch(object, undefined, undefined, manager, true, PatchStrategy.ServerSideApply),
     );
   }
 

@@ -44,3 +44,8 @@ export function labDeploymentSelector(instance: string, deploymentId: string): s
     `${LABEL_DEPLOYMENT}=${labelValue(deploymentId)}`,
   ].join(',');
 }
+
+/** Everything of every lab deployment of one Aperture installation. */
+export function labInstanceSelector(instance: string): string {
+  return [`${LABEL_MANAGED}=true`, `${LABEL_INSTANCE}=${instance}`, `${LABEL_COMPONENT}=lab`].join(',');
+}

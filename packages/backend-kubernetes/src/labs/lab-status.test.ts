@@ -144,4 +144,26 @@ describe('labStatuses', () => {
       ['erin', 'terminating', 'being deleted'],
     ]);
   });
+
+  it('a copy whose Deployments all have 0 replicas is stopped; one still at 1 is not', () => {
+    const stopped = (student: string, name: string, replicas: number) => ({
+      ...deployment(student, name, 0),
+      spec: { replicas, selector: {}, template: {} },
+    });
+    const statuses = labStatuses({
+      namespaces: [namespace('hal'), namespace('ivy')],
+      deployments: [
+        stopped('hal', 'web', 0),
+        stopped('hal', 'shell', 0),
+        stopped('ivy', 'web', 0),
+        stopped('ivy', 'shell', 1),
+      ],
+      pods: [],
+    });
+    expect(statuses.map((s) => [s.student.id, s.state])).toEqual([
+      ['hal', 'stopped'],
+      ['ivy', 'starting'],
+    ]);
+    expect(statuses[0]?.components.map((c) => c.desired)).toEqual([0, 0]);
+  });
 });

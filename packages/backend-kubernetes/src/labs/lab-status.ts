@@ -62,6 +62,9 @@ function studentStatus(namespace: V1Namespace, state: LabClusterState): StudentL
   };
   if (namespace.status?.phase === 'Terminating' || namespace.metadata?.deletionTimestamp)
     return { ...base, state: 'terminating', message: 'being deleted' };
+  // Idle stop scales every Deployment to 0 (its pods may still be ending: nothing new starts).
+  if (components.length > 0 && components.every((component) => component.desired === 0))
+    return { ...base, state: 'stopped', message: 'stopped (idle); volumes kept, a deploy starts it again' };
   const failed = components.filter((component) => component.failed);
   const notReady = components.filter((component) => component.ready < component.desired);
   const stateOf: StudentLabState =
