@@ -1,4 +1,6 @@
 export * from './budget-objects.ts';
+export * from './image-digests.ts';
+export * from './kubernetes-lab-access.ts';
 export * from './kubernetes-lab-provisioner.ts';
 export * from './lab-labels.ts';
 export * from './lab-permissions.ts';

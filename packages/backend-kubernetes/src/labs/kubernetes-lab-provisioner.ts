@@ -10,17 +10,25 @@
  * ports), three discovery lookups per process, and lists by label across the cluster for status
  * and teardown (a handful for the whole class, not per student).
  */
+
+import type { Duplex } from 'node:stream';
 import {
   type ImageDigests,
+  type LabAccess,
   type LabDeployReport,
   type LabDeployRequest,
+  type LabExecOptions,
+  type LabExecResult,
   type LabProgressEvent,
   type LabProvisioner,
   type LabResetRequest,
   type LabStatusReport,
   type LabStopRequest,
   type LabStudent,
+  type LabTarget,
   type LabTeardownReceipt,
+  type LabTerminal,
+  type LabTerminalOptions,
   type LabVersionRef,
   type Logger,
   type StudentDeployResult,
@@ -38,6 +46,7 @@ import {
   retrying,
 } from './concurrency.ts';
 import { digestsFromPods } from './image-digests.ts';
+import { KubernetesLabAccess } from './kubernetes-lab-access.ts';
 import { LabKubernetesApi, STOP_FIELD_MANAGER } from './lab-api.ts';
 import { labDeploymentSelector, labInstanceSelector } from './lab-labels.ts';
 import { LAB_POD, resourceOfKind } from './lab-permissions.ts';
@@ -60,16 +69,18 @@ export interface KubernetesLabProvisionerOptions {
 
 export const DEFAULT_LAB_CONCURRENCY = 10;
 
-export class KubernetesLabProvisioner implements LabProvisioner {
+export class KubernetesLabProvisioner implements LabProvisioner, LabAccess {
   readonly name = 'kubernetes';
   readonly requests = new ApiRequestCounter();
   private readonly api: LabKubernetesApi;
+  private readonly access: KubernetesLabAccess;
   private readonly concurrency: number;
   private readonly retry: RetryPolicy;
   private readonly waits: { namespaceGoneTimeoutMs: number; pollIntervalMs: number };
 
   private constructor(private readonly options: KubernetesLabProvisionerOptions) {
     this.api = new LabKubernetesApi(options.kubeConfig, this.requests);
+    this.access = new KubernetesLabAccess(options.kubeConfig, this.api, this.requests, options.render);
     this.concurrency = Math.max(1, options.concurrency ?? DEFAULT_LAB_CONCURRENCY);
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.waits = {
@@ -205,6 +216,18 @@ export class KubernetesLabProvisioner implements LabProvisioner {
             'status.phase=Running',
           );
     return digestsFromPods(images, pods as V1Pod[], this.options.render.imagePrefix);
+  }
+
+  exec(target: LabTarget, command: readonly string[], options?: LabExecOptions): Promise<LabExecResult> {
+    return this.access.run(target, command, options);
+  }
+
+  openTerminal(target: LabTarget, options: LabTerminalOptions): Promise<LabTerminal> {
+    return this.access.terminal(target, options);
+  }
+
+  connect(target: LabTarget, port: number): Promise<Duplex> {
+    return this.access.connect(target, port);
   }
 
   private namespaceOf(deploymentId: string, studentId: string): string {

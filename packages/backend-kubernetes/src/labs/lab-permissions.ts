@@ -29,9 +29,23 @@ export type LabResource = (typeof LAB_RESOURCES)[number] | typeof LAB_POD;
 
 export type LabKind = (typeof LAB_RESOURCES)[number]['kind'];
 
-function labPermission(group: string, resource: string, verb: string, why: string): Permission {
+function labPermission(
+  group: string,
+  resource: string,
+  verb: string,
+  why: string,
+  subresource?: string,
+): Permission {
   // `runs`: fatal when missing (permissions.ts has no `labs` yet; the merge may add one).
-  return { group, resource, verb, scope: 'cluster', neededBy: 'runs', why };
+  return {
+    group,
+    resource,
+    ...(subresource ? { subresource } : {}),
+    verb,
+    scope: 'cluster',
+    neededBy: 'runs',
+    why,
+  };
 }
 
 export const LAB_PERMISSIONS: readonly Permission[] = [
@@ -46,12 +60,35 @@ export const LAB_PERMISSIONS: readonly Permission[] = [
     labPermission(group, resource, 'list', `lab status and the teardown receipt (find ${kind}s by label)`),
   ]),
   labPermission('', 'namespaces', 'delete', "teardown and reset delete a student's namespace"),
-  labPermission('', 'pods', 'list', "lab status (why a component is not ready) and teardown's check"),
+  labPermission(
+    '',
+    'pods',
+    'list',
+    "lab status (why a component is not ready), teardown's check, finding a component's pod for access",
+  ),
+  // The WebSocket upgrade is a GET; since 1.31 the API server also demands `create` for it.
+  labPermission('', 'pods', 'get', 'browser terminal and lab checks (exec over WebSocket)', 'exec'),
+  labPermission('', 'pods', 'create', 'browser terminal and lab checks (exec over WebSocket)', 'exec'),
+  labPermission(
+    '',
+    'pods',
+    'get',
+    'HTTP proxy, VNC and TCP checks (port-forward over WebSocket)',
+    'portforward',
+  ),
+  labPermission(
+    '',
+    'pods',
+    'create',
+    'HTTP proxy, VNC and TCP checks (port-forward over WebSocket)',
+    'portforward',
+  ),
 ];
 
-/** The lab permission for a verb on a resource, if there is one. */
+/** The lab permission for a verb on a resource (`pods/exec` for a subresource), if there is one. */
 export function labPermissionOf(verb: string, resource: string): Permission | undefined {
-  return LAB_PERMISSIONS.find((p) => p.verb === verb && p.resource === resource);
+  const [name, subresource] = resource.split('/');
+  return LAB_PERMISSIONS.find((p) => p.verb === verb && p.resource === name && p.subresource === subresource);
 }
 
 export function resourceOfKind(kind: string): LabResource {

@@ -1,0 +1,328 @@
+/**
+ * LabAccess on Kubernetes: exec, terminal and port-forward through the API server's WebSocket
+ * endpoints (client-node Exec and PortForward), so Aperture needs no route to pod IPs and the
+ * student no credentials. The pod is found by the student's namespace (names.ts) and the
+ * component's label, with one list request; a copy that is missing or not running is a typed
+ * error naming it, never a socket that hangs.
+ */
+import { Duplex, PassThrough, Writable } from 'node:stream';
+import {
+  type LabExecOptions,
+  type LabExecResult,
+  type LabTarget,
+  type LabTerminal,
+  type LabTerminalOptions,
+  type LabTerminalSize,
+  NotFoundError,
+  UnavailableError,
+} from '@aperture/core';
+import { Exec, type KubeConfig, PortForward, type V1Pod, type V1Status } from '@kubernetes/client-node';
+import { KubernetesPermissionError } from '../api-errors.ts';
+import type { ApiRequestCounter } from '../api-request-counter.ts';
+import type { LabKubernetesApi } from './lab-api.ts';
+import { LABEL_LAB_COMPONENT, labDeploymentSelector } from './lab-labels.ts';
+import { LAB_POD, labPermissionOf } from './lab-permissions.ts';
+import { labNamespaceName } from './names.ts';
+
+export const DEFAULT_EXEC_TIMEOUT_MS = 30_000;
+/** What a check's command may print; beyond it the output is cut (a lab is not a log store). */
+const MAX_OUTPUT_BYTES = 1024 * 1024;
+/**
+ * The kubelet dials the port only once the WebSocket is up and reports a refusal on the error
+ * channel; this long without one (and no data) counts as connected.
+ */
+const CONNECT_SETTLE_MS = 300;
+/** bash as a login shell where the image has it, else sh. */
+const DEFAULT_SHELL = [
+  'sh',
+  '-c',
+  'if command -v bash >/dev/null 2>&1; then exec bash -l; else exec sh -l; fi',
+];
+
+interface WebSocketLike {
+  close(): void;
+  on(event: 'close', listener: () => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+}
+
+export interface LabPodLocator {
+  namespacePrefix: string;
+  instance: string;
+}
+
+export interface PodTarget {
+  namespace: string;
+  pod: string;
+  container: string;
+}
+
+export class KubernetesLabAccess {
+  private readonly exec: Exec;
+  private readonly forward: PortForward;
+
+  constructor(
+    kubeConfig: KubeConfig,
+    private readonly api: LabKubernetesApi,
+    private readonly requests: ApiRequestCounter,
+    private readonly locator: LabPodLocator,
+  ) {
+    this.exec = new Exec(kubeConfig);
+    // false: the error channel is reported to us (a refused port), not a silent disconnect.
+    this.forward = new PortForward(kubeConfig, false);
+  }
+
+  /** The running pod of the target's component (the container has the component's name). */
+  async locate(target: LabTarget): Promise<PodTarget> {
+    const namespace = labNamespaceName(this.locator.namespacePrefix, target.deploymentId, target.studentId);
+    const selector = `${labDeploymentSelector(this.locator.instance, target.deploymentId)},${LABEL_LAB_COMPONENT}=${target.component}`;
+    const pods = (await this.api.list(LAB_POD, selector, `metadata.namespace=${namespace}`)) as V1Pod[];
+    const what = `component ${target.component} of student ${target.studentId} in lab deployment ${target.deploymentId}`;
+    if (pods.length === 0) throw new NotFoundError('lab pod', `of ${what} (namespace ${namespace})`);
+    const running = pods.find(
+      (pod) =>
+        pod.status?.phase === 'Running' &&
+        !pod.metadata?.deletionTimestamp &&
+        pod.status.containerStatuses?.some((c) => c.name === target.component && c.state?.running),
+    );
+    if (!running?.metadata?.name)
+      throw new UnavailableError(
+        `${what} is not running (pod ${pods[0]?.metadata?.name}: ${pods[0]?.status?.phase ?? 'unknown'})`,
+        { namespace, component: target.component },
+      );
+    return { namespace, pod: running.metadata.name, container: target.component };
+  }
+
+  async run(
+    target: LabTarget,
+    command: readonly string[],
+    options: LabExecOptions = {},
+  ): Promise<LabExecResult> {
+    const where = await this.locate(target);
+    const stdout = new Collector();
+    const stderr = new Collector();
+    let status: V1Status | undefined;
+    this.requests.count('create', 'pods/exec');
+    const ws = (await upgrade('pods/exec', where, () =>
+      this.exec.exec(
+        where.namespace,
+        where.pod,
+        where.container,
+        [...command],
+        stdout,
+        stderr,
+        null,
+        false,
+        (s) => {
+          status = s;
+        },
+      ),
+    )) as unknown as WebSocketLike;
+    let timedOut = false;
+    await new Promise<void>((resolve) => {
+      // Closing the socket ends our side only: Kubernetes has no "kill" for an exec'd process.
+      const timer = setTimeout(() => {
+        timedOut = true;
+        ws.close();
+      }, options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      ws.on('close', done);
+      ws.on('error', done);
+    });
+    const startFailure = status && exitCodeOf(status) === null ? status.message : undefined;
+    return {
+      exitCode: timedOut || !status ? null : exitCodeOf(status),
+      stdout: stdout.text(),
+      stderr: startFailure ? `${stderr.text()}${startFailure}\n` : stderr.text(),
+      timedOut,
+    };
+  }
+
+  async terminal(target: LabTarget, options: LabTerminalOptions): Promise<LabTerminal> {
+    const where = await this.locate(target);
+    const input = new PassThrough();
+    const screen = new ResizableOutput(options.size);
+    let status: V1Status | undefined;
+    this.requests.count('create', 'pods/exec');
+    const command = [...(options.command ?? DEFAULT_SHELL)];
+    // With a TTY the shell's stderr is the terminal too: no stderr stream.
+    const ws = (await upgrade('pods/exec', where, () =>
+      this.exec.exec(where.namespace, where.pod, where.container, command, screen, null, input, true, (s) => {
+        status = s;
+      }),
+    )) as unknown as WebSocketLike;
+    const stream = new Duplex({
+      write(chunk, _encoding, callback) {
+        input.write(chunk, callback);
+      },
+      read() {},
+      destroy(error, callback) {
+        ws.close();
+        callback(error);
+      },
+    });
+    screen.on('data', (chunk: Buffer) => stream.push(chunk));
+    const exited = new Promise<number | null>((resolve) => {
+      const end = () => {
+        stream.push(null);
+        resolve(status ? exitCodeOf(status) : null);
+      };
+      ws.on('close', end);
+      ws.on('error', end);
+    });
+    return {
+      stream,
+      resize: (size) => screen.resize(size),
+      exited,
+      close: () => ws.close(),
+    };
+  }
+
+  async connect(target: LabTarget, port: number): Promise<Duplex> {
+    const where = await this.locate(target);
+    const input = new PassThrough();
+    const stream = new Duplex({
+      write(chunk, _encoding, callback) {
+        input.write(chunk, callback);
+      },
+      // A half-close would close the WebSocket, and with it the answer still to come.
+      final(callback) {
+        callback();
+      },
+      read() {},
+      destroy(error, callback) {
+        input.destroy();
+        callback(error);
+      },
+    });
+    // Settles once: connected (data came, or no refusal within CONNECT_SETTLE_MS) or refused.
+    let settle: (error?: Error) => void = () => {};
+    const settled = new Promise<void>((resolve, reject) => {
+      let done = false;
+      const timer = setTimeout(() => settle(), CONNECT_SETTLE_MS);
+      settle = (error) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        if (error) reject(error);
+        else resolve();
+      };
+    });
+    let connected = false;
+    const output = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        // client-node strips the port prefix and passes on what is left, possibly nothing.
+        if (chunk.length > 0) {
+          settle();
+          stream.push(chunk);
+        }
+        callback();
+      },
+    });
+    const errors = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        const message = chunk.toString('utf8').trim();
+        if (message) {
+          const error = new UnavailableError(
+            `nothing accepts connections on port ${port} of component ${target.component} (pod ${where.pod}): ${message}`,
+            { namespace: where.namespace, pod: where.pod, port },
+          );
+          if (connected) stream.destroy(error);
+          else settle(error);
+        }
+        callback();
+      },
+    });
+    this.requests.count('create', 'pods/portforward');
+    const ws = (await upgrade('pods/portforward', where, () =>
+      this.forward.portForward(where.namespace, where.pod, [port], output, errors, input),
+    )) as unknown as WebSocketLike;
+    ws.on('close', () => {
+      settle(new UnavailableError(`the port-forward to ${where.pod}:${port} closed at once`));
+      stream.push(null);
+    });
+    ws.on('error', (error) => stream.destroy(error));
+    stream.on('close', () => ws.close());
+    try {
+      await settled;
+    } catch (error) {
+      ws.close();
+      throw error;
+    }
+    connected = true;
+    return stream;
+  }
+}
+
+/**
+ * A refused WebSocket upgrade is only "Unexpected server response: 403" from the ws package;
+ * that one is a missing permission (RBAC), named as for every other lab call.
+ */
+async function upgrade<T>(
+  resource: 'pods/exec' | 'pods/portforward',
+  where: PodTarget,
+  open: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await open();
+  } catch (error) {
+    const message = (error as { message?: string })?.message ?? String(error);
+    const permission = labPermissionOf('create', resource);
+    if (/\b403\b/.test(message) && permission)
+      throw new KubernetesPermissionError(permission, where.namespace, message);
+    throw new UnavailableError(
+      `cannot open ${resource} to pod ${where.pod} in ${where.namespace}: ${message}`,
+      {
+        namespace: where.namespace,
+        pod: where.pod,
+      },
+    );
+  }
+}
+
+/** 0 on success; the code a NonZeroExitCode status carries; null when it did not run. */
+export function exitCodeOf(status: V1Status): number | null {
+  if (status.status === 'Success') return 0;
+  const cause = status.details?.causes?.find((c) => c.reason === 'ExitCode');
+  const code = cause?.message === undefined ? Number.NaN : Number(cause.message);
+  return Number.isInteger(code) ? code : null;
+}
+
+/** Keeps up to MAX_OUTPUT_BYTES of what is written. */
+class Collector extends Writable {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
+    const room = MAX_OUTPUT_BYTES - this.size;
+    if (room > 0) {
+      const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
+      this.chunks.push(kept);
+      this.size += kept.length;
+    }
+    callback();
+  }
+  text(): string {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
+}
+
+/**
+ * The terminal's output, shaped as client-node's ResizableStream (`columns`, `rows`, a `resize`
+ * event): Exec then sends the size on the resize channel at the start and on every change.
+ */
+class ResizableOutput extends PassThrough {
+  columns: number;
+  rows: number;
+  constructor(size: LabTerminalSize) {
+    super();
+    this.columns = size.cols;
+    this.rows = size.rows;
+  }
+  resize(size: LabTerminalSize): void {
+    this.columns = size.cols;
+    this.rows = size.rows;
+    this.emit('resize');
+  }
+}
