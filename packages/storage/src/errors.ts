@@ -16,6 +16,8 @@ const MESSAGES: Record<string, string> = {
   'assignments.course_id,slug': 'An assignment with that slug already exists in this course.',
   'enrollments.course_id,user_id': 'That user is already enrolled in this course.',
   'runs.id': 'A run with that id already exists.',
+  'labs.id': 'A lab with that id already exists.',
+  'lab_deployments.id': 'A lab deployment with that id already exists.',
 };
 
 /** Run a write and turn a unique-constraint violation of either driver into a ConflictError. */

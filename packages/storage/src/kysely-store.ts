@@ -4,6 +4,10 @@ import type { SqlDialect } from './migrations/migration.ts';
 import { KyselyAssignmentRepository } from './repositories/assignments.ts';
 import { KyselyCourseRepository } from './repositories/courses.ts';
 import { KyselyEnrollmentRepository } from './repositories/enrollments.ts';
+import { KyselyLabDeploymentRepository } from './repositories/lab-deployments.ts';
+import { KyselyLabEnvironmentRepository } from './repositories/lab-environments.ts';
+import { KyselyLabVersionRepository } from './repositories/lab-versions.ts';
+import { KyselyLabRepository } from './repositories/labs.ts';
 import { KyselyRunRepository } from './repositories/runs.ts';
 import { KyselySessionRepository } from './repositories/sessions.ts';
 import { KyselyTokenRepository } from './repositories/tokens.ts';
@@ -19,6 +23,10 @@ export class KyselyStore implements Store {
   readonly enrollments;
   readonly assignments;
   readonly runs;
+  readonly labs;
+  readonly labVersions;
+  readonly labDeployments;
+  readonly labEnvironments;
   private closed = false;
 
   constructor(
@@ -32,6 +40,10 @@ export class KyselyStore implements Store {
     this.enrollments = new KyselyEnrollmentRepository(db);
     this.assignments = new KyselyAssignmentRepository(db);
     this.runs = new KyselyRunRepository(db);
+    this.labs = new KyselyLabRepository(db);
+    this.labVersions = new KyselyLabVersionRepository(db);
+    this.labDeployments = new KyselyLabDeploymentRepository(db);
+    this.labEnvironments = new KyselyLabEnvironmentRepository(db);
   }
 
   /** Inside a transaction, a nested call joins it: Kysely has no nested transactions. */

@@ -12,6 +12,10 @@ export interface Database {
   enrollments: EnrollmentsTable;
   assignments: AssignmentsTable;
   runs: RunsTable;
+  labs: LabsTable;
+  lab_versions: LabVersionsTable;
+  lab_deployments: LabDeploymentsTable;
+  lab_environments: LabEnvironmentsTable;
 }
 
 /** Native boolean on PostgreSQL, 0/1 on SQLite; we always write 0/1, which both accept. */
@@ -103,4 +107,60 @@ export interface RunsTable {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+}
+
+export interface LabsTable {
+  id: string;
+  course_id: string;
+  name: string;
+  /** JSON: LabTemplate */
+  dev_template: string;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface LabVersionsTable {
+  lab_id: string;
+  id: string;
+  /** JSON: LabTemplate */
+  template: string;
+  /** JSON: ImageDigests */
+  images: string;
+  state: string;
+  /** JSON: LabCheckResult[] | null */
+  check_results: string | null;
+  /** JSON: Record<string, string> | null */
+  snapshots: string | null;
+  created_by: string;
+  created_at: string;
+  checked_at: string | null;
+  published_at: string | null;
+}
+
+export interface LabDeploymentsTable {
+  id: string;
+  lab_id: string;
+  course_id: string;
+  kind: string;
+  version_id: string | null;
+  state: string;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+  expires_at: string | null;
+  /** JSON: LabTeardownSummary | null */
+  teardown: string | null;
+}
+
+export interface LabEnvironmentsTable {
+  deployment_id: string;
+  user_id: string;
+  state: string;
+  environment: string;
+  attempts: number;
+  error: string | null;
+  last_access_at: string | null;
+  created_at: string;
+  updated_at: string;
 }

@@ -1,6 +1,12 @@
 import { describe } from 'vitest';
 import { assignmentContract, courseContract, enrollmentContract } from './contract/courses.ts';
 import { sessionContract, tokenContract, userContract } from './contract/identity.ts';
+import {
+  labContract,
+  labDeploymentContract,
+  labEnvironmentContract,
+  labVersionContract,
+} from './contract/labs.ts';
 import { runCancelContract, runLifecycleContract, runStorageContract } from './contract/runs.ts';
 import { storeContract } from './contract/store.ts';
 import { DIALECTS, useTestDatabases } from './test-support/databases.ts';
@@ -19,5 +25,9 @@ for (const dialect of DIALECTS) {
     describe('runs: storage and queries', () => runStorageContract(dbs));
     describe('runs: lifecycle', () => runLifecycleContract(dbs));
     describe('runs: cancel and recovery', () => runCancelContract(dbs));
+    describe('labs', () => labContract(dbs));
+    describe('lab versions', () => labVersionContract(dbs));
+    describe('lab deployments', () => labDeploymentContract(dbs));
+    describe('lab environments', () => labEnvironmentContract(dbs));
   });
 }

@@ -1,10 +1,12 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { initial } from './0001-initial.ts';
+import { labs } from './0002-labs.ts';
 import type { SqlDialect, StoreMigration } from './migration.ts';
 
 /** Every migration, in order. Names sort; never rename or edit one that has shipped. */
 export const MIGRATIONS: Readonly<Record<string, StoreMigration>> = {
   '0001-initial': initial,
+  '0002-labs': labs,
 };
 
 /** Feeds MIGRATIONS to Kysely's Migrator, bound to one dialect. */
