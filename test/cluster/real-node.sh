@@ -4,15 +4,16 @@
 # functions start, wait_ready, gen_cert, write_kubeconfig, log, die.
 #
 # Needs root, Debian's containerd/runc/containernetworking-plugins/buildah/gcc (installed when
-# missing), overlayfs, and the runner images in Podman (scripts/build-images.sh). Images reach
+# missing), overlayfs, and the runner and lab images in Podman (scripts/build-images.sh). Images reach
 # containerd without any registry: `podman save` → `ctr -n k8s.io images import`. The pause image
 # is our own: pause.c from the k8s.io/kubernetes module, compiled statically, put in a scratch
 # image with buildah.
 
 REAL_NODE_NAME=${APERTURE_K8S_REAL_NODE_NAME:-aperture-real-node}
 PAUSE_IMAGE=localhost/aperture/pause:3.10.1
-# Images the real node gets (env APERTURE_K8S_NODE_IMAGES, space-separated Podman references).
-NODE_IMAGES=${APERTURE_K8S_NODE_IMAGES:-$(printf "localhost/aperture/runner-%s:latest " python c cpp java javascript bash)}
+# Images the real node gets (env APERTURE_K8S_NODE_IMAGES, space-separated Podman references): the
+# runner images, and the lab images the lab provisioner's Tier B tests run (terminal, port-forward).
+NODE_IMAGES=${APERTURE_K8S_NODE_IMAGES:-$(printf "localhost/aperture/runner-%s:latest " python c cpp java javascript bash)$(printf "localhost/aperture/lab-%s:latest " shell nginx postgres desktop)}
 CNI_BRIDGE=apk8s0
 CNI_SUBNET=10.85.0.0/24
 

@@ -15,6 +15,7 @@ import type {
 } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { LABEL_NETWORK } from '../labels.ts';
+import { LAB_PERMISSIONS } from '../labs/lab-permissions.ts';
 import { DOCTOR_PERMISSIONS, describePermission, type Permission, RUN_PERMISSIONS } from '../permissions.ts';
 import {
   grantedPermissions,
@@ -51,6 +52,7 @@ describe('deploy/rbac/', () => {
   it('is plain YAML that kubectl applies in an order that works (namespaces before what lives in them)', () => {
     expect(files.map((f) => f.file)).toEqual([
       'clusterrole-doctor.yaml',
+      'clusterrole-labs.yaml',
       'namespace.yaml',
       'networkpolicy-runs.yaml',
       'priorityclasses.yaml',
@@ -89,7 +91,18 @@ describe('deploy/rbac/', () => {
     expect(role.aggregationRule).toBeUndefined();
   });
 
-  it('both bindings name the ServiceAccount aperture/aperture and nothing else', () => {
+  it('the labs ClusterRole grants exactly LAB_PERMISSIONS, no wildcards, nothing on RBAC or Secrets', () => {
+    const role = one<V1ClusterRole>('ClusterRole', RBAC_NAMES.labsClusterRole);
+    expectNoWildcards(role.rules ?? []);
+    expect(grantedPermissions(role.rules ?? [])).toEqual(names(LAB_PERMISSIONS));
+    for (const rule of role.rules ?? []) {
+      expect(rule.apiGroups).not.toContain('rbac.authorization.k8s.io');
+      expect(rule.resources).not.toContain('secrets');
+    }
+    expect(role.aggregationRule).toBeUndefined();
+  });
+
+  it('every binding names the ServiceAccount aperture/aperture and nothing else', () => {
     one('ServiceAccount', RBAC_NAMES.serviceAccount);
     const subject = [{ kind: 'ServiceAccount', name: 'aperture', namespace: 'aperture' }];
     const binding = one<V1RoleBinding>('RoleBinding');
@@ -100,9 +113,11 @@ describe('deploy/rbac/', () => {
       name: RBAC_NAMES.role,
     });
     expect(binding.subjects).toEqual(subject);
-    const clusterBinding = one<V1ClusterRoleBinding>('ClusterRoleBinding');
-    expect(clusterBinding.roleRef).toMatchObject({ kind: 'ClusterRole', name: RBAC_NAMES.clusterRole });
-    expect(clusterBinding.subjects).toEqual(subject);
+    for (const name of [RBAC_NAMES.clusterRole, RBAC_NAMES.labsClusterRole]) {
+      const clusterBinding = one<V1ClusterRoleBinding>('ClusterRoleBinding', name);
+      expect(clusterBinding.roleRef).toMatchObject({ kind: 'ClusterRole', name });
+      expect(clusterBinding.subjects).toEqual(subject);
+    }
   });
 
   it('NetworkPolicies: default-deny both ways; only LABEL_NETWORK pods get out, not to metadata or private ranges', () => {
@@ -142,6 +157,7 @@ describe('the test fixture’s edits of deploy/rbac/', () => {
     runsNamespace: 'aperture-runs-1a2b',
     platformNamespace: 'aperture-1a2b',
     clusterRole: 'aperture-doctor-1a2b',
+    labsClusterRole: 'aperture-labs-1a2b',
   };
 
   it('renames namespaces, the subjects that point into them and the cluster-scoped role', () => {
@@ -155,6 +171,8 @@ describe('the test fixture’s edits of deploy/rbac/', () => {
     expect(binding.metadata?.name).toBe(names.clusterRole);
     expect(binding.roleRef.name).toBe(names.clusterRole);
     expect(binding.subjects?.[0]?.namespace).toBe(names.platformNamespace);
+    const labs = all.filter((o) => o.kind === 'ClusterRoleBinding')[1] as V1ClusterRoleBinding;
+    expect([labs.metadata?.name, labs.roleRef.name]).toEqual([names.labsClusterRole, names.labsClusterRole]);
     // PriorityClasses are shared, so they keep their names.
     expect(all.filter((o) => o.kind === 'PriorityClass').map((o) => o.metadata?.name)).toEqual([
       'aperture-platform',

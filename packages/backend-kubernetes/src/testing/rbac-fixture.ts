@@ -19,6 +19,7 @@ import {
   type V1Role,
 } from '@kubernetes/client-node';
 import { accessAttributes } from '../doctor/facts.ts';
+import { LAB_PERMISSIONS } from '../labs/lab-permissions.ts';
 import { describePermission, type Permission, RUN_PERMISSIONS } from '../permissions.ts';
 
 export const RBAC_DIR = fileURLToPath(new URL('../../../../deploy/rbac/', import.meta.url));
@@ -30,6 +31,7 @@ export const RBAC_NAMES = {
   serviceAccount: 'aperture',
   role: 'aperture-runner',
   clusterRole: 'aperture-doctor',
+  labsClusterRole: 'aperture-labs',
 } as const;
 
 export interface ManifestFile {
@@ -83,6 +85,8 @@ export interface RbacFixture {
   tokenKubeConfig(): Promise<KubeConfig>;
   /** Replaces the Role with one lacking `permission`; resolves once the authorizer has caught up. */
   removeRule(permission: Permission): Promise<void>;
+  /** The same for the labs ClusterRole (a LAB_PERMISSION). */
+  removeLabRule(permission: Permission): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -96,6 +100,7 @@ export async function applyRbac(admin: KubeConfig, suffix: string): Promise<Rbac
     runsNamespace: `${RBAC_NAMES.runsNamespace}-${suffix}`,
     platformNamespace: `${RBAC_NAMES.platformNamespace}-${suffix}`,
     clusterRole: `${RBAC_NAMES.clusterRole}-${suffix}`,
+    labsClusterRole: `${RBAC_NAMES.labsClusterRole}-${suffix}`,
   };
   const objects = loadRbacManifests().flatMap((m) => m.objects.map((o) => renamed(o, names)));
   const api = KubernetesObjectApi.makeApiClient(admin);
@@ -109,7 +114,7 @@ export async function applyRbac(admin: KubeConfig, suffix: string): Promise<Rbac
   for (const pc of byKind('PriorityClass')) await createUnlessExists(api, pc);
   const rest = objects.filter((o) => o.kind !== 'Namespace' && o.kind !== 'PriorityClass');
   await Promise.all(rest.map((o) => api.create(o)));
-  await untilAccess(admin, user, names.runsNamespace, RUN_PERMISSIONS, true);
+  await untilAccess(admin, user, names.runsNamespace, [...RUN_PERMISSIONS, ...LAB_PERMISSIONS], true);
 
   return {
     runsNamespace: names.runsNamespace,
@@ -122,18 +127,31 @@ export async function applyRbac(admin: KubeConfig, suffix: string): Promise<Rbac
       await rbac.replaceNamespacedRole({ name: RBAC_NAMES.role, namespace: names.runsNamespace, body });
       await untilAccess(admin, user, names.runsNamespace, [permission], false);
     },
+    async removeLabRule(permission) {
+      const role = await rbac.readClusterRole({ name: names.labsClusterRole });
+      const body = { ...role, rules: withoutPermission(role.rules ?? [], permission) };
+      await rbac.replaceClusterRole({ name: names.labsClusterRole, body });
+      await untilAccess(admin, user, names.runsNamespace, [permission], false);
+    },
     async cleanup() {
       await Promise.all([
         ignoreNotFound(core.deleteNamespace({ name: names.runsNamespace })),
         ignoreNotFound(core.deleteNamespace({ name: names.platformNamespace })),
         ignoreNotFound(rbac.deleteClusterRoleBinding({ name: names.clusterRole })),
         ignoreNotFound(rbac.deleteClusterRole({ name: names.clusterRole })),
+        ignoreNotFound(rbac.deleteClusterRoleBinding({ name: names.labsClusterRole })),
+        ignoreNotFound(rbac.deleteClusterRole({ name: names.labsClusterRole })),
       ]);
     },
   };
 }
 
-type Names = { runsNamespace: string; platformNamespace: string; clusterRole: string };
+type Names = {
+  runsNamespace: string;
+  platformNamespace: string;
+  clusterRole: string;
+  labsClusterRole: string;
+};
 
 /** A copy of a deploy/rbac/ object under the fixture's names. */
 export function renamed(object: KubernetesObject, names: Names): KubernetesObject {
@@ -150,8 +168,12 @@ export function renamed(object: KubernetesObject, names: Names): KubernetesObjec
   const meta = copy.metadata ?? {};
   if (copy.kind === 'Namespace' && meta.name) meta.name = namespace(meta.name);
   if (meta.namespace) meta.namespace = namespace(meta.namespace);
-  if (copy.kind === 'ClusterRole' || copy.kind === 'ClusterRoleBinding') meta.name = names.clusterRole;
-  if (copy.roleRef?.kind === 'ClusterRole') copy.roleRef.name = names.clusterRole;
+  // Cluster-scoped, so each test run needs its own names: aperture-doctor and aperture-labs.
+  const clusterRole = (name: string) =>
+    name === RBAC_NAMES.labsClusterRole ? names.labsClusterRole : names.clusterRole;
+  if ((copy.kind === 'ClusterRole' || copy.kind === 'ClusterRoleBinding') && meta.name)
+    meta.name = clusterRole(meta.name);
+  if (copy.roleRef?.kind === 'ClusterRole') copy.roleRef.name = clusterRole(copy.roleRef.name);
   for (const subject of copy.subjects ?? [])
     if (subject.namespace) subject.namespace = namespace(subject.namespace);
   return copy;
