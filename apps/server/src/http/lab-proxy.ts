@@ -1,0 +1,132 @@
+import { request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
+import { type Duplex, Transform } from 'node:stream';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+/** A student's web server gets at most this much per request; more is a 413 (JSON), not a cut-off. */
+export const PROXY_BODY_LIMIT = 10 * 1024 * 1024;
+
+/**
+ * Every proxied page runs in an opaque origin: its scripts cannot read Aperture's pages or call
+ * its API with the viewer's cookie, though they run, submit forms and open windows.
+ */
+export const PROXY_CSP = 'sandbox allow-scripts allow-forms allow-popups';
+
+// Hop-by-hop headers (RFC 9110 §7.6.1) belong to one connection, never forwarded.
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/**
+ * The viewer's credentials never reach the student's server (`cookie`, `authorization`), and
+ * the student's server never sets a cookie on Aperture's origin (it could overwrite the viewer's
+ * session). Everything else passes unchanged, but `Host`.
+ */
+export function requestHeaders(headers: IncomingHttpHeaders, host: string): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || HOP_BY_HOP.has(name)) continue;
+    if (name === 'cookie' || name === 'authorization' || name === 'host') continue;
+    out[name] = value;
+  }
+  out['host'] = host;
+  return out;
+}
+
+export function responseHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || name === 'set-cookie') continue;
+    out[name] = value;
+  }
+  const own = out['content-security-policy'];
+  // Two CSP headers are both enforced: the student's own policy can only tighten ours.
+  out['content-security-policy'] =
+    own === undefined ? PROXY_CSP : [PROXY_CSP, ...(Array.isArray(own) ? own : [String(own)])];
+  return out;
+}
+
+/** The part of the raw URL after `/labs/:deployment/:user/:component/:port`, bytes unchanged. */
+export function upstreamPath(rawUrl: string): string {
+  const match = /^\/labs\/[^/?]+\/[^/?]+\/[^/?]+\/[^/?]+(.*)$/.exec(rawUrl);
+  const rest = match?.[1] ?? '/';
+  return rest.startsWith('/') ? rest : `/${rest}`;
+}
+
+class BodyTooLarge extends Error {}
+
+function sendJsonError(reply: FastifyReply, status: number, code: string, message: string): void {
+  const raw = reply.raw;
+  if (raw.headersSent) {
+    raw.destroy();
+    return;
+  }
+  raw.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+  raw.end(JSON.stringify({ error: { code, message } }));
+}
+
+/**
+ * One request through the lab's TCP connection: the request body streams in (counted against
+ * the limit), the response streams out. The reply is hijacked: Fastify adds nothing to it.
+ */
+export async function proxyRequest(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  options: { connection: Duplex; host: string; label: string; limit?: number },
+): Promise<void> {
+  const limit = options.limit ?? PROXY_BODY_LIMIT;
+  reply.hijack();
+  const upstream = httpRequest({
+    method: request.method,
+    path: upstreamPath(request.raw.url ?? '/'),
+    headers: requestHeaders(request.headers, options.host),
+    // One connection per request: the LabAccess stream is the socket (no agent, no pooling).
+    createConnection: () => options.connection as Socket,
+  });
+  const done = new Promise<void>((resolve) => {
+    reply.raw.on('close', () => {
+      upstream.destroy();
+      options.connection.destroy();
+      resolve();
+    });
+  });
+  upstream.on('response', (response) => {
+    reply.raw.writeHead(
+      response.statusCode ?? 502,
+      response.statusMessage,
+      responseHeaders(response.headers),
+    );
+    response.pipe(reply.raw);
+    response.on('error', () => reply.raw.destroy());
+  });
+  upstream.on('error', (error) => {
+    if (error instanceof BodyTooLarge)
+      sendJsonError(reply, 413, 'payload_too_large', `The request body is larger than ${limit} bytes.`);
+    else sendJsonError(reply, 502, 'unavailable', `${options.label} stopped answering (${error.message}).`);
+  });
+  let seen = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      seen += chunk.length;
+      if (seen > limit) callback(new BodyTooLarge());
+      else callback(null, chunk);
+    },
+  });
+  counter.on('error', (error) => upstream.destroy(error));
+  request.raw.pipe(counter).pipe(upstream);
+  await done;
+}
+
+/** A request whose declared length is already over the limit is refused before connecting. */
+export function declaredTooLarge(request: FastifyRequest, limit = PROXY_BODY_LIMIT): boolean {
+  const length = Number(request.headers['content-length'] ?? 0);
+  return Number.isFinite(length) && length > limit;
+}

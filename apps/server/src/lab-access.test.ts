@@ -1,0 +1,273 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { type AddressInfo, createServer as createTcpServer, connect as netConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Duplex } from 'node:stream';
+import {
+  type Actor,
+  AuthService,
+  type CoreDeps,
+  ForbiddenError,
+  type LabAccess,
+  type LabTarget,
+  type LabTerminalSize,
+  NotFoundError,
+  type Store,
+} from '@aperture/core';
+import { createStore } from '@aperture/storage';
+import cookie from '@fastify/cookie';
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import type { ServerContext } from './context.ts';
+import { registerAuth, SESSION_COOKIE } from './http/auth.ts';
+import { handleError } from './http/errors.ts';
+import { PROXY_CSP } from './http/lab-proxy.ts';
+import { InProcessEventBus } from './infra/event-bus.ts';
+import { ScryptSecretHasher } from './infra/hasher.ts';
+import { RandomIdGenerator } from './infra/ids.ts';
+import { type LabAccessRequest, labAccessRoutes } from './routes/lab-access.ts';
+
+/**
+ * The browser-access protocol against real sockets: a real `sh` (no TTY) stands in for the
+ * lab's shell, a real HTTP server for its web port, a real TCP echo server for its VNC port.
+ * Authentication is the real AuthService (sessions, tokens) on SQLite; who may open which copy
+ * is LabService's (tested there): here one rule, "a student opens only their own copy".
+ */
+const PASSWORD = 'correct-horse-battery';
+let dir: string;
+let store: Store;
+let app: FastifyInstance;
+let base: string;
+let alice: { id: string; cookie: string; token: string };
+let bob: { id: string; cookie: string };
+const resizes: LabTerminalSize[] = [];
+const shells: ChildProcess[] = [];
+let web: Server;
+let echo: ReturnType<typeof createTcpServer>;
+const connected: number[] = [];
+
+/** `sh` on pipes, as a LabTerminal: what the browser types goes to its stdin. */
+function shellTerminal(size: LabTerminalSize) {
+  resizes.push(size);
+  const child = spawn('sh', ['-s'], { stdio: ['pipe', 'pipe', 'ignore'] });
+  shells.push(child);
+  const stream = Duplex.from({ readable: child.stdout, writable: child.stdin });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    stream,
+    resize: (s: LabTerminalSize) => resizes.push(s),
+    exited,
+    close: () => child.kill('SIGHUP'),
+  };
+}
+
+const access: LabAccess = {
+  exec: async () => ({ exitCode: 0, stdout: '', stderr: '', timedOut: false }),
+  openTerminal: async (_target, options) => shellTerminal(options.size),
+  connect: async (_target, port) => {
+    connected.push(port);
+    const local = port === 5901 ? echo.address() : web.address();
+    const socket = netConnect((local as AddressInfo).port, '127.0.0.1');
+    await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    return socket;
+  },
+};
+
+const authorizer = {
+  async authorizeAccess(actor: Actor, request: LabAccessRequest): Promise<LabTarget> {
+    if (request.deploymentId !== 'ldp_1') throw new NotFoundError('Lab deployment', request.deploymentId);
+    if (request.userId !== actor.userId) throw new ForbiddenError('Only your own copy of a lab.');
+    return { deploymentId: request.deploymentId, studentId: request.userId, component: request.component };
+  },
+};
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'aperture-lab-access-'));
+  store = await createStore({ sqlitePath: join(dir, 'aperture.sqlite') });
+  const deps: CoreDeps = {
+    store,
+    clock: { now: () => new Date() },
+    ids: new RandomIdGenerator(),
+    hasher: new ScryptSecretHasher(),
+    events: new InProcessEventBus(),
+  };
+  const auth = new AuthService(deps);
+  const signIn = async (username: string) => {
+    const user = await auth.createUser('system', { username, password: PASSWORD, role: 'user' });
+    const { sessionSecret } = await auth.login(username, PASSWORD);
+    return { id: user.id, cookie: `${SESSION_COOKIE}=${sessionSecret}` };
+  };
+  const a = await signIn('alice');
+  const token = await auth.createToken({ userId: a.id, role: 'user' }, 't');
+  alice = { ...a, token: token.token };
+  bob = await signIn('bob');
+
+  web = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (c: Buffer) => chunks.push(c));
+    request.on('end', () => {
+      response.setHeader('set-cookie', 'aperture_session=planted; Path=/');
+      response.setHeader('content-type', 'application/json');
+      response.end(
+        JSON.stringify({
+          url: request.url,
+          method: request.method,
+          headers: request.headers,
+          bytes: Buffer.concat(chunks).length,
+        }),
+      );
+    });
+  });
+  echo = createTcpServer((socket) => socket.pipe(socket));
+  await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
+
+  app = Fastify({ logger: false });
+  app.setErrorHandler(handleError);
+  await app.register(cookie);
+  await app.register(websocket);
+  registerAuth(app, { auth } as unknown as ServerContext);
+  await labAccessRoutes(app, { labs: authorizer, labProvisioner: access, deps: { store } });
+  base = await app.listen({ host: '127.0.0.1', port: 0 });
+});
+
+afterAll(async () => {
+  for (const child of shells) child.kill('SIGKILL');
+  await app?.close();
+  web?.close();
+  echo?.close();
+  await store?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const wsUrl = (user: string, kind = 'terminal', query = '?cols=100&rows=30') =>
+  `${base.replace('http', 'ws')}/api/v1/lab-deployments/ldp_1/students/${user}/components/shell/${kind}${query}`;
+
+/** Opens a WebSocket; resolves with it once open, or with the HTTP status that refused the upgrade. */
+function open(url: string, headers: Record<string, string>): Promise<WebSocket | number> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, { headers });
+    socket.once('open', () => resolve(socket));
+    socket.once('unexpected-response', (_req, response) => resolve(response.statusCode ?? 0));
+    socket.once('error', reject);
+  });
+}
+
+/** Collects the socket's binary output as text and its text frames as JSON. */
+function record(socket: WebSocket) {
+  const seen = { text: '', control: [] as Array<Record<string, unknown>>, closed: false };
+  socket.on('message', (data, binary) => {
+    if (binary) seen.text += data.toString();
+    else seen.control.push(JSON.parse(data.toString()));
+  });
+  socket.on('close', () => {
+    seen.closed = true;
+  });
+  return seen;
+}
+
+const ownOrigin = () => ({ origin: base });
+
+describe('lab terminal WebSocket', () => {
+  it('types into the shell, resizes it, and ends with an exit frame', async () => {
+    const socket = await open(wsUrl(alice.id), { cookie: alice.cookie, ...ownOrigin() });
+    if (typeof socket === 'number') throw new Error(`refused: ${socket}`);
+    const seen = record(socket);
+    socket.send(Buffer.from('echo hello-$((6*7))\n'));
+    await expect.poll(() => seen.text, { timeout: 5000 }).toContain('hello-42');
+    socket.send(JSON.stringify({ type: 'resize', cols: 120, rows: 40 }));
+    socket.send(JSON.stringify({ type: 'resize', cols: 'x', rows: 40 }));
+    socket.send('not json');
+    await expect.poll(() => resizes.at(-1), { timeout: 5000 }).toEqual({ cols: 120, rows: 40 });
+    expect(resizes).toContainEqual({ cols: 100, rows: 30 });
+    socket.send(Buffer.from('exit 3\n'));
+    await expect.poll(() => seen.closed, { timeout: 5000 }).toBe(true);
+    expect(seen.control).toEqual([{ type: 'exit', code: 3 }]);
+  });
+
+  it('hangs up the shell when the browser goes away', async () => {
+    const before = shells.length;
+    const socket = await open(wsUrl(alice.id), { cookie: alice.cookie, ...ownOrigin() });
+    if (typeof socket === 'number') throw new Error(`refused: ${socket}`);
+    await expect.poll(() => shells.length, { timeout: 5000 }).toBe(before + 1);
+    const child = shells.at(-1)!;
+    const gone = new Promise((resolve) => child.once('exit', resolve));
+    socket.close();
+    await expect(gone).resolves.toBeDefined();
+  });
+
+  it('refuses without a session (401), for another student (403), an unknown deployment (404)', async () => {
+    expect(await open(wsUrl(alice.id), ownOrigin())).toBe(401);
+    expect(await open(wsUrl(alice.id), { cookie: bob.cookie, ...ownOrigin() })).toBe(403);
+    const unknown = wsUrl(alice.id).replace('ldp_1', 'ldp_2');
+    expect(await open(unknown, { cookie: alice.cookie, ...ownOrigin() })).toBe(404);
+  });
+
+  it('refuses a cookie upgrade from another origin or none (cross-site WebSocket hijacking)', async () => {
+    expect(await open(wsUrl(alice.id), { cookie: alice.cookie, origin: 'https://evil.example' })).toBe(403);
+    expect(await open(wsUrl(alice.id), { cookie: alice.cookie })).toBe(403);
+    // A token is never sent by a browser on its own: no Origin needed.
+    const socket = await open(wsUrl(alice.id), { authorization: `Bearer ${alice.token}` });
+    expect(socket).toBeInstanceOf(WebSocket);
+    (socket as WebSocket).close();
+  });
+});
+
+describe('lab HTTP proxy', () => {
+  const proxied = (user: string, path = '/') => `${base}/labs/ldp_1/${user}/web/8080${path}`;
+
+  it('forwards path, query and body; strips the viewer’s credentials and the lab’s cookies; sandboxes', async () => {
+    const response = await fetch(proxied(alice.id, '/a%20b/c?x=1&y=2'), {
+      method: 'POST',
+      headers: { cookie: alice.cookie, 'x-custom': 'kept', 'content-type': 'application/json' },
+      body: JSON.stringify({ hello: 'world' }),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-security-policy')).toBe(PROXY_CSP);
+    expect(response.headers.get('set-cookie')).toBeNull();
+    const seen = (await response.json()) as {
+      url: string;
+      method: string;
+      headers: Record<string, string>;
+      bytes: number;
+    };
+    expect(seen).toMatchObject({ url: '/a%20b/c?x=1&y=2', method: 'POST', bytes: 17 });
+    expect(seen.headers['cookie']).toBeUndefined();
+    expect(seen.headers['authorization']).toBeUndefined();
+    expect(seen.headers['host']).toBe('web:8080');
+    expect(seen.headers['x-custom']).toBe('kept');
+    expect(connected.at(-1)).toBe(8080);
+  });
+
+  it('strips a Bearer token too, and redirects the bare prefix to its directory', async () => {
+    const response = await fetch(proxied(alice.id, '/'), {
+      headers: { authorization: `Bearer ${alice.token}` },
+    });
+    const seen = (await response.json()) as { headers: Record<string, string> };
+    expect(seen.headers['authorization']).toBeUndefined();
+    const bare = await fetch(proxied(alice.id, '?q=1'), {
+      headers: { cookie: alice.cookie },
+      redirect: 'manual',
+    });
+    expect(bare.status).toBe(308);
+    expect(bare.headers.get('location')).toBe(`/labs/ldp_1/${alice.id}/web/8080/?q=1`);
+  });
+
+  it('refuses without a session, for another student, and a body over 10 MiB (413)', async () => {
+    expect((await fetch(proxied(alice.id))).status).toBe(401);
+    const other = await fetch(proxied(alice.id), { headers: { cookie: bob.cookie } });
+    expect(other.status).toBe(403);
+    expect(((await other.json()) as { error: { code: string } }).error.code).toBe('forbidden');
+    const big = await fetch(proxied(alice.id), {
+      method: 'PUT',
+      headers: { cookie: alice.cookie, 'content-type': 'application/octet-stream' },
+      body: new Uint8Array(10 * 1024 * 1024 + 1),
+    });
+    expect(big.status).toBe(413);
+    expect(((await big.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');
+  });
+});

@@ -1,0 +1,272 @@
+import type { Duplex } from 'node:stream';
+import {
+  type Actor,
+  ForbiddenError,
+  type LabAccess,
+  type LabTarget,
+  type LabTerminal,
+  type LabTerminalSize,
+  NotFoundError,
+  PayloadTooLargeError,
+  type Store,
+  UnauthenticatedError,
+  ValidationError,
+} from '@aperture/core';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import { actorOf } from '../http/auth.ts';
+import { declaredTooLarge, proxyRequest } from '../http/lab-proxy.ts';
+import {
+  bindLifetimes,
+  closeSocket,
+  pipeStreamToSocket,
+  toBuffer,
+  writeFrameToStream,
+} from '../http/ws-bridge.ts';
+
+/**
+ * Browser access to a student's lab: the terminal and the desktop (VNC) over WebSockets, and the
+ * component's web ports through an HTTP proxy. Every open asks LabService.authorizeAccess first
+ * (who may see which copy lives there, not here), then reaches the copy only through LabAccess.
+ */
+
+export interface LabAccessRequest {
+  deploymentId: string;
+  userId: string;
+  component: string;
+  kind: 'terminal' | 'vnc' | 'http';
+  port?: number;
+}
+
+/** What this file needs of LabService (H4's `ctx.labs`). */
+export interface LabAccessAuthorizer {
+  authorizeAccess(actor: Actor, request: LabAccessRequest): Promise<LabTarget>;
+}
+
+export interface LabAccessContext {
+  labs: LabAccessAuthorizer;
+  labProvisioner: LabAccess;
+  deps: { store: Store };
+}
+
+interface ComponentParams {
+  deployment: string;
+  user: string;
+  component: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the WebSocket routes' preHandler once the open was authorized. */
+    labTarget: (LabTarget & { vncPort?: number }) | undefined;
+  }
+}
+
+const WS_BASE = '/api/v1/lab-deployments/:deployment/students/:user/components/:component';
+
+export async function labAccessRoutes(app: FastifyInstance, ctx: LabAccessContext): Promise<void> {
+  app.decorateRequest('labTarget', undefined);
+  const authorizeSocket = (kind: 'terminal' | 'vnc') => async (request: FastifyRequest) => {
+    checkOrigin(request);
+    const { deployment, user, component } = request.params as ComponentParams;
+    const target = await ctx.labs.authorizeAccess(actorOf(request), {
+      deploymentId: deployment,
+      userId: user,
+      component,
+      kind,
+    });
+    request.labTarget =
+      kind === 'vnc' ? { ...target, vncPort: await vncPort(ctx.deps.store, target) } : target;
+  };
+  const schema = { hide: true };
+
+  // Authorized before the upgrade, so a refusal is a plain HTTP 401/403/404 with the API's body.
+  app.get(
+    `${WS_BASE}/terminal`,
+    { websocket: true, schema, preHandler: authorizeSocket('terminal') },
+    (socket, request) => {
+      const query = request.query as { cols?: string; rows?: string };
+      runTerminal(socket, ctx.labProvisioner, request.labTarget!, {
+        cols: dimension(query.cols, 80),
+        rows: dimension(query.rows, 24),
+      });
+    },
+  );
+
+  app.get(
+    `${WS_BASE}/vnc`,
+    { websocket: true, schema, preHandler: authorizeSocket('vnc') },
+    (socket, request) => {
+      const { vncPort: port, ...target } = request.labTarget!;
+      relay(socket, ctx.labProvisioner.connect(target, port!), request);
+    },
+  );
+
+  await app.register(async (proxy) => {
+    // The body is the student's server's business: stream it through untouched, whatever its type.
+    proxy.removeAllContentTypeParsers();
+    proxy.addContentTypeParser('*', (_request, _payload, done) => done(null));
+    const prefix = '/labs/:deployment/:user/:component/:port';
+    proxy.get(prefix, { schema }, async (request, reply) => {
+      // Relative links in the student's page resolve against the directory: give it one.
+      const query = request.raw.url?.includes('?') ? request.raw.url.slice(request.raw.url.indexOf('?')) : '';
+      return reply.redirect(`${request.url.split('?')[0]}/${query}`, 308);
+    });
+    proxy.all(`${prefix}/*`, { schema }, async (request, reply) => {
+      // This path is outside /api/v1, so the auth hook lets it through without a user.
+      if (!request.user) throw new UnauthenticatedError();
+      const { deployment, user, component, port } = request.params as ComponentParams & { port: string };
+      const portNumber = Number(port);
+      if (!Number.isInteger(portNumber) || portNumber < 1 || portNumber > 65535)
+        throw new ValidationError(`"${port}" is not a TCP port.`, { field: 'port' });
+      const target = await ctx.labs.authorizeAccess(actorOf(request), {
+        deploymentId: deployment,
+        userId: user,
+        component,
+        kind: 'http',
+        port: portNumber,
+      });
+      if (declaredTooLarge(request))
+        throw new PayloadTooLargeError('The request body is larger than 10 MiB.');
+      const connection = await ctx.labProvisioner.connect(target, portNumber);
+      await proxyRequest(request, reply, {
+        connection,
+        host: `${component}:${port}`,
+        label: `${component}:${port}`,
+      });
+    });
+  });
+}
+
+/**
+ * Cross-Site WebSocket Hijacking: a browser sends the session cookie with an upgrade from any
+ * page, so a cookie-authenticated upgrade must come from Aperture's own origin. A Bearer token is
+ * never ambient (pages cannot set it on a WebSocket), so token upgrades need no Origin.
+ */
+export function checkOrigin(request: FastifyRequest): void {
+  if (request.headers.authorization) return;
+  const origin = request.headers.origin;
+  if (!origin) throw new ForbiddenError('A WebSocket signed in by cookie must send an Origin header.');
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    throw new ForbiddenError(`The Origin "${origin}" is not a URL.`);
+  }
+  const forwarded = request.headers['x-forwarded-host'];
+  const allowed = [request.headers.host, ...(typeof forwarded === 'string' ? forwarded.split(',') : [])];
+  if (!allowed.some((h) => h?.trim().toLowerCase() === host.toLowerCase()))
+    throw new ForbiddenError(`A WebSocket from ${origin} may not use this server's session cookie.`);
+}
+
+function dimension(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return Number.isInteger(n) && n >= 1 && n <= 1000 ? n : fallback;
+}
+
+interface ResizeFrame {
+  type: 'resize';
+  cols: number;
+  rows: number;
+}
+
+/** A text frame from the browser: `{ type: "resize", cols, rows }`; anything else is ignored. */
+export function parseControl(text: string): LabTerminalSize | undefined {
+  try {
+    const frame = JSON.parse(text) as Partial<ResizeFrame>;
+    if (frame?.type !== 'resize') return undefined;
+    const cols = dimension(String(frame.cols), 0);
+    const rows = dimension(String(frame.rows), 0);
+    return cols && rows ? { cols, rows } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function runTerminal(socket: WebSocket, access: LabAccess, target: LabTarget, size: LabTerminalSize): void {
+  let terminal: LabTerminal | undefined;
+  let closed = false;
+  // Listeners first (ws drops frames nobody listens to); frames before the shell opens wait.
+  const early: Array<{ data: Buffer; binary: boolean }> = [];
+  const handle = (data: Buffer, binary: boolean) => {
+    if (!terminal) return early.push({ data, binary });
+    if (binary) writeFrameToStream(terminal.stream, socket, data);
+    else {
+      const resize = parseControl(data.toString('utf8'));
+      if (resize) terminal.resize(resize);
+    }
+  };
+  socket.on('message', (data, binary) => handle(toBuffer(data), binary));
+  socket.on('close', () => {
+    closed = true;
+    terminal?.close();
+  });
+  access.openTerminal(target, { size }).then(
+    (opened) => {
+      if (closed) return opened.close();
+      terminal = opened;
+      let ended = false;
+      opened.stream.on('end', () => {
+        ended = true;
+      });
+      opened.stream.on('error', () => undefined);
+      pipeStreamToSocket(opened.stream, socket);
+      for (const frame of early.splice(0)) handle(frame.data, frame.binary);
+      void opened.exited.then(async (code) => {
+        // The last screen bytes may still be on their way: let the stream end first (briefly).
+        for (let i = 0; i < 20 && !ended && !closed; i++) await new Promise((r) => setTimeout(r, 50));
+        if (socket.readyState === socket.OPEN) socket.send(JSON.stringify({ type: 'exit', code }));
+        closeSocket(socket, 1000, 'the shell ended');
+      });
+    },
+    (error: Error) => {
+      if (socket.readyState === socket.OPEN)
+        socket.send(JSON.stringify({ type: 'error', message: error.message }));
+      closeSocket(socket, 1011, 'the terminal could not be opened');
+    },
+  );
+}
+
+/** Raw RFB both ways, as noVNC's websock expects (binary frames only). */
+function relay(socket: WebSocket, opened: Promise<Duplex>, request: FastifyRequest): void {
+  const early: Buffer[] = [];
+  let stream: Duplex | undefined;
+  let closed = false;
+  socket.on('message', (data) => {
+    const buffer = toBuffer(data);
+    if (stream) writeFrameToStream(stream, socket, buffer);
+    else early.push(buffer);
+  });
+  socket.on('close', () => {
+    closed = true;
+    stream?.destroy();
+  });
+  opened.then(
+    (connection) => {
+      if (closed) return connection.destroy();
+      stream = connection;
+      bindLifetimes(connection, socket);
+      pipeStreamToSocket(connection, socket);
+      for (const buffer of early.splice(0)) writeFrameToStream(connection, socket, buffer);
+    },
+    (error: Error) => {
+      request.log.warn({ err: error }, 'lab VNC connection failed');
+      closeSocket(socket, 1011, 'the desktop could not be reached');
+    },
+  );
+}
+
+/**
+ * The VNC port is the template's (`components[].vnc.port`), read from the deployed template:
+ * the version's for `check`/`course`, the lab's dev template for `dev`.
+ */
+async function vncPort(store: Store, target: LabTarget): Promise<number> {
+  const deployment = await store.labDeployments.get(target.deploymentId);
+  if (!deployment) throw new NotFoundError('Lab deployment', target.deploymentId);
+  const template = deployment.versionId
+    ? (await store.labVersions.get(deployment.labId, deployment.versionId))?.template
+    : (await store.labs.get(deployment.labId))?.devTemplate;
+  const port = template?.spec.components.find((c) => c.name === target.component)?.vnc?.port;
+  if (!port) throw new NotFoundError('Lab desktop (vnc) of component', target.component);
+  return port;
+}
