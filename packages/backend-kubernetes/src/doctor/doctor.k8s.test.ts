@@ -137,7 +137,7 @@ describe('runDoctor on the test cluster, as the administrator', () => {
   it('the summary counts the lines', () => {
     const { pass, warn, fail } = report.summary;
     expect(pass + warn + fail).toBe(report.checks.length);
-    expect(report.checks).toHaveLength(12);
+    expect(report.checks).toHaveLength(13);
   });
 });
 
@@ -151,6 +151,7 @@ describe('runDoctor as the ServiceAccount deploy/rbac/ creates (least privilege)
     expect(line(report, 'namespace').status).toBe('pass');
     expect(line(report, 'rbac-runs').status).toBe('pass');
     expect(line(report, 'rbac-doctor').status).toBe('pass');
+    expect(line(report, 'rbac-labs').status).toBe('pass');
     expect(line(report, 'network-policy-default-deny').status).toBe('pass');
     expect(line(report, 'nodes').status).toBe('pass');
     // It may not create pods, so the PodSecurity dry run is not even tried ...

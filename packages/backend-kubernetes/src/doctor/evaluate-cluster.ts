@@ -24,7 +24,7 @@ export function evaluateNetworkPolicyEnforcement(pods: Probe<V1Pod[]>, nodes: Pr
     return check(
       id,
       'fail',
-      `${seen} does not enforce NetworkPolicy: the runs namespace's policies are accepted and ignored, so runs are not cut off from the network`,
+      `${seen} does not enforce NetworkPolicy: the policies are accepted and ignored, so runs are not cut off from the network and per-student lab networks are not isolated (a student's lab can reach every other student's)`,
       'add a policy engine: Calico on Flannel (Canal), or move to Calico or Cilium',
     );
   const where = pods.ok
@@ -33,7 +33,7 @@ export function evaluateNetworkPolicyEnforcement(pods: Probe<V1Pod[]>, nodes: Pr
   return check(
     id,
     'warn',
-    `cannot tell which CNI this cluster runs (looked at ${where}): NetworkPolicy objects are accepted by every API server but enforced only by some CNIs`,
+    `cannot tell which CNI this cluster runs (looked at ${where}): NetworkPolicy objects are accepted by every API server but enforced only by some CNIs; where they are not, runs are not cut off from the network and per-student lab networks are not isolated`,
     'enforcing: Calico, Cilium, Antrea, kube-router, Weave Net, Canal; not: Flannel alone. To verify, see ' +
       'docs/kubernetes-rbac-and-doctor.md ("Verify NetworkPolicy enforcement"): a pod in the runs namespace must fail to reach 1.1.1.1',
   );

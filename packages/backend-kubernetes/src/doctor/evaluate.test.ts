@@ -6,6 +6,7 @@ import type {
   VersionInfo,
 } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import { LAB_PERMISSIONS } from '../labs/lab-permissions.ts';
 import { DOCTOR_PERMISSIONS, RUN_PERMISSIONS } from '../permissions.ts';
 import { evaluate, evaluateApi } from './evaluate.ts';
 import {
@@ -16,6 +17,7 @@ import {
   evaluateStorageClasses,
   evaluateVolumeSnapshots,
 } from './evaluate-cluster.ts';
+import { evaluateLabAccess } from './evaluate-labs.ts';
 import {
   deniesAll,
   evaluateDefaultDeny,
@@ -61,6 +63,7 @@ function healthy(): ReachableFacts {
     }),
     runAccess: ok(RUN_PERMISSIONS.map((permission) => ({ permission, allowed: true }))),
     doctorAccess: ok(DOCTOR_PERMISSIONS.map((permission) => ({ permission, allowed: true }))),
+    labAccess: ok(LAB_PERMISSIONS.map((permission) => ({ permission, allowed: true }))),
     cniPods: ok([
       { spec: { containers: [{ name: 'calico-node', image: 'docker.io/calico/node:v3.27.0' }] } },
     ]),
@@ -114,7 +117,7 @@ describe('evaluate', () => {
       expect(c.detail).toBeTruthy();
       expect(c.hint).toBeUndefined();
     }
-    expect(summarize(checks)).toEqual({ pass: 12, warn: 0, fail: 0 });
+    expect(summarize(checks)).toEqual({ pass: 13, warn: 0, fail: 0 });
   });
 
   it('an unreachable API server fails the first line with a hint, and every other line as not checked', () => {
@@ -152,6 +155,7 @@ describe('evaluate', () => {
       runsNamespace: failed('not-found'),
       runAccess: ok(RUN_PERMISSIONS.map((permission) => ({ permission, allowed: false }))),
       doctorAccess: failed('forbidden'),
+      labAccess: ok(LAB_PERMISSIONS.map((permission) => ({ permission, allowed: false }))),
       cniPods: failed('forbidden'),
       nodes: failed('forbidden'),
       networkPolicies: ok([]),
@@ -248,6 +252,28 @@ describe('RBAC', () => {
   });
 });
 
+describe('lab permissions', () => {
+  it('all allowed passes, grouped by resource; one missing warns naming it and the ClusterRole', () => {
+    const all = LAB_PERMISSIONS.map((permission) => ({ permission, allowed: true }));
+    expect(evaluateLabAccess(ok(all))).toMatchObject({
+      status: 'pass',
+      detail: expect.stringMatching(
+        new RegExp(`^all ${LAB_PERMISSIONS.length} allowed cluster-wide: .*get, create pods/exec`),
+      ),
+    });
+    const noExec = LAB_PERMISSIONS.map((permission) => ({
+      permission,
+      allowed: !(permission.subresource === 'exec' && permission.verb === 'create'),
+    }));
+    expect(evaluateLabAccess(ok(noExec))).toMatchObject({
+      status: 'warn',
+      detail:
+        'labs will not work (runs do): missing cluster-wide create pods/exec (browser terminal and lab checks (exec over WebSocket))',
+      hint: expect.stringContaining('deploy/rbac/clusterrole-labs.yaml'),
+    });
+  });
+});
+
 describe('NetworkPolicy', () => {
   const pods = (image: string) => ok([{ spec: { containers: [{ name: 'c', image }] } }]);
 
@@ -255,7 +281,9 @@ describe('NetworkPolicy', () => {
     expect(evaluateNetworkPolicyEnforcement(pods('quay.io/cilium/cilium:v1.15'), ok([])).detail).toBe(
       'Cilium enforces NetworkPolicy',
     );
-    expect(evaluateNetworkPolicyEnforcement(pods('flannel/flannel:v0.25'), ok([])).status).toBe('fail');
+    const flannel = evaluateNetworkPolicyEnforcement(pods('flannel/flannel:v0.25'), ok([]));
+    expect(flannel.status).toBe('fail');
+    expect(flannel.detail).toContain('per-student lab networks are not isolated');
     const canal = ok([
       {
         spec: {
@@ -274,6 +302,7 @@ describe('NetworkPolicy', () => {
     expect(line.status).toBe('warn');
     expect(line.detail).toContain('kube-system');
     expect(line.hint).toContain('Verify NetworkPolicy enforcement');
+    expect(line.detail).toContain('per-student lab networks are not isolated');
     expect(evaluateNetworkPolicyEnforcement(failed('forbidden'), ok([])).detail).toContain('the nodes only');
   });
 

@@ -7,6 +7,7 @@ import {
   evaluateStorageClasses,
   evaluateVolumeSnapshots,
 } from './evaluate-cluster.ts';
+import { evaluateLabAccess } from './evaluate-labs.ts';
 import {
   evaluateDefaultDeny,
   evaluateDoctorAccess,
@@ -39,6 +40,7 @@ export function evaluate(facts: ClusterFacts): DoctorCheck[] {
     namespace,
     evaluateRunAccess(c.runAccess, ns),
     evaluateDoctorAccess(c.doctorAccess, ns),
+    evaluateLabAccess(c.labAccess),
     evaluateNetworkPolicyEnforcement(c.cniPods, c.nodes),
     ...inNamespace,
     evaluateRuntimeClasses(c.runtimeClasses),

@@ -32,6 +32,8 @@ export interface ReachableFacts {
   runsNamespace: Probe<V1Namespace>;
   runAccess: Probe<AccessResult[]>;
   doctorAccess: Probe<AccessResult[]>;
+  /** LAB_PERMISSIONS, cluster-wide (labs only: runs work without them). */
+  labAccess: Probe<AccessResult[]>;
   /** Pods in CNI_NAMESPACES (often not readable with Aperture's own account: then nodes only). */
   cniPods: Probe<V1Pod[]>;
   nodes: Probe<V1Node[]>;

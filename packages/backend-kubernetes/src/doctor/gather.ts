@@ -11,6 +11,7 @@ import {
   VersionApi,
 } from '@kubernetes/client-node';
 import { apiMessage, statusCode } from '../api-errors.ts';
+import { LAB_PERMISSIONS } from '../labs/lab-permissions.ts';
 import { DOCTOR_PERMISSIONS, type Permission, RUN_PERMISSIONS } from '../permissions.ts';
 import { makeApiClient } from './clients.ts';
 import { CNI_NAMESPACES } from './cni.ts';
@@ -80,7 +81,8 @@ async function gatherReachable(api: Clients, namespace: string): Promise<Reachab
       probe(async () => (await api.networking.listNamespacedNetworkPolicy({ namespace })).items),
       probe(() => podSecurityDryRun(api, namespace)),
     ]);
-  const [runtimeClasses, storageClasses, snapshotClasses, priorityClasses] = await Promise.all([
+  const [labAccess, runtimeClasses, storageClasses, snapshotClasses, priorityClasses] = await Promise.all([
+    probe(() => reviewAll(api, LAB_PERMISSIONS, namespace)),
     probe(async () => (await api.node.listRuntimeClass()).items),
     probe(async () => (await api.storage.listStorageClass()).items),
     probe(() => volumeSnapshotClasses(api)),
@@ -90,6 +92,7 @@ async function gatherReachable(api: Clients, namespace: string): Promise<Reachab
     runsNamespace,
     runAccess,
     doctorAccess,
+    labAccess,
     cniPods,
     nodes,
     networkPolicies,

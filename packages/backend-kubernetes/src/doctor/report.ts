@@ -25,6 +25,7 @@ export const CHECKS = {
   namespace: 'Runs namespace',
   'rbac-runs': 'Run permissions',
   'rbac-doctor': 'Doctor permissions',
+  'rbac-labs': 'Lab permissions',
   'network-policy-enforcement': 'NetworkPolicy enforcement',
   'network-policy-default-deny': 'Default-deny policy',
   'pod-security': 'PodSecurity admission',
