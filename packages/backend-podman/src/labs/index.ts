@@ -1,0 +1,4 @@
+export * from './container-args.ts';
+export { PodmanLabError } from './lab-cli.ts';
+export * from './lab-objects.ts';
+export * from './podman-lab-provisioner.ts';
