@@ -9,5 +9,6 @@ export * from './lab-entities.ts';
 export * from './lab-template.ts';
 export * from './provisioner.ts';
 export * from './quantity.ts';
+export * from './run-checks.ts';
 export * from './sha256.ts';
 export * from './version.ts';
