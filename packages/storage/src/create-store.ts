@@ -38,11 +38,7 @@ function openDialect(config: StoreConfig): { kind: SqlDialect; dialect: Dialect 
 
 /** Applies pending migrations; on PostgreSQL Kysely holds a lock so two servers cannot race. */
 async function migrate(db: Kysely<Database>, kind: SqlDialect, logger?: Logger): Promise<void> {
-  const migrator = new Migrator({
-    db,
-    provider: new InCodeMigrationProvider(kind),
-    ...(kind === 'postgres' ? { migrationTableSchema: await currentSchema(db) } : {}),
-  });
+  const migrator = await migratorFor(db, kind);
   const { error, results = [] } = await migrator.migrateToLatest();
   const applied = results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
   if (applied.length > 0) logger?.info({ dialect: kind, applied }, 'database migrated');
@@ -50,6 +46,29 @@ async function migrate(db: Kysely<Database>, kind: SqlDialect, logger?: Logger):
     const failed = results.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`Migration ${failed} failed: ${(error as Error).message}`, { cause: error });
   }
+}
+
+/**
+ * The database as an older release left it: migrated up to and including `last` only. For upgrade
+ * tests; the caller seeds it and destroys the handle.
+ */
+export async function openAtMigration(config: StoreConfig, last: string): Promise<Kysely<Database>> {
+  const { kind, dialect } = openDialect(config);
+  const db = new Kysely<Database>({ dialect });
+  const { error } = await (await migratorFor(db, kind)).migrateTo(last);
+  if (error) {
+    await db.destroy();
+    throw error;
+  }
+  return db;
+}
+
+async function migratorFor(db: Kysely<Database>, kind: SqlDialect): Promise<Migrator> {
+  return new Migrator({
+    db,
+    provider: new InCodeMigrationProvider(kind),
+    ...(kind === 'postgres' ? { migrationTableSchema: await currentSchema(db) } : {}),
+  });
 }
 
 /**

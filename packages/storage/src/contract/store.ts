@@ -1,7 +1,9 @@
 import type { Store } from '@aperture/core';
 import { expect, it } from 'vitest';
+import { createStore, openAtMigration } from '../create-store.ts';
 import type { TestDatabases, TestDialect } from '../test-support/databases.ts';
 import { aCourse, aRun, aUser } from '../test-support/fixtures.ts';
+import { aLab } from '../test-support/lab-fixtures.ts';
 
 export function storeContract(dbs: TestDatabases, dialect: TestDialect): void {
   it('names its dialect and answers a ping', async () => {
@@ -76,5 +78,40 @@ export function storeContract(dbs: TestDatabases, dialect: TestDialect): void {
     const third: Store = await dbs.open(config);
     expect(await second.users.get(user.id)).toEqual(user);
     expect(await third.users.count()).toBe(1);
+  });
+
+  it('upgrades a database an older release left at 0001, keeping its rows', async () => {
+    const config = await dbs.fresh();
+    const old = await openAtMigration(config, '0001-initial');
+    const [user, course] = [aUser(), aCourse()];
+    await old
+      .insertInto('users')
+      .values({
+        id: user.id,
+        username: user.username,
+        display_name: user.displayName,
+        email: user.email,
+        role: user.role,
+        password_hash: user.passwordHash,
+        created_at: user.createdAt,
+      })
+      .execute();
+    await old
+      .insertInto('courses')
+      .values({ id: course.id, code: course.code, title: course.title, created_at: course.createdAt })
+      .execute();
+    await old.destroy();
+    const logged: unknown[] = [];
+    const logger = { info: (obj: object) => logged.push(obj), warn() {}, error() {}, debug() {} };
+    const store = await createStore({ ...config, logger });
+    try {
+      expect(logged).toEqual([{ dialect, applied: ['0002-labs'] }]);
+      expect(await store.users.get(user.id)).toEqual(user);
+      const lab = aLab(course.id, user.id);
+      await store.labs.insert(lab);
+      expect(await store.labs.listByCourse(course.id)).toEqual([lab]);
+    } finally {
+      await store.close();
+    }
   });
 }
