@@ -55,8 +55,9 @@ export class KyselyLabRepository implements LabRepository {
   }
 
   /**
-   * One conditional DELETE, so a deployment created at the same moment either blocks it or
-   * fails on its foreign key; never a lab deleted under a live deployment.
+   * One conditional DELETE: the check and the delete cannot be split by another statement of
+   * ours. (A deployment inserted by a transaction still open elsewhere is not seen; callers
+   * never deploy a lab they are deleting.)
    */
   async delete(id: string): Promise<boolean> {
     const result = await this.db
