@@ -12,6 +12,7 @@ import { assignmentRoutes } from './routes/assignments.ts';
 import { authRoutes } from './routes/auth.ts';
 import { courseRoutes } from './routes/courses.ts';
 import { healthRoutes } from './routes/health.ts';
+import { labFlowRoutes } from './routes/lab-flow.ts';
 import { labRoutes } from './routes/labs.ts';
 import { runFileRoutes } from './routes/run-files.ts';
 import { runRoutes } from './routes/runs.ts';
@@ -71,6 +72,7 @@ export async function buildApp(
   runRoutes(app, ctx);
   runFileRoutes(app, ctx);
   labRoutes(app, ctx);
+  labFlowRoutes(app, ctx);
   await registerWebUi(app);
   app.setNotFoundHandler((request, reply) =>
     reply

@@ -63,6 +63,24 @@ export const serverConfigSchema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     secureCookies: z.coerce.boolean().default(false),
     publicUrl: z.string().optional(),
+    /** Labs: how often the reconciler looks at every live deployment (idle stop, later enrollees, recovery). */
+    labReconcileSeconds: z.coerce.number().int().min(1).max(3600).default(15),
+    /** How long one of a lab's checks is retried before publish counts it failed. */
+    labCheckTimeoutSeconds: z.coerce.number().int().min(1).max(600).default(60),
+    /** How long publish waits for its throw-away copy to be ready. */
+    labCheckReadySeconds: z.coerce.number().int().min(1).max(3600).default(180),
+    /** Labs may reach the internet (never private ranges); an exam may turn it off. */
+    labInternetEgress: z.coerce.boolean().default(true),
+    labStorageClass: z.string().optional().describe('kubernetes: the StorageClass of lab volumes'),
+    labRuntimeClass: z.string().optional().describe('kubernetes: e.g. gvisor for lab pods'),
+    labProxyNamespace: z
+      .string()
+      .default('aperture')
+      .describe('kubernetes: the namespace Aperture runs in (the only peer let into a lab)'),
+    labProxyPodLabels: z
+      .string()
+      .default('app.kubernetes.io/name=aperture')
+      .describe('kubernetes: labels of Aperture’s pods: key=value,…'),
   })
   .strict();
 
@@ -102,7 +120,17 @@ const ENV_KEYS: Record<string, keyof ServerConfig> = {
   APERTURE_LOG_LEVEL: 'logLevel',
   APERTURE_SECURE_COOKIES: 'secureCookies',
   APERTURE_PUBLIC_URL: 'publicUrl',
+  APERTURE_LAB_RECONCILE_SECONDS: 'labReconcileSeconds',
+  APERTURE_LAB_CHECK_TIMEOUT_SECONDS: 'labCheckTimeoutSeconds',
+  APERTURE_LAB_CHECK_READY_SECONDS: 'labCheckReadySeconds',
+  APERTURE_LAB_INTERNET_EGRESS: 'labInternetEgress',
+  APERTURE_LAB_STORAGE_CLASS: 'labStorageClass',
+  APERTURE_LAB_RUNTIME_CLASS: 'labRuntimeClass',
+  APERTURE_LAB_PROXY_NAMESPACE: 'labProxyNamespace',
+  APERTURE_LAB_PROXY_POD_LABELS: 'labProxyPodLabels',
 };
+
+const BOOLEAN_FIELDS: ReadonlySet<string> = new Set(['seedDemo', 'secureCookies', 'labInternetEgress']);
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -118,7 +146,7 @@ export function loadServerConfig(
   for (const [key, field] of Object.entries(ENV_KEYS)) {
     const value = env[key];
     if (value !== undefined && value !== '')
-      fromEnv[field] = field === 'seedDemo' || field === 'secureCookies' ? parseBool(value) : value;
+      fromEnv[field] = BOOLEAN_FIELDS.has(field) ? parseBool(value) : value;
   }
   const definedFlags = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
   const parsed = serverConfigSchema.safeParse({ ...fromFile, ...fromEnv, ...definedFlags });

@@ -5,6 +5,9 @@ import type {
   CourseService,
   Dispatcher,
   GradebookService,
+  LabBackend,
+  LabReconciler,
+  LabService,
   RunExecutor,
   RunService,
 } from '@aperture/core';
@@ -18,6 +21,10 @@ export interface ServerContext {
   runs: RunService;
   gradebook: GradebookService;
   dispatcher: Dispatcher;
+  labs: LabService;
+  /** The engine's LabProvisioner & LabAccess (terminal, VNC and HTTP proxy use its LabAccess side). */
+  labProvisioner: LabBackend;
+  labReconciler: LabReconciler;
   executor: RunExecutor;
   version: string;
   secureCookies: boolean;

@@ -8,6 +8,9 @@ import {
   CourseService,
   Dispatcher,
   GradebookService,
+  type LabBackend,
+  LabReconciler,
+  LabService,
   type Logger,
   type RunExecutor,
   RunService,
@@ -22,6 +25,7 @@ import { DEMO_COURSE, DEMO_PASSWORD, DEMO_USERS, seedDemo } from './demo-seed.ts
 import { InProcessEventBus } from './infra/event-bus.ts';
 import { ScryptSecretHasher } from './infra/hasher.ts';
 import { RandomIdGenerator } from './infra/ids.ts';
+import { createLabBackend } from './lab-backend.ts';
 import { startWebhookDelivery } from './webhooks.ts';
 
 export const VERSION = '0.1.0';
@@ -38,6 +42,8 @@ export interface RunningServer {
 export interface ServerOverrides {
   /** Tests may inject an executor; production always builds the configured backend. */
   executor?: RunExecutor;
+  /** Tests may inject the lab backend (LabProvisioner & LabAccess) the same way. */
+  labBackend?: LabBackend;
   logger?: ReturnType<typeof pino> | false;
 }
 
@@ -70,6 +76,16 @@ export async function startServer(
     maxAttempts: config.maxAttempts,
   });
   runs.attachScheduler(dispatcher);
+  const labProvisioner = overrides.labBackend ?? (await createLabBackend(config, coreLogger));
+  const labs = new LabService(deps, labProvisioner, {
+    logger: coreLogger,
+    checkTimeoutMs: config.labCheckTimeoutSeconds * 1000,
+    checkReadyTimeoutMs: config.labCheckReadySeconds * 1000,
+  });
+  const labReconciler = new LabReconciler(deps, labs.worker, {
+    logger: coreLogger,
+    intervalMs: config.labReconcileSeconds * 1000,
+  });
 
   const adminPassword = config.adminPassword ?? (config.seedDemo ? DEMO_PASSWORD : undefined);
   const admin = await auth.bootstrap({
@@ -88,12 +104,17 @@ export async function startServer(
     runs,
     gradebook,
     dispatcher,
+    labs,
+    labProvisioner,
+    labReconciler,
     executor,
     version: VERSION,
     secureCookies: config.secureCookies,
   };
   const app = await buildApp(ctx, logger as FastifyBaseLogger | false);
   await dispatcher.start();
+  // Resumes what a crash left half done (deploying, checking, destroying), then every interval.
+  labReconciler.start();
   const address = await app.listen({ host: config.host, port: config.port });
   const url = config.publicUrl ?? address.replace('[::1]', 'localhost');
   coreLogger.info(
@@ -106,6 +127,9 @@ export async function startServer(
     (closing ??= (async () => {
       await app.close();
       await dispatcher.stop(graceMs);
+      await labReconciler.stop();
+      // Lab work in flight finishes or is cut off; either way the reconciler resumes it on the next start.
+      await Promise.race([labs.worker.idle(), new Promise((done) => setTimeout(done, graceMs).unref())]);
       stopWebhooks();
       await executor.close();
       await store.close();

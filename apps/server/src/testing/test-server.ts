@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunExecutor } from '@aperture/core';
 import { loadServerConfig, type ServerConfig } from '../config.ts';
-import { type RunningServer, startServer } from '../server.ts';
+import { type RunningServer, type ServerOverrides, startServer } from '../server.ts';
 
 export const BOOTSTRAP_TOKEN = 'test-bootstrap-token-0123456789';
 
@@ -31,6 +31,7 @@ export interface ApiResponse {
 export async function startTestServer(
   executor: RunExecutor,
   overrides: Partial<ServerConfig> = {},
+  serverOverrides: Omit<ServerOverrides, 'executor' | 'logger'> = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'aperture-test-'));
   const config = loadServerConfig(
@@ -45,7 +46,7 @@ export async function startTestServer(
     },
     {},
   );
-  const server = await startServer(config, { executor, logger: false });
+  const server = await startServer(config, { ...serverOverrides, executor, logger: false });
   const api: TestServer['api'] = async (token, method, path, body, headers = {}) => {
     const init: RequestInit = { method, headers: { ...headers } };
     if (token) (init.headers as Record<string, string>)['authorization'] = `Bearer ${token}`;

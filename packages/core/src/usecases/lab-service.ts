@@ -1,0 +1,557 @@
+/**
+ * The lab flow (DESIGN.md "Labs"): an instructor creates a lab (a dev copy of its template runs
+ * for them), checkpoints it as an immutable version, publishes the version once its checks pass
+ * in a throw-away copy, deploys it to the course, and resets, starts or destroys copies. Each call
+ * checks who may do it, records the intent, and queues the slow part on LabWorker; the answer
+ * says what was recorded (`deploying`, `checking`, `destroying`), the store says how it ended.
+ */
+import type { CourseRole, Timestamp } from '../domain/entities.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
+import type { LabTarget } from '../labs/access.ts';
+import { catalogLabTemplate, type LabCatalogOptions } from '../labs/catalog.ts';
+import { lifetimeMs } from '../labs/duration.ts';
+import type { Lab, LabDeployment, LabEnvironment, LabVersion } from '../labs/lab-entities.ts';
+import type { LabTemplate, LabTemplateProblem } from '../labs/lab-template.ts';
+import { diffTemplates, imagesToPin, type LabTemplateChange, labVersionId } from '../labs/version.ts';
+import { type Actor, canEditCourse, canGradeCourse, isAdmin, isCourseStaff } from '../policy/authz.ts';
+import { type CoreDeps, isoNow } from './deps.ts';
+import {
+  componentAccess,
+  countStates,
+  type DeploymentSummary,
+  type DeploymentView,
+  type LabDetail,
+  type LabStudentView,
+  type LabSummary,
+  type MyLab,
+} from './lab-views.ts';
+import { type LabBackend, LabWorker, type LabWorkerOptions, newEnvironment } from './lab-worker.ts';
+
+export type LabServiceOptions = LabWorkerOptions & {
+  /** How long opening a stopped copy waits for it to run again (default 60 s). */
+  startWaitMs?: number;
+};
+
+/** A template already validated (the server parses YAML with api-contract), or a catalog type. */
+export type LabTemplateInput = { template: LabTemplate } | ({ type: string } & LabCatalogOptions);
+
+export interface LabAccessRequest {
+  deploymentId: string;
+  userId: string;
+  component: string;
+  kind: 'terminal' | 'vnc' | 'http';
+  port?: number;
+}
+
+type Need = 'read' | 'change';
+
+export class LabService {
+  readonly worker: LabWorker;
+  private readonly startWaitMs: number;
+
+  constructor(
+    private readonly deps: CoreDeps,
+    private readonly backend: LabBackend,
+    options: LabServiceOptions,
+  ) {
+    this.worker = new LabWorker(deps, backend, options);
+    this.startWaitMs = options.startWaitMs ?? 60_000;
+  }
+
+  private get store() {
+    return this.deps.store;
+  }
+
+  private now(): Timestamp {
+    return isoNow(this.deps.clock);
+  }
+
+  async create(actor: Actor, courseRef: string, input: LabTemplateInput): Promise<LabDetail> {
+    const { course } = await this.course(actor, courseRef, 'change');
+    const template = templateOf(input);
+    const at = this.now();
+    const lab: Lab = {
+      id: this.deps.ids.next('lab'),
+      courseId: course.id,
+      name: template.metadata.name,
+      devTemplate: template,
+      createdBy: actor.userId,
+      createdAt: at,
+      updatedAt: at,
+    };
+    await this.store.labs.insert(lab);
+    await this.startDev(lab, actor.userId);
+    return this.get(actor, lab.id);
+  }
+
+  async list(actor: Actor, courseRef: string): Promise<LabSummary[]> {
+    const { course } = await this.course(actor, courseRef, 'read');
+    const labs = await this.store.labs.listByCourse(course.id);
+    return Promise.all(labs.map((lab) => this.summary(lab)));
+  }
+
+  async get(actor: Actor, labId: string): Promise<LabDetail> {
+    const { lab } = await this.lab(actor, labId, 'read');
+    const deployments = await this.store.labDeployments.listByLab(lab.id);
+    const dev = newest(deployments.filter((d) => d.kind === 'dev' && d.state !== 'destroyed'));
+    const summaries: DeploymentSummary[] = [];
+    for (const deployment of newestFirst(deployments)) {
+      const environments = await this.store.labEnvironments.listByDeployment(deployment.id);
+      summaries.push({ ...deployment, counts: countStates(environments), students: environments.length });
+    }
+    return {
+      lab,
+      dev: dev ? await this.view(dev, lab) : null,
+      versions: await this.store.labVersions.listByLab(lab.id),
+      deployments: summaries,
+    };
+  }
+
+  /** A new dev template; the instructor's dev copy is applied again (or made, if it was destroyed). */
+  async applyDevTemplate(actor: Actor, labId: string, template: LabTemplate): Promise<LabDetail> {
+    const { lab } = await this.lab(actor, labId, 'change');
+    if (template.metadata.name !== lab.name) {
+      throw new ValidationError(
+        `metadata.name: this lab is ${JSON.stringify(lab.name)}; a template for it keeps that name.`,
+        { field: 'metadata.name' },
+      );
+    }
+    await this.store.labs.updateDevTemplate(lab.id, template, this.now());
+    const dev = newest(
+      (await this.store.labDeployments.listByLab(lab.id)).filter(
+        (d) => d.kind === 'dev' && (d.state === 'active' || d.state === 'deploying'),
+      ),
+    );
+    if (!dev) await this.startDev({ ...lab, devTemplate: template }, actor.userId);
+    else {
+      await this.store.labEnvironments.setStateForDeployment(dev.id, 'pending', this.now());
+      await this.store.labDeployments.setState(dev.id, ['active', 'deploying'], {
+        state: 'deploying',
+        updatedAt: this.now(),
+      });
+      void this.worker.apply(dev.id);
+    }
+    return this.get(actor, lab.id);
+  }
+
+  /** The dev template with its images pinned as an immutable version; the same content twice is one version. */
+  async checkpoint(actor: Actor, labId: string): Promise<{ version: LabVersion; created: boolean }> {
+    const { lab } = await this.lab(actor, labId, 'change');
+    const images = await this.backend.resolveImageDigests(imagesToPin(lab.devTemplate));
+    const version: LabVersion = {
+      id: labVersionId(lab.devTemplate, images),
+      labId: lab.id,
+      template: lab.devTemplate,
+      images,
+      state: 'draft',
+      checkResults: null,
+      snapshots: null,
+      createdBy: actor.userId,
+      createdAt: this.now(),
+      checkedAt: null,
+      publishedAt: null,
+    };
+    const created = await this.store.labVersions.insert(version);
+    return { version: created ? version : await this.mustVersion(lab.id, version.id), created };
+  }
+
+  async versions(actor: Actor, labId: string): Promise<LabVersion[]> {
+    const { lab } = await this.lab(actor, labId, 'read');
+    return this.store.labVersions.listByLab(lab.id);
+  }
+
+  async version(actor: Actor, labId: string, versionRef: string): Promise<LabVersion> {
+    const { lab } = await this.lab(actor, labId, 'read');
+    return this.findVersion(lab.id, versionRef);
+  }
+
+  /** What changed from `versionRef` to `against` (another version, or `dev`: the dev template now). */
+  async diff(
+    actor: Actor,
+    labId: string,
+    versionRef: string,
+    against = 'dev',
+  ): Promise<{ from: string; to: string; changes: LabTemplateChange[] }> {
+    const { lab } = await this.lab(actor, labId, 'read');
+    const from = await this.findVersion(lab.id, versionRef);
+    const to = against === 'dev' ? null : await this.findVersion(lab.id, against);
+    return {
+      from: from.id,
+      to: to?.id ?? 'dev',
+      changes: diffTemplates(from.template, to?.template ?? lab.devTemplate),
+    };
+  }
+
+  /** `checking` now; published or check_failed once its checks ran in a throw-away copy. */
+  async publish(actor: Actor, labId: string, versionRef: string): Promise<LabVersion> {
+    const { lab } = await this.lab(actor, labId, 'change');
+    const version = await this.findVersion(lab.id, versionRef);
+    if (version.state === 'published') return version;
+    const started = await this.store.labVersions.setState(lab.id, version.id, ['draft', 'check_failed'], {
+      state: 'checking',
+      checkResults: null,
+    });
+    if (!started) {
+      throw new ConflictError(`Version ${shortId(version.id)} is already being checked.`, {
+        version: version.id,
+      });
+    }
+    void this.worker.check(lab.id, version.id, actor.userId);
+    return this.mustVersion(lab.id, version.id);
+  }
+
+  /** A published version to every student of the course (students enrolled later get it from the reconciler). */
+  async deploy(actor: Actor, labId: string, versionRef: string): Promise<DeploymentView> {
+    const { lab } = await this.lab(actor, labId, 'change');
+    const version = await this.findVersion(lab.id, versionRef);
+    if (version.state !== 'published') {
+      throw new ValidationError(
+        `version: ${shortId(version.id)} is ${version.state}; only a published version is deployed (publish it first).`,
+        { field: 'version', state: version.state },
+      );
+    }
+    const at = this.now();
+    const { expireAfterMs } = lifetimeMs(version.template.spec.lifetime);
+    const deployment: LabDeployment = {
+      id: this.deps.ids.next('ldp'),
+      labId: lab.id,
+      courseId: lab.courseId,
+      kind: 'course',
+      versionId: version.id,
+      state: 'deploying',
+      createdBy: actor.userId,
+      createdAt: at,
+      updatedAt: at,
+      expiresAt: new Date(this.deps.clock.now().getTime() + expireAfterMs).toISOString(),
+      teardown: null,
+    };
+    await this.store.labDeployments.insert(deployment);
+    for (const enrollment of await this.store.enrollments.listByCourse(lab.courseId)) {
+      if (enrollment.role === 'student')
+        await this.store.labEnvironments.insertIfMissing(
+          newEnvironment(deployment.id, enrollment.userId, at),
+        );
+    }
+    void this.worker.apply(deployment.id);
+    return this.view(deployment, lab);
+  }
+
+  async deployment(actor: Actor, deploymentId: string): Promise<DeploymentView> {
+    const { deployment, lab } = await this.deploymentFor(actor, deploymentId, 'read');
+    return this.view(deployment, lab);
+  }
+
+  async reset(actor: Actor, deploymentId: string, userId: string): Promise<LabEnvironment> {
+    const { deployment } = await this.deploymentFor(actor, deploymentId, 'change');
+    await this.liveEnvironment(deployment, userId);
+    await this.store.labEnvironments.update(deployment.id, userId, {
+      state: 'resetting',
+      error: null,
+      updatedAt: this.now(),
+    });
+    void this.worker.reset(deployment.id, userId);
+    return this.liveEnvironment(deployment, userId);
+  }
+
+  /** Deploy a stopped (or failed) copy again; the instructor, or the student for their own copy. */
+  async start(actor: Actor, deploymentId: string, userId: string): Promise<LabEnvironment> {
+    const own = userId === actor.userId;
+    const { deployment } = await this.deploymentFor(actor, deploymentId, own ? 'own' : 'change');
+    void (await this.startCopy(deployment, await this.liveEnvironment(deployment, userId)));
+    return this.liveEnvironment(deployment, userId);
+  }
+
+  /** `destroying` now; `destroyed` with the teardown receipt when the engine confirms. */
+  async destroy(actor: Actor, deploymentId: string): Promise<LabDeployment> {
+    const { deployment } = await this.deploymentFor(actor, deploymentId, 'change');
+    if (deployment.state === 'destroyed') return deployment;
+    await this.store.labDeployments.setState(deployment.id, ['deploying', 'active'], {
+      state: 'destroying',
+      updatedAt: this.now(),
+    });
+    void this.worker.teardown(deployment.id);
+    return (await this.store.labDeployments.get(deployment.id)) ?? deployment;
+  }
+
+  /** The caller's own copies: a student's course labs; staff also see their dev copies. */
+  async listMine(actor: Actor): Promise<MyLab[]> {
+    const mine: MyLab[] = [];
+    for (const environment of await this.store.labEnvironments.listByUser(actor.userId)) {
+      const deployment = await this.store.labDeployments.get(environment.deploymentId);
+      if (!deployment || deployment.kind === 'check') continue;
+      if (deployment.state === 'destroying' || deployment.state === 'destroyed') continue;
+      const lab = await this.store.labs.get(deployment.labId);
+      const course = await this.store.courses.get(deployment.courseId);
+      if (!lab || !course) continue;
+      const template = (await this.worker.versionOf(deployment)).template;
+      mine.push({
+        deploymentId: deployment.id,
+        labId: lab.id,
+        labName: lab.name,
+        courseId: course.id,
+        courseCode: course.code,
+        kind: deployment.kind,
+        state: environment.state,
+        components: template.spec.components.map(componentAccess),
+      });
+    }
+    return mine;
+  }
+
+  /**
+   * May the actor open this component of this copy (terminal, desktop, HTTP port)? A student only
+   * their own copy of a course deployment; course staff any copy of the course's deployments.
+   * Records the use (the idle clock) and starts a stopped copy, waiting for it.
+   */
+  async authorizeAccess(actor: Actor, request: LabAccessRequest): Promise<LabTarget> {
+    const deployment = await this.store.labDeployments.get(request.deploymentId);
+    if (!deployment || deployment.state === 'destroyed' || deployment.state === 'destroying')
+      throw new NotFoundError('Lab deployment', request.deploymentId);
+    const role = await this.roleIn(actor, deployment.courseId);
+    const staff = isAdmin(actor) || isCourseStaff(role);
+    const ownCourseCopy =
+      role === 'student' && deployment.kind === 'course' && request.userId === actor.userId;
+    if (!staff && !ownCourseCopy) {
+      // Outsiders learn nothing; a student of the course is told it is not theirs.
+      if (role === undefined) throw new NotFoundError('Lab deployment', request.deploymentId);
+      throw new ForbiddenError('You may open only your own copy of a lab.');
+    }
+    const environment = await this.store.labEnvironments.get(deployment.id, request.userId);
+    if (!environment || environment.state === 'removed')
+      throw new NotFoundError('Lab environment', `${request.deploymentId}/${request.userId}`);
+    const { template } = await this.worker.versionOf(deployment);
+    checkComponentAccess(template, request);
+    await this.store.labEnvironments.update(deployment.id, request.userId, {
+      lastAccessAt: this.now(),
+      updatedAt: this.now(),
+    });
+    if (environment.state === 'stopped') {
+      await await this.startCopy(deployment, environment);
+      await this.worker.waitReady(deployment.id, request.userId, this.startWaitMs);
+    }
+    return { deploymentId: deployment.id, studentId: request.userId, component: request.component };
+  }
+
+  /** Records the start; the promise it returns settles when the copy was deployed again. */
+  private async startCopy(
+    deployment: LabDeployment,
+    environment: { userId: string; state: string },
+  ): Promise<Promise<void>> {
+    if (environment.state === 'resetting' || environment.state === 'deploying') return Promise.resolve();
+    // Started on purpose: its idle clock starts again, or the next tick would stop it at once.
+    await this.store.labEnvironments.update(deployment.id, environment.userId, {
+      state: 'pending',
+      error: null,
+      lastAccessAt: this.now(),
+      updatedAt: this.now(),
+    });
+    return this.worker.apply(deployment.id);
+  }
+
+  private async startDev(lab: Lab, instructorId: string): Promise<void> {
+    const at = this.now();
+    const dev: LabDeployment = {
+      id: this.deps.ids.next('ldp'),
+      labId: lab.id,
+      courseId: lab.courseId,
+      kind: 'dev',
+      versionId: null,
+      state: 'deploying',
+      createdBy: instructorId,
+      createdAt: at,
+      updatedAt: at,
+      expiresAt: null,
+      teardown: null,
+    };
+    await this.store.labDeployments.insert(dev);
+    await this.store.labEnvironments.insertIfMissing(newEnvironment(dev.id, instructorId, at));
+    void this.worker.apply(dev.id);
+  }
+
+  private async view(deployment: LabDeployment, lab: Lab): Promise<DeploymentView> {
+    const environments = await this.store.labEnvironments.listByDeployment(deployment.id);
+    const students = environments.map((environment) => ({
+      id: environment.userId,
+      username: environment.username,
+    }));
+    let live = new Map<
+      string,
+      { state: LabStudentView['live']; message: string | null; components: LabStudentView['components'] }
+    >();
+    let statusError: string | null = null;
+    if (deployment.state !== 'destroyed' && students.length > 0) {
+      try {
+        const report = await this.backend.status(deployment.id, students);
+        live = new Map(
+          report.students.map((s) => [
+            s.student.id,
+            { state: s.state, message: s.message ?? null, components: s.components },
+          ]),
+        );
+      } catch (error) {
+        statusError = (error as Error).message;
+      }
+    }
+    return {
+      deployment,
+      labName: lab.name,
+      courseId: lab.courseId,
+      template: (await this.worker.versionOf(deployment)).template,
+      students: environments.map((environment) => {
+        const now = live.get(environment.userId);
+        return {
+          userId: environment.userId,
+          username: environment.username,
+          state: environment.state,
+          environment: environment.environment,
+          error: environment.error,
+          attempts: environment.attempts,
+          lastAccessAt: environment.lastAccessAt,
+          live: now?.state ?? null,
+          message: now?.message ?? null,
+          components: now?.components ?? [],
+        };
+      }),
+      counts: countStates(environments),
+      statusError,
+    };
+  }
+
+  private async summary(lab: Lab): Promise<LabSummary> {
+    const versions = await this.store.labVersions.listByLab(lab.id);
+    const deployments = await this.store.labDeployments.listByLab(lab.id);
+    return {
+      id: lab.id,
+      name: lab.name,
+      description: lab.devTemplate.metadata.description ?? null,
+      updatedAt: lab.updatedAt,
+      versions: versions.length,
+      published: versions.filter((v) => v.state === 'published').length,
+      deployments: deployments.filter((d) => d.state !== 'destroyed' && d.kind !== 'check').length,
+    };
+  }
+
+  private async liveEnvironment(deployment: LabDeployment, userId: string) {
+    if (deployment.state === 'destroyed' || deployment.state === 'destroying')
+      throw new ConflictError(`Lab deployment ${deployment.id} is ${deployment.state}.`);
+    const environment = await this.store.labEnvironments.get(deployment.id, userId);
+    if (!environment || environment.state === 'removed')
+      throw new NotFoundError('Lab environment', `${deployment.id}/${userId}`);
+    return environment;
+  }
+
+  /** A version by its id (`sha256:…`) or the first 12 or more hex digits of it. */
+  private async findVersion(labId: string, ref: string): Promise<LabVersion> {
+    const exact = await this.store.labVersions.get(labId, ref);
+    if (exact) return exact;
+    const hex = ref.replace(/^sha256:/, '').toLowerCase();
+    if (!/^[0-9a-f]{12,64}$/.test(hex))
+      throw new ValidationError('version: a version id (sha256:…) or its first 12 hex digits.', {
+        field: 'version',
+      });
+    const matches = (await this.store.labVersions.listByLab(labId)).filter((v) =>
+      v.id.startsWith(`sha256:${hex}`),
+    );
+    if (matches.length > 1)
+      throw new ValidationError(`version: ${ref} matches ${matches.length} versions; give more digits.`, {
+        field: 'version',
+      });
+    if (!matches[0]) throw new NotFoundError('Lab version', ref);
+    return matches[0];
+  }
+
+  private async mustVersion(labId: string, id: string): Promise<LabVersion> {
+    const version = await this.store.labVersions.get(labId, id);
+    if (!version) throw new NotFoundError('Lab version', id);
+    return version;
+  }
+
+  private async course(actor: Actor, ref: string, need: Need) {
+    const course = (await this.store.courses.get(ref)) ?? (await this.store.courses.getByCode(ref));
+    if (!course) throw new NotFoundError('Course', ref);
+    const role = await this.roleIn(actor, course.id);
+    allow(actor, role, need, () => new NotFoundError('Course', ref));
+    return { course, role };
+  }
+
+  private async lab(
+    actor: Actor,
+    labId: string,
+    need: Need,
+  ): Promise<{ lab: Lab; role: CourseRole | undefined }> {
+    const lab = await this.store.labs.get(labId);
+    if (!lab) throw new NotFoundError('Lab', labId);
+    const role = await this.roleIn(actor, lab.courseId);
+    allow(actor, role, need, () => new NotFoundError('Lab', labId));
+    return { lab, role };
+  }
+
+  private async deploymentFor(actor: Actor, deploymentId: string, need: Need | 'own') {
+    const deployment = await this.store.labDeployments.get(deploymentId);
+    if (!deployment) throw new NotFoundError('Lab deployment', deploymentId);
+    const lab = await this.store.labs.get(deployment.labId);
+    if (!lab) throw new NotFoundError('Lab deployment', deploymentId);
+    const role = await this.roleIn(actor, lab.courseId);
+    const hidden = () => new NotFoundError('Lab deployment', deploymentId);
+    if (need === 'own') {
+      if (role === undefined && !isAdmin(actor)) throw hidden();
+    } else allow(actor, role, need, hidden);
+    return { deployment, lab, role };
+  }
+
+  private async roleIn(actor: Actor, courseId: string): Promise<CourseRole | undefined> {
+    return (await this.store.enrollments.get(courseId, actor.userId))?.role;
+  }
+}
+
+/** Read: course staff and admins. Change: instructors and admins. Others in the course are forbidden; outsiders see nothing. */
+function allow(actor: Actor, role: CourseRole | undefined, need: Need, hidden: () => Error): void {
+  const ok = need === 'read' ? canGradeCourse(actor, role) : canEditCourse(actor, role);
+  if (ok) return;
+  if (role === undefined && !isAdmin(actor)) throw hidden();
+  throw new ForbiddenError(
+    need === 'read'
+      ? 'Only course staff can see the course’s labs.'
+      : 'Only the course instructors can change labs.',
+  );
+}
+
+function templateOf(input: LabTemplateInput): LabTemplate {
+  if ('template' in input) return input.template;
+  const { type, ...options } = input;
+  const built = catalogLabTemplate(type, options);
+  if (!built.ok) throw templateError(built.errors);
+  return built.template;
+}
+
+/** A ValidationError naming the first bad field, with every problem in `details.errors`. */
+export function templateError(problems: readonly LabTemplateProblem[]): ValidationError {
+  const first = problems[0];
+  const where = first?.path ? `${first.path}: ` : '';
+  return new ValidationError(`Invalid lab template: ${where}${first?.message ?? 'malformed'}`, {
+    field: first?.path ?? '',
+    errors: problems,
+  });
+}
+
+function checkComponentAccess(template: LabTemplate, request: LabAccessRequest): void {
+  const component = template.spec.components.find((c) => c.name === request.component);
+  if (!component) throw new NotFoundError('Lab component', request.component);
+  const access = componentAccess(component);
+  if (request.kind === 'terminal' && !access.terminal)
+    throw new ValidationError(`component: ${component.name} has no terminal.`, { field: 'component' });
+  if (request.kind === 'vnc' && !access.vnc)
+    throw new ValidationError(`component: ${component.name} has no desktop (vnc).`, { field: 'component' });
+  if (request.kind === 'http' && (request.port === undefined || !access.httpPorts.includes(request.port))) {
+    throw new ValidationError(
+      `port: ${component.name} exposes TCP ports ${access.httpPorts.join(', ') || '(none)'}, not ${request.port ?? '(none)'}.`,
+      { field: 'port' },
+    );
+  }
+}
+
+export const shortId = (versionId: string): string => versionId.replace(/^sha256:/, '').slice(0, 12);
+
+const newestFirst = (deployments: LabDeployment[]) =>
+  [...deployments].sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
+const newest = (deployments: LabDeployment[]) => newestFirst(deployments)[0];

@@ -1,0 +1,386 @@
+/**
+ * The lab work that outlasts a request: applying a deployment, resetting or stopping one copy,
+ * tearing a deployment down, and publish's check run. LabService queues it after recording the
+ * intent; LabReconciler queues the same work for what a crash left half done. Every step writes
+ * its outcome to the store, so the store always says where each lab truly is.
+ */
+import type { LabAccess } from '../labs/access.ts';
+import type {
+  LabCheckResult,
+  LabDeployment,
+  LabEnvironment,
+  LabTeardownSummary,
+  LabVersion,
+} from '../labs/lab-entities.ts';
+import type { LabCheck } from '../labs/lab-template.ts';
+import type {
+  LabProgressEvent,
+  LabProvisioner,
+  LabStudent,
+  LabTeardownReceipt,
+  LabVersionRef,
+} from '../labs/provisioner.ts';
+import { runLabChecks } from '../labs/run-checks.ts';
+import { labVersionId } from '../labs/version.ts';
+import type { Logger } from '../ports.ts';
+import { type CoreDeps, isoNow } from './deps.ts';
+import { LabWorkQueue } from './lab-work-queue.ts';
+
+export type LabBackend = LabProvisioner & LabAccess;
+
+export interface LabWorkerOptions {
+  logger: Logger;
+  /** How long publish waits for the check copy to be ready (default 3 min). */
+  checkReadyTimeoutMs?: number;
+  /** Each check's own limit (default 30 s). */
+  checkTimeoutMs?: number;
+  /** Between status polls while waiting for a copy (default 2 s). */
+  pollIntervalMs?: number;
+  /** Injected by unit tests; the real one runs the checks through LabAccess. */
+  runChecks?: typeof runLabChecks;
+}
+
+const STATES_TO_APPLY: ReadonlySet<LabEnvironment['state']> = new Set(['pending', 'deploying']);
+
+export class LabWorker {
+  readonly queue: LabWorkQueue;
+  private readonly checking = new Set<string>();
+  private readonly checkRuns = new Set<Promise<void>>();
+  private readonly readyTimeoutMs: number;
+  private readonly checkTimeoutMs: number;
+  private readonly pollMs: number;
+  private readonly runChecks: typeof runLabChecks;
+
+  constructor(
+    private readonly deps: CoreDeps,
+    private readonly backend: LabBackend,
+    private readonly options: LabWorkerOptions,
+  ) {
+    this.queue = new LabWorkQueue(options.logger);
+    this.readyTimeoutMs = options.checkReadyTimeoutMs ?? 180_000;
+    this.checkTimeoutMs = options.checkTimeoutMs ?? 30_000;
+    this.pollMs = options.pollIntervalMs ?? 2000;
+    this.runChecks = options.runChecks ?? runLabChecks;
+  }
+
+  private get store() {
+    return this.deps.store;
+  }
+
+  private now(): string {
+    return isoNow(this.deps.clock);
+  }
+
+  /** Deploy every copy of the deployment that is `pending` (or left `deploying`); then it is `active`. */
+  apply(deploymentId: string): Promise<void> {
+    return this.queue.run(deploymentId, () => this.applyNow(deploymentId), 'apply');
+  }
+
+  reset(deploymentId: string, userId: string): Promise<void> {
+    return this.queue.run(deploymentId, () => this.resetNow(deploymentId, userId));
+  }
+
+  /** Idle stop (`stopped`) or an unenrolled student's copy (`removed`): processes end, volumes stay. */
+  stop(deploymentId: string, userId: string, state: 'stopped' | 'removed'): Promise<void> {
+    return this.queue.run(deploymentId, () => this.stopNow(deploymentId, userId, state));
+  }
+
+  teardown(deploymentId: string): Promise<void> {
+    return this.queue.run(deploymentId, () => this.teardownNow(deploymentId), 'teardown');
+  }
+
+  /** Publish's check run for a version in `checking`; at most one per version in this process. */
+  check(labId: string, versionId: string, studentId: string): Promise<void> {
+    const key = `${labId}\n${versionId}`;
+    if (this.checking.has(key)) return Promise.resolve();
+    this.checking.add(key);
+    const run = this.checkNow(labId, versionId, studentId)
+      .catch((error: unknown) =>
+        this.options.logger.error({ err: error, labId, versionId }, 'lab check failed'),
+      )
+      .finally(() => {
+        this.checking.delete(key);
+        this.checkRuns.delete(run);
+      });
+    this.checkRuns.add(run);
+    return run;
+  }
+
+  isChecking(labId: string, versionId: string): boolean {
+    return this.checking.has(`${labId}\n${versionId}`);
+  }
+
+  /** Nothing queued or running (tests, shutdown). */
+  async idle(): Promise<void> {
+    do {
+      await Promise.all([...this.checkRuns]);
+      await this.queue.idle();
+    } while (this.checkRuns.size > 0);
+  }
+
+  /** What a deployment runs: its version, or for `dev` the lab's dev template as it is now. */
+  async versionOf(deployment: LabDeployment): Promise<LabVersionRef> {
+    if (deployment.versionId === null) {
+      const lab = await this.store.labs.get(deployment.labId);
+      if (!lab) throw new Error(`lab ${deployment.labId} of deployment ${deployment.id} is gone`);
+      return { id: labVersionId(lab.devTemplate, {}), template: lab.devTemplate, images: {} };
+    }
+    const version = await this.store.labVersions.get(deployment.labId, deployment.versionId);
+    if (!version) throw new Error(`version ${deployment.versionId} of deployment ${deployment.id} is gone`);
+    return { id: version.id, template: version.template, images: version.images };
+  }
+
+  private async applyNow(deploymentId: string): Promise<void> {
+    const deployment = await this.store.labDeployments.get(deploymentId);
+    if (!deployment || deployment.state === 'destroying' || deployment.state === 'destroyed') return;
+    const environments = await this.store.labEnvironments.listByDeployment(deploymentId);
+    const todo = environments.filter((environment) => STATES_TO_APPLY.has(environment.state));
+    if (todo.length > 0) await this.deployStudents(deployment, todo);
+    await this.store.labDeployments.setState(deploymentId, ['deploying'], {
+      state: 'active',
+      updatedAt: this.now(),
+    });
+  }
+
+  private async deployStudents(
+    deployment: LabDeployment,
+    todo: Array<LabEnvironment & { username: string }>,
+  ): Promise<void> {
+    const students: LabStudent[] = todo.map((environment) => ({
+      id: environment.userId,
+      username: environment.username,
+    }));
+    for (const student of students)
+      await this.setEnvironment(deployment.id, student.id, { state: 'deploying' });
+    // Progress arrives synchronously and fast; the writes go one after another, in order.
+    let writes = Promise.resolve();
+    const onProgress = (event: LabProgressEvent) => {
+      writes = writes.then(() => this.recordProgress(deployment.id, event)).catch(() => undefined);
+    };
+    try {
+      const labVersion = await this.versionOf(deployment);
+      const report = await this.backend.deploy({
+        deploymentId: deployment.id,
+        labVersion,
+        students,
+        onProgress,
+      });
+      await writes;
+      for (const result of report.students) {
+        await this.setEnvironment(deployment.id, result.student.id, {
+          state: result.ok ? 'ready' : 'failed',
+          environment: result.environment,
+          attempts: result.attempts,
+          error: result.ok ? null : result.error,
+        });
+      }
+    } catch (error) {
+      // The request itself was refused (a template the engine cannot run, the engine unreachable):
+      // every copy in it failed with that reason; `start` or the next deploy tries again.
+      await writes;
+      const message = (error as Error).message;
+      for (const student of students)
+        await this.setEnvironment(deployment.id, student.id, { state: 'failed', error: message });
+      this.options.logger.warn({ err: error, deploymentId: deployment.id }, 'lab deploy refused');
+    }
+  }
+
+  private async recordProgress(deploymentId: string, event: LabProgressEvent): Promise<void> {
+    await this.setEnvironment(deploymentId, event.student.id, {
+      state: event.phase === 'applying' ? 'deploying' : event.phase === 'ready' ? 'ready' : 'failed',
+      attempts: event.attempt,
+      error: event.error ?? null,
+    });
+  }
+
+  private async resetNow(deploymentId: string, userId: string): Promise<void> {
+    const deployment = await this.store.labDeployments.get(deploymentId);
+    const environment = await this.store.labEnvironments.get(deploymentId, userId);
+    if (!deployment || !environment || environment.state !== 'resetting') return;
+    const user = await this.store.users.get(userId);
+    try {
+      const result = await this.backend.reset({
+        deploymentId,
+        labVersion: await this.versionOf(deployment),
+        student: { id: userId, username: user?.username ?? userId },
+      });
+      await this.setEnvironment(deploymentId, userId, {
+        state: result.ok ? 'ready' : 'failed',
+        environment: result.environment,
+        attempts: result.attempts,
+        error: result.ok ? null : result.error,
+        // A reset copy is fresh: its idle clock starts again.
+        lastAccessAt: this.now(),
+      });
+    } catch (error) {
+      await this.setEnvironment(deploymentId, userId, { state: 'failed', error: (error as Error).message });
+    }
+  }
+
+  private async stopNow(deploymentId: string, userId: string, state: 'stopped' | 'removed'): Promise<void> {
+    const user = await this.store.users.get(userId);
+    await this.backend.stop({ deploymentId, student: { id: userId, username: user?.username ?? userId } });
+    await this.setEnvironment(deploymentId, userId, { state });
+  }
+
+  /** `destroying` → teardown → `destroyed` with the receipt; a failed teardown stays `destroying` (retried). */
+  private async teardownNow(deploymentId: string): Promise<void> {
+    const deployment = await this.store.labDeployments.get(deploymentId);
+    if (!deployment || deployment.state === 'destroyed') return;
+    await this.store.labDeployments.setState(deploymentId, ['deploying', 'active'], {
+      state: 'destroying',
+      updatedAt: this.now(),
+    });
+    const receipt = await this.backend.teardown(deploymentId);
+    const at = this.now();
+    await this.store.labDeployments.setState(deploymentId, ['destroying'], {
+      state: 'destroyed',
+      updatedAt: at,
+      teardown: teardownSummary(receipt),
+    });
+    await this.store.labEnvironments.setStateForDeployment(deploymentId, 'removed', at);
+    this.options.logger.info(
+      { deploymentId, deleted: receipt.deleted.length, verified: receipt.verified },
+      'lab deployment destroyed',
+    );
+  }
+
+  private async checkNow(labId: string, versionId: string, studentId: string): Promise<void> {
+    const version = await this.store.labVersions.get(labId, versionId);
+    if (version?.state !== 'checking') return;
+    const lab = await this.store.labs.get(labId);
+    if (!lab) return;
+    // A crash may have left the copy of an earlier attempt: never two check copies of one version.
+    for (const old of await this.store.labDeployments.listByLab(labId)) {
+      if (old.kind === 'check' && old.versionId === versionId && old.state !== 'destroyed')
+        await this.teardown(old.id);
+    }
+    const deployment = await this.startCheckCopy(lab.courseId, version, studentId);
+    let results: LabCheckResult[];
+    try {
+      results = await this.checkCopy(deployment.id, version, studentId);
+    } finally {
+      await this.teardown(deployment.id);
+    }
+    const ok = results.every((result) => result.ok);
+    const at = this.now();
+    await this.store.labVersions.setState(labId, versionId, ['checking'], {
+      state: ok ? 'published' : 'check_failed',
+      checkResults: results,
+      checkedAt: at,
+      ...(ok ? { publishedAt: at } : {}),
+    });
+    this.options.logger.info({ labId, versionId, ok }, 'lab version checked');
+  }
+
+  private async startCheckCopy(courseId: string, version: LabVersion, studentId: string) {
+    const at = this.now();
+    const deployment: LabDeployment = {
+      id: this.deps.ids.next('ldp'),
+      labId: version.labId,
+      courseId,
+      kind: 'check',
+      versionId: version.id,
+      state: 'deploying',
+      createdBy: studentId,
+      createdAt: at,
+      updatedAt: at,
+      expiresAt: null,
+      teardown: null,
+    };
+    await this.store.labDeployments.insert(deployment);
+    await this.store.labEnvironments.insertIfMissing(newEnvironment(deployment.id, studentId, at));
+    await this.apply(deployment.id);
+    return deployment;
+  }
+
+  /** The checks' results; when the copy never got ready, every check failed with the reason. */
+  private async checkCopy(deploymentId: string, version: LabVersion, studentId: string) {
+    const checks = version.template.spec.checks;
+    const environment = await this.store.labEnvironments.get(deploymentId, studentId);
+    const ready =
+      environment?.state === 'ready'
+        ? await this.waitReady(deploymentId, studentId, this.readyTimeoutMs)
+        : { ok: false as const, message: environment?.error ?? 'the copy was not deployed' };
+    if (!ready.ok) return notRun(checks, `the check copy did not become ready: ${ready.message}`);
+    try {
+      return await this.runChecks(this.backend, { deploymentId, studentId }, version.template, {
+        timeoutMs: this.checkTimeoutMs,
+      });
+    } catch (error) {
+      return notRun(checks, `the checks could not run: ${(error as Error).message}`);
+    }
+  }
+
+  /** Polls the engine until every component of that copy is ready, it fails, or time runs out. */
+  async waitReady(
+    deploymentId: string,
+    studentId: string,
+    timeoutMs: number,
+  ): Promise<{ ok: true } | { ok: false; message: string }> {
+    const deadline = Date.now() + timeoutMs;
+    let last = 'no status yet';
+    for (;;) {
+      const report = await this.backend.status(deploymentId, [{ id: studentId, username: studentId }]);
+      const status = report.students.find((student) => student.student.id === studentId);
+      if (status?.state === 'ready') return { ok: true };
+      last = status ? `${status.state}${status.message ? `: ${status.message}` : ''}` : 'not reported';
+      if (status?.state === 'failed') return { ok: false, message: last };
+      if (Date.now() + this.pollMs > deadline)
+        return { ok: false, message: `not ready after ${Math.round(timeoutMs / 1000)} s (${last})` };
+      await new Promise((done) => setTimeout(done, this.pollMs));
+    }
+  }
+
+  private async setEnvironment(
+    deploymentId: string,
+    userId: string,
+    patch: Partial<Pick<LabEnvironment, 'state' | 'environment' | 'attempts' | 'error' | 'lastAccessAt'>>,
+  ): Promise<void> {
+    await this.store.labEnvironments.update(deploymentId, userId, { ...patch, updatedAt: this.now() });
+  }
+}
+
+export function newEnvironment(deploymentId: string, userId: string, at: string): LabEnvironment {
+  return {
+    deploymentId,
+    userId,
+    state: 'pending',
+    environment: '',
+    attempts: 0,
+    error: null,
+    lastAccessAt: null,
+    createdAt: at,
+    updatedAt: at,
+  };
+}
+
+export function teardownSummary(receipt: LabTeardownReceipt): LabTeardownSummary {
+  const name = (ref: { kind: string; namespace?: string; name: string }) =>
+    `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`;
+  return {
+    deleted: receipt.deleted.length,
+    verified: receipt.verified,
+    remaining: receipt.remaining.map(name),
+    errors: receipt.errors,
+    durationMs: receipt.durationMs,
+  };
+}
+
+export function checkKind(check: LabCheck): LabCheckResult['kind'] {
+  return check.http ? 'http' : check.tcp ? 'tcp' : 'exec';
+}
+
+/** Every check failed with one reason; a lab without checks gets one line saying why it failed. */
+function notRun(checks: readonly LabCheck[], message: string): LabCheckResult[] {
+  if (checks.length === 0)
+    return [{ index: -1, component: '', kind: 'exec', ok: false, message, durationMs: 0 }];
+  return checks.map((check, index) => ({
+    index,
+    component: check.component,
+    kind: checkKind(check),
+    ok: false,
+    message: `not run: ${message}`,
+    durationMs: 0,
+  }));
+}
