@@ -1,0 +1,210 @@
+/**
+ * The lab provisioner on real Podman with the real lab images (scripts/build-images.sh lab-shell
+ * lab-nginx): the shared contract, then what only Podman can show — the hardening as the kernel
+ * sees it, a changed version replacing containers, one student failing alone, nothing left.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { contractLabTemplate, labProvisionerContract } from '@aperture/backend-contract';
+import { LABEL_INSTANCE } from '@aperture/backend-kubernetes';
+import { type LabStudent, type LabVersionRef, labVersionId } from '@aperture/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { containerName, environmentName, LABEL_DEPLOYMENT_ID } from './lab-objects.ts';
+import { PodmanLabProvisioner } from './podman-lab-provisioner.ts';
+
+const run = promisify(execFile);
+const INSTANCE = `labtest-${randomBytes(3).toString('hex')}`;
+const scope = { instance: INSTANCE, prefix: 'lab' };
+
+async function podman(...args: string[]): Promise<string> {
+  return (await run('podman', args, { maxBuffer: 16 * 1024 * 1024 })).stdout;
+}
+
+/** Names of everything of this test's instance (and one deployment, if given) Podman still has. */
+async function leftovers(deploymentId?: string): Promise<string[]> {
+  const filters = [
+    `label=${LABEL_INSTANCE}=${INSTANCE}`,
+    ...(deploymentId ? [`label=${LABEL_DEPLOYMENT_ID}=${deploymentId}`] : []),
+  ];
+  const by = (kind: string, args: string[], format = '{{.Name}}') =>
+    podman(...args, ...filters.flatMap((f) => ['--filter', f]), '--format', format).then((out) =>
+      out
+        .split('\n')
+        .filter(Boolean)
+        .map((name) => `${kind} ${name}`),
+    );
+  return [
+    ...(await by('container', ['ps', '--all'], '{{.Names}}')),
+    ...(await by('volume', ['volume', 'ls'])),
+    ...(await by('network', ['network', 'ls'])),
+  ];
+}
+
+async function sweep(): Promise<void> {
+  const filter = ['--filter', `label=${LABEL_INSTANCE}=${INSTANCE}`];
+  const ids = (await podman('ps', '--all', '--quiet', ...filter)).split('\n').filter(Boolean);
+  if (ids.length > 0) await podman('rm', '--force', '--time', '0', ...ids);
+  const volumes = (await podman('volume', 'ls', '--quiet', ...filter)).split('\n').filter(Boolean);
+  if (volumes.length > 0) await podman('volume', 'rm', '--force', ...volumes);
+  const networks = (await podman('network', 'ls', '--quiet', ...filter)).split('\n').filter(Boolean);
+  if (networks.length > 0) await podman('network', 'rm', '--force', ...networks);
+}
+
+interface Inspected {
+  Id: string;
+  HostConfig: {
+    ReadonlyRootfs: boolean;
+    Memory: number;
+    MemorySwap: number;
+    NanoCpus: number;
+    PortBindings?: object;
+  };
+  NetworkSettings: { Networks: Record<string, { IPAddress: string; Gateway: string }> };
+}
+
+async function inspect(container: string): Promise<Inspected> {
+  return JSON.parse(await podman('inspect', container))[0];
+}
+
+const make = async () => PodmanLabProvisioner.fromOptions({ instance: INSTANCE, concurrency: 2 });
+
+describe('PodmanLabProvisioner', { timeout: 120_000 }, () => {
+  beforeAll(async () => {
+    for (const image of ['lab-shell', 'lab-nginx'])
+      await podman('image', 'exists', `localhost/aperture/${image}:latest`).catch(() => {
+        throw new Error(`missing image; run: bash scripts/build-images.sh lab-shell lab-nginx`);
+      });
+  });
+  afterAll(sweep);
+
+  labProvisionerContract('podman', make, {
+    // Container ids change whenever a container is replaced; StartedAt whenever one is restarted.
+    fingerprint: async (deploymentId) => {
+      const out = await podman(
+        'ps',
+        '--all',
+        '--filter',
+        `label=${LABEL_DEPLOYMENT_ID}=${deploymentId}`,
+        '--format',
+        '{{.ID}} {{.Names}} {{.StartedAt}}',
+      );
+      return out.split('\n').filter(Boolean).sort();
+    },
+    peerAddresses: async (target) => {
+      const environment = environmentName(scope, target.deploymentId, target.studentId);
+      const details = await inspect(containerName(environment, target.component));
+      const { IPAddress: ip, Gateway: gateway } = details.NetworkSettings.Networks[environment]!;
+      // The other lab's container, and its network's gateway (the host's address on that bridge).
+      return [ip, gateway, containerName(environment, target.component)];
+    },
+    leftovers,
+  });
+
+  describe('on Podman only', () => {
+    const deploymentId = `podman-${randomBytes(3).toString('hex')}`;
+    const carol: LabStudent = { id: `carol-${randomBytes(2).toString('hex')}`, username: 'carol' };
+    const dave: LabStudent = { id: `dave-${randomBytes(2).toString('hex')}`, username: 'dave' };
+    const template = contractLabTemplate();
+    const v1: LabVersionRef = { id: labVersionId(template, {}), template, images: {} };
+    let labs: PodmanLabProvisioner;
+    const environment = (student: LabStudent) => environmentName(scope, deploymentId, student.id);
+
+    beforeAll(async () => {
+      labs = await make();
+    });
+    afterAll(async () => {
+      await labs.teardown(deploymentId);
+      await labs.close();
+    });
+
+    it('applies the hardening: uid 1000, read-only root, no capabilities, no new privileges, limits', async () => {
+      const report = await labs.deploy({ deploymentId, labVersion: v1, students: [carol] });
+      expect(report.succeeded).toBe(1);
+      const target = { deploymentId, studentId: carol.id, component: 'shell' };
+      const seen = await labs.exec(target, [
+        'sh',
+        '-c',
+        'id -u; id -g; touch /etc/x 2>/dev/null && echo root-writable; touch /tmp/x && echo tmp-writable; ' +
+          'grep -E "^(CapEff|CapBnd|NoNewPrivs)" /proc/self/status | tr -s "\\t" " "',
+      ]);
+      expect(seen).toMatchObject({ exitCode: 0, stderr: '' });
+      expect(seen.stdout).toBe(
+        '1000\n1000\ntmp-writable\nCapEff: 0000000000000000\nCapBnd: 0000000000000000\nNoNewPrivs: 1\n',
+      );
+      const shell = await inspect(containerName(environment(carol), 'shell'));
+      expect(shell.HostConfig.ReadonlyRootfs).toBe(true);
+      expect(shell.HostConfig.Memory).toBe(shell.HostConfig.MemorySwap);
+      expect(shell.HostConfig.Memory).toBeGreaterThan(0);
+      expect(shell.HostConfig.NanoCpus).toBeGreaterThan(0);
+      expect(shell.HostConfig.PortBindings ?? {}).toEqual({});
+      const network = JSON.parse(await podman('network', 'inspect', environment(carol)))[0];
+      expect(network.internal).toBe(true);
+      // The shares add up to the budget (1 CPU, 1Gi), as the namespace quota makes them on Kubernetes.
+      const web = await inspect(containerName(environment(carol), 'web'));
+      expect(web.HostConfig.NanoCpus + shell.HostConfig.NanoCpus).toBe(1_000_000_000);
+      expect(web.HostConfig.Memory + shell.HostConfig.Memory).toBe(2 ** 30);
+      // No way out: the internal network has no route beyond its subnet.
+      const out = await labs.exec(target, [
+        'sh',
+        '-c',
+        'curl -sS --connect-timeout 3 http://1.1.1.1/ || echo no-route',
+      ]);
+      expect(out.stdout).toContain('no-route');
+    });
+
+    it('a changed version replaces the containers; the home volume stays', async () => {
+      const target = { deploymentId, studentId: carol.id, component: 'shell' };
+      expect((await labs.exec(target, ['sh', '-c', 'echo mine > "$HOME/notes.txt"'])).exitCode).toBe(0);
+      const before = (await inspect(containerName(environment(carol), 'shell'))).Id;
+      const changed = structuredClone(template);
+      changed.spec.components[1]!.env = [
+        ...(changed.spec.components[1]!.env ?? []),
+        { name: 'COURSE', value: 'cs101' },
+      ];
+      const v2: LabVersionRef = { id: labVersionId(changed, {}), template: changed, images: {} };
+      expect((await labs.deploy({ deploymentId, labVersion: v2, students: [carol] })).succeeded).toBe(1);
+      const after = await inspect(containerName(environment(carol), 'shell'));
+      expect(after.Id).not.toBe(before);
+      const status = await labs.status(deploymentId, [carol]);
+      expect(status.students[0]).toMatchObject({ state: 'ready', versionId: v2.id });
+      expect(await labs.exec(target, ['sh', '-c', 'echo $COURSE; cat "$HOME/notes.txt"'])).toMatchObject({
+        stdout: 'cs101\nmine\n',
+      });
+    });
+
+    it("one student's failure is that student's result", async () => {
+      // Someone else's container holds the name dave's shell needs.
+      const squatter = containerName(environment(dave), 'shell');
+      await podman('create', '--name', squatter, 'localhost/aperture/lab-shell');
+      try {
+        const events: string[] = [];
+        const report = await labs.deploy({
+          deploymentId,
+          labVersion: v1,
+          students: [carol, dave],
+          onProgress: (event) => events.push(`${event.student.username} ${event.phase}`),
+        });
+        expect(report).toMatchObject({ succeeded: 1, failed: 1 });
+        expect(report.students[0]).toMatchObject({ ok: true, student: carol });
+        expect(report.students[1]).toMatchObject({ ok: false, student: dave, code: 'podman_name_in_use' });
+        expect((report.students[1] as { error: string }).error).toContain(squatter);
+        expect(events).toContain('dave failed');
+        const status = await labs.status(deploymentId, [carol, dave]);
+        expect(status.students.find((s) => s.student.id === dave.id)?.state).toMatch(/starting|failed/);
+      } finally {
+        await podman('rm', '--force', squatter);
+      }
+    });
+
+    it('teardown leaves no container, volume or network of the deployment', async () => {
+      const receipt = await labs.teardown(deploymentId);
+      expect(receipt.verified).toBe(true);
+      expect(receipt.deleted.map((ref) => ref.kind).sort()).toEqual(
+        expect.arrayContaining(['Container', 'Network', 'Volume']),
+      );
+      expect(await leftovers(deploymentId)).toEqual([]);
+      expect(await podman('network', 'ls', '--format', '{{.Name}}')).not.toContain(environment(carol));
+    });
+  });
+});
