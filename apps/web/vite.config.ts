@@ -9,7 +9,9 @@ export default defineConfig({
   plugins: [react()],
   server: {
     proxy: {
-      '/api': { target: api, changeOrigin: false },
+      // ws: the lab terminal and desktop are WebSockets under /api; /labs is the lab HTTP proxy.
+      '/api': { target: api, changeOrigin: false, ws: true },
+      '/labs': { target: api, changeOrigin: false },
       '/healthz': api,
     },
   },

@@ -4,10 +4,20 @@ import type {
   AssignmentBody,
   CourseWithRole,
   CreatedToken,
+  DeploymentView,
   EnrollmentWithUser,
   Gradebook,
+  LabDetail,
+  LabSummary,
+  LabTemplateBody,
+  LabTemplateChange,
+  LabType,
+  LabValidation,
+  LabVersion,
   Language,
   LoginResult,
+  MyLab,
+  NewLabBody,
   NewUser,
   PublicUser,
   RosterImportSummary,
@@ -110,6 +120,36 @@ export class ApiClient {
     this.request<{ id: string; status: string }>('POST', `/api/v1/runs/${enc(id)}/rerun`);
   cancelRun = (id: string) => this.request<RunView>('POST', `/api/v1/runs/${enc(id)}/cancel`);
   runEventsUrl = (id: string) => `${this.baseUrl}/api/v1/runs/${enc(id)}/events`;
+
+  // --- labs -----------------------------------------------------------------------------
+  labTypes = () => this.request<LabType[]>('GET', '/api/v1/labs/types');
+  validateLab = (body: LabTemplateBody) =>
+    this.request<LabValidation>('POST', '/api/v1/labs/validate', { body });
+  labs = (course: string) => this.request<LabSummary[]>('GET', `/api/v1/courses/${enc(course)}/labs`);
+  createLab = (course: string, body: NewLabBody) =>
+    this.request<LabDetail>('POST', `/api/v1/courses/${enc(course)}/labs`, { body });
+  lab = (id: string) => this.request<LabDetail>('GET', `/api/v1/labs/${enc(id)}`);
+  updateLabTemplate = (id: string, body: LabTemplateBody) =>
+    this.request<LabDetail>('PUT', `/api/v1/labs/${enc(id)}/template`, { body });
+  checkpointLab = (id: string) => this.request<LabVersion>('POST', `/api/v1/labs/${enc(id)}/checkpoint`);
+  labVersionDiff = (id: string, version: string, against: string) =>
+    this.request<{ changes: LabTemplateChange[] }>(
+      'GET',
+      `/api/v1/labs/${enc(id)}/versions/${enc(version)}/diff`,
+      { query: { against } },
+    );
+  publishLabVersion = (id: string, version: string) =>
+    this.request<LabVersion>('POST', `/api/v1/labs/${enc(id)}/versions/${enc(version)}/publish`);
+  deployLab = (id: string, version: string) =>
+    this.request<DeploymentView>('POST', `/api/v1/labs/${enc(id)}/deployments`, { body: { version } });
+  labDeployment = (id: string) => this.request<DeploymentView>('GET', `/api/v1/lab-deployments/${enc(id)}`);
+  resetLabCopy = (deployment: string, user: string) =>
+    this.request<unknown>('POST', `/api/v1/lab-deployments/${enc(deployment)}/students/${enc(user)}/reset`);
+  startLabCopy = (deployment: string, user: string) =>
+    this.request<unknown>('POST', `/api/v1/lab-deployments/${enc(deployment)}/students/${enc(user)}/start`);
+  destroyLabDeployment = (id: string) =>
+    this.request<unknown>('DELETE', `/api/v1/lab-deployments/${enc(id)}`);
+  myLabs = () => this.request<MyLab[]>('GET', '/api/v1/me/labs');
 
   // --- admin ------------------------------------------------------------------------------
   users = () => this.request<PublicUser[]>('GET', '/api/v1/users');

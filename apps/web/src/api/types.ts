@@ -7,9 +7,23 @@ import type {
   Assignment,
   Course,
   CourseRole,
+  DeploymentSummary,
+  DeploymentView,
   Enrollment,
   Gradebook,
   GradebookRow,
+  LabCheckResult,
+  LabDetail,
+  LabEnvironmentState,
+  LabStudentView,
+  LabSummary,
+  LabTemplate,
+  LabTemplateChange,
+  LabTemplateProblem,
+  LabVersion,
+  LabVersionState,
+  MyLab,
+  MyLabComponent,
   PublicUser,
   RosterImportSummary,
   RunStatus,
@@ -30,8 +44,22 @@ export type {
   Assignment,
   Course,
   CourseRole,
+  DeploymentSummary,
+  DeploymentView,
   Gradebook,
   GradebookRow,
+  LabCheckResult,
+  LabDetail,
+  LabEnvironmentState,
+  LabStudentView,
+  LabSummary,
+  LabTemplate,
+  LabTemplateChange,
+  LabTemplateProblem,
+  LabVersion,
+  LabVersionState,
+  MyLab,
+  MyLabComponent,
   PublicUser,
   RosterImportSummary,
   RunStatus,
@@ -99,3 +127,23 @@ export interface NewUser {
   displayName?: string;
   role: 'admin' | 'staff' | 'user';
 }
+
+/** GET /api/v1/labs/types. */
+export interface LabType {
+  type: string;
+  description: string;
+}
+
+/** POST /api/v1/labs/validate. */
+export type LabValidation =
+  | { valid: true; template: LabTemplate }
+  | { valid: false; errors: LabTemplateProblem[] };
+
+/** POST /api/v1/courses/:course/labs: a built-in type with a budget, or a template. */
+export type NewLabBody =
+  | { type: string; cpu: string; memory: string; storage: string; name?: string }
+  | { text: string }
+  | { template: LabTemplate };
+
+/** PUT /api/v1/labs/:lab/template. */
+export type LabTemplateBody = { text: string } | { template: LabTemplate };

@@ -98,6 +98,7 @@ function Navigation({ role, onNavigate }: { role: string; onNavigate: () => void
       {(courses.data ?? []).map((course) =>
         item(`/courses/${encodeURIComponent(course.code)}`, course.code, false, true),
       )}
+      {item('/my-labs', 'My labs')}
       {item('/tokens', 'API tokens')}
       {role === 'admin' ? (
         <>

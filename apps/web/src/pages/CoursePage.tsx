@@ -38,6 +38,9 @@ export function CoursePage() {
             <Button component={Link} to={`${base}/roster`} variant="default">
               Roster
             </Button>
+            <Button component={Link} to={`${base}/labs`} variant="default">
+              Labs
+            </Button>
           </Group>
         ) : null}
       </Group>

@@ -16,4 +16,10 @@ export const keys = {
   users: ['users'] as const,
   tokens: ['tokens'] as const,
   system: ['system'] as const,
+  labTypes: ['lab-types'] as const,
+  labs: (course: string) => ['courses', course, 'labs'] as const,
+  lab: (id: string) => ['labs', id] as const,
+  labDiff: (id: string, version: string, against: string) => ['labs', id, 'diff', version, against] as const,
+  labDeployment: (id: string) => ['lab-deployments', id] as const,
+  myLabs: ['my-labs'] as const,
 };

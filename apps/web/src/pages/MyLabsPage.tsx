@@ -1,0 +1,64 @@
+import { Alert, Card, Group, SimpleGrid, Stack, Text, Title } from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
+import { meQuery } from '../api/queries/auth.ts';
+import { myLabsQuery } from '../api/queries/labs.ts';
+import { EmptyState } from '../components/EmptyState.tsx';
+import { ErrorAlert } from '../components/ErrorAlert.tsx';
+import { LabOpenButtons } from '../components/LabOpenButtons.tsx';
+import { LabStateBadge } from '../components/LabStateBadge.tsx';
+import { Loading } from '../components/Loading.tsx';
+
+/** The signed-in user's own lab copies, each component with what it offers. */
+export function MyLabsPage() {
+  const labs = useQuery(myLabsQuery());
+  const me = useQuery(meQuery());
+  return (
+    <Stack>
+      <Title order={2}>My labs</Title>
+      {labs.isPending || me.isPending ? <Loading /> : null}
+      <ErrorAlert error={labs.error} />
+      {labs.data?.length === 0 ? (
+        <EmptyState title="No labs yet">
+          Labs appear here when your instructor deploys one to your course.
+        </EmptyState>
+      ) : null}
+      <SimpleGrid cols={{ base: 1, md: 2 }}>
+        {me.data &&
+          (labs.data ?? []).map((lab) => (
+            <Card key={lab.deploymentId} withBorder data-testid="my-lab" data-state={lab.state}>
+              <Stack gap="sm">
+                <Group justify="space-between">
+                  <div>
+                    <Title order={4}>{lab.labName}</Title>
+                    <Text size="sm" c="dimmed">
+                      {lab.courseCode}
+                      {lab.kind === 'dev' ? ' · your dev environment' : ''}
+                    </Text>
+                  </div>
+                  <LabStateBadge state={lab.state} />
+                </Group>
+                {lab.state === 'stopped' ? (
+                  <Alert variant="light" color="yellow">
+                    Stopped after a while unused: opening it starts it again (your files are kept).
+                  </Alert>
+                ) : null}
+                {lab.components.map((c) => (
+                  <Group key={c.name} justify="space-between" wrap="nowrap">
+                    <Text ff="monospace" size="sm">
+                      {c.name}
+                    </Text>
+                    <LabOpenButtons
+                      deploymentId={lab.deploymentId}
+                      userId={me.data.id}
+                      component={c}
+                      disabled={lab.state !== 'ready' && lab.state !== 'stopped'}
+                    />
+                  </Group>
+                ))}
+              </Stack>
+            </Card>
+          ))}
+      </SimpleGrid>
+    </Stack>
+  );
+}
