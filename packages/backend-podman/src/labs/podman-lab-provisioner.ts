@@ -56,6 +56,7 @@ import {
 } from './lab-objects.ts';
 import { type ListedContainer, type ListedNetwork, type ListedVolume, studentStates } from './lab-state.ts';
 import { mapLimited } from './pool.ts';
+import { podmanRenderOptions } from './render-options.ts';
 
 export interface PodmanLabProvisionerOptions {
   /** The podman binary (default `podman`). */
@@ -101,23 +102,11 @@ export class PodmanLabProvisioner implements LabProvisioner, LabAccess {
     this.logger = options.logger ?? SILENT;
     this.concurrency = Math.max(1, options.concurrency ?? 4);
     this.attempts = Math.max(1, options.attempts ?? 3);
-    this.render = {
-      namespacePrefix: this.scope.prefix,
-      instance: this.scope.instance,
+    this.render = podmanRenderOptions({
+      ...this.scope,
       imagePrefix: options.imagePrefix ?? 'localhost/',
       imagePullPolicy: options.imagePullPolicy ?? 'IfNotPresent',
-      // Kubernetes-only parts of the rendering: the network policies and scheduling are not used
-      // here (the internal network is the isolation, and it has no way out to the internet).
-      proxy: { namespaceLabels: {}, podLabels: {} },
-      dns: { namespaceLabels: {}, podLabels: {} },
-      internetEgress: false,
-      extraBlockedCidrs: [],
-      storageClassName: undefined,
-      priorityClassName: undefined,
-      runtimeClassName: undefined,
-      nodeSelector: {},
-      tolerations: [],
-    };
+    });
   }
 
   static fromOptions(options: PodmanLabProvisionerOptions = {}): PodmanLabProvisioner {
