@@ -42,7 +42,7 @@ export class FakeLabBackend implements LabBackend {
     return copies;
   }
 
-  /** Deploys wait until the returned function is called (to look at the states in between). */
+  /** Deploys and teardowns wait until the returned function is called (to look at the states in between). */
   hold(): () => void {
     let release = () => {};
     this.gate = new Promise((done) => {
@@ -115,6 +115,7 @@ export class FakeLabBackend implements LabBackend {
   }
 
   async teardown(deploymentId: string): Promise<LabTeardownReceipt> {
+    await this.gate;
     this.calls.push(`teardown ${deploymentId}`);
     const copies = this.copiesOf(deploymentId);
     const deleted = [...copies.keys()].map((id) => ({ kind: 'Pod', name: `fake-${deploymentId}-${id}` }));

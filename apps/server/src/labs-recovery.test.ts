@@ -1,0 +1,174 @@
+/**
+ * LabService and LabReconciler on a real SQLite store, with an injected clock: a "crash" in the
+ * middle of a deploy, a publish and a destroy (the first process's engine never answers, a second
+ * process takes over the same database), idle stop, start on open, and expiry.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type Actor,
+  AuthService,
+  type CoreDeps,
+  CourseService,
+  LabReconciler,
+  LabService,
+  type Store,
+} from '@aperture/core';
+import { createStore } from '@aperture/storage';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { InProcessEventBus } from './infra/event-bus.ts';
+import { ScryptSecretHasher } from './infra/hasher.ts';
+import { RandomIdGenerator } from './infra/ids.ts';
+import { FakeLabBackend } from './testing/fake-lab-backend.ts';
+
+const logger = pino({ level: 'silent' });
+const HOUR = 3_600_000;
+
+let dir: string;
+let store: Store;
+let clock: { at: number };
+let deps: CoreDeps;
+let instructor: Actor;
+let students: Actor[];
+
+function aperture(backend = new FakeLabBackend()) {
+  const labs = new LabService(deps, backend, { logger, checkTimeoutMs: 200, pollIntervalMs: 5 });
+  const reconciler = new LabReconciler(deps, labs.worker, { logger });
+  return { backend, labs, reconciler, settle: () => labs.worker.idle() };
+}
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'aperture-labs-'));
+  store = await createStore({ sqlitePath: join(dir, 'aperture.sqlite') });
+  clock = { at: Date.parse('2026-01-05T09:00:00.000Z') };
+  deps = {
+    store,
+    clock: { now: () => new Date(clock.at) },
+    ids: new RandomIdGenerator(),
+    hasher: new ScryptSecretHasher(),
+    events: new InProcessEventBus(),
+  };
+  const auth = new AuthService(deps);
+  const courses = new CourseService(deps, auth);
+  const staff = await auth.createUser('system', { username: 'ada', role: 'staff' });
+  instructor = { userId: staff.id, role: staff.role };
+  await courses.create(instructor, { code: 'NET1', title: 'Networks' });
+  students = [];
+  for (const username of ['sam', 'robin']) {
+    const { userId } = await courses.enroll(instructor, 'NET1', { username, role: 'student' });
+    students.push({ userId, role: 'user' });
+  }
+});
+
+afterEach(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A lab with a published first version and a checkpointed (draft) second one. */
+async function publishedLab(p: ReturnType<typeof aperture>) {
+  const detail = await p.labs.create(instructor, 'NET1', {
+    type: 'webserver',
+    cpu: '1',
+    memory: '1Gi',
+    storage: '1Gi',
+  });
+  await p.settle();
+  const { version: v1 } = await p.labs.checkpoint(instructor, detail.lab.id);
+  await p.labs.publish(instructor, detail.lab.id, v1.id);
+  await p.settle();
+  const template = structuredClone(detail.lab.devTemplate);
+  template.metadata.description = 'second';
+  await p.labs.applyDevTemplate(instructor, detail.lab.id, template);
+  await p.settle();
+  const { version: v2 } = await p.labs.checkpoint(instructor, detail.lab.id);
+  return { labId: detail.lab.id, v1: v1.id, v2: v2.id, dev: detail.dev?.deployment.id ?? '' };
+}
+
+describe('lab recovery after a crash', () => {
+  it('a second process finishes the deploy, the check and the destroy the first left half done', async () => {
+    const first = aperture();
+    const lab = await publishedLab(first);
+    first.backend.hold(); // from here on the first engine never answers: the process "dies"
+    const view = await first.labs.deploy(instructor, lab.labId, lab.v1);
+    await first.labs.publish(instructor, lab.labId, lab.v2);
+    await first.labs.destroy(instructor, lab.dev);
+    await new Promise((done) => setTimeout(done, 50));
+    expect((await store.labDeployments.get(view.deployment.id))?.state).toBe('deploying');
+    expect((await store.labVersions.get(lab.labId, lab.v2))?.state).toBe('checking');
+    expect((await store.labDeployments.get(lab.dev))?.state).toBe('destroying');
+
+    const second = aperture();
+    const summary = await second.reconciler.tick();
+    expect(summary).toMatchObject({ checks: 1, applies: 1, teardowns: 1 });
+    await second.settle();
+    expect((await store.labDeployments.get(view.deployment.id))?.state).toBe('active');
+    const copies = await store.labEnvironments.listByDeployment(view.deployment.id);
+    expect(copies.map((c) => [c.username, c.state]).sort()).toEqual([
+      ['robin', 'ready'],
+      ['sam', 'ready'],
+    ]);
+    expect((await store.labVersions.get(lab.labId, lab.v2))?.state).toBe('published');
+    expect((await store.labDeployments.get(lab.dev))?.teardown?.verified).toBe(true);
+    const checks = (await store.labDeployments.listByLab(lab.labId)).filter((d) => d.kind === 'check');
+    expect(checks.map((d) => d.state)).toEqual(['destroyed', 'destroyed', 'destroyed']);
+    // Nothing is left for a third tick to do.
+    expect(await second.reconciler.tick()).toEqual({
+      checks: 0,
+      applies: 0,
+      resets: 0,
+      enrolled: 0,
+      removed: 0,
+      idleStopped: 0,
+      teardowns: 0,
+    });
+  });
+});
+
+describe('lab lifetime', () => {
+  it('stops idle copies, starts one again when opened, and destroys the deployment when it expires', async () => {
+    const p = aperture();
+    const lab = await publishedLab(p);
+    const { deployment } = await p.labs.deploy(instructor, lab.labId, lab.v1);
+    await p.settle();
+    const [sam] = students as [Actor];
+    clock.at += HOUR;
+    await p.labs.authorizeAccess(sam, {
+      deploymentId: deployment.id,
+      userId: sam.userId,
+      component: 'shell',
+      kind: 'terminal',
+    });
+    clock.at += HOUR + 60_000; // robin's copy: 2h1m unused; sam's: opened 1h1m ago
+    // Robin's, and the instructor's dev copy (never opened either).
+    expect((await p.reconciler.tick()).idleStopped).toBe(2);
+    await p.settle();
+    const states = async () =>
+      Object.fromEntries(
+        (await store.labEnvironments.listByDeployment(deployment.id)).map((c) => [c.username, c.state]),
+      );
+    expect(await states()).toMatchObject({ sam: 'ready', robin: 'stopped' });
+    clock.at += HOUR;
+    await p.reconciler.tick();
+    await p.settle();
+    expect(await states()).toMatchObject({ sam: 'stopped', robin: 'stopped' });
+
+    const target = await p.labs.authorizeAccess(sam, {
+      deploymentId: deployment.id,
+      userId: sam.userId,
+      component: 'web',
+      kind: 'http',
+      port: 8080,
+    });
+    expect(target).toEqual({ deploymentId: deployment.id, studentId: sam.userId, component: 'web' });
+    expect(await states()).toMatchObject({ sam: 'ready', robin: 'stopped' });
+
+    clock.at += 30 * 24 * HOUR;
+    expect((await p.reconciler.tick()).teardowns).toBeGreaterThanOrEqual(1);
+    await p.settle();
+    const done = await store.labDeployments.get(deployment.id);
+    expect(done).toMatchObject({ state: 'destroyed', teardown: { verified: true } });
+  });
+});
