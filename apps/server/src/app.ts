@@ -3,6 +3,7 @@ import cookie from '@fastify/cookie';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ServerContext } from './context.ts';
 import { registerAuth } from './http/auth.ts';
@@ -12,6 +13,7 @@ import { assignmentRoutes } from './routes/assignments.ts';
 import { authRoutes } from './routes/auth.ts';
 import { courseRoutes } from './routes/courses.ts';
 import { healthRoutes } from './routes/health.ts';
+import { labAccessRoutes } from './routes/lab-access.ts';
 import { labFlowRoutes } from './routes/lab-flow.ts';
 import { labRoutes } from './routes/labs.ts';
 import { runFileRoutes } from './routes/run-files.ts';
@@ -37,6 +39,8 @@ export async function buildApp(
     (_req, body, done) => done(null, body),
   );
   await app.register(cookie);
+  // Before any route: it must see every route to refuse upgrades on the non-WebSocket ones.
+  await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
   await app.register(multipart, {
     limits: { fileSize: MAX_TOTAL_FILE_BYTES, files: 100, fields: 20, fieldSize: 64 * 1024, parts: 130 },
     throwFileSizeLimit: true,
@@ -73,6 +77,7 @@ export async function buildApp(
   runFileRoutes(app, ctx);
   labRoutes(app, ctx);
   labFlowRoutes(app, ctx);
+  await labAccessRoutes(app, ctx);
   await registerWebUi(app);
   app.setNotFoundHandler((request, reply) =>
     reply
