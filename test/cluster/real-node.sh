@@ -115,6 +115,17 @@ real_node_image_tar() {
   printf '%s' "$out"
 }
 
+# A registry pull leaves containerd both `name:tag` and `name@sha256:<manifest>`; an import only the
+# tag. Without the digest reference the kubelet reports a bare image id (no repo digest), which no
+# `image@sha256:…` pin can name: the lab checkpoint (resolveImageDigests) needs what a pull gives.
+real_node_digest_ref() {
+  local sock=$1 ref=$2 digest
+  digest=$(ctr --address "$sock" -n k8s.io images ls | awk -v r="$ref" '$1 == r { print $3 }')
+  [[ $digest == sha256:* ]] || die "Tier B: no manifest digest for $ref after the import"
+  ctr --address "$sock" -n k8s.io images tag --force "$ref" "${ref%:*}@$digest" >/dev/null ||
+    die "Tier B: tagging $ref as ${ref%:*}@$digest failed"
+}
+
 # Can this process lower its oom_score_adj? Not without CAP_SYS_RESOURCE, which some sandboxed
 # hosts (this CI VM among them) drop from root's bounding set.
 can_lower_oom_score() {
@@ -245,6 +256,7 @@ EOF
       cat "$dir/logs/ctr-import.log" >&2
       die "Tier B: ctr images import of $ref failed"
     }
+    real_node_digest_ref "$sock" "$ref"
   done
 
   # -- kubelet: client cert as system:node:<name>; webhook authn/authz; relaxed GC and eviction.

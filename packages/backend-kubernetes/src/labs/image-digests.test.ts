@@ -48,3 +48,12 @@ describe('digestsFromPods', () => {
     );
   });
 });
+
+describe('digestsFromPods and local images', () => {
+  it('a bare image id (loaded without a registry) is not a pin: named as such', () => {
+    const pods = [pod('localhost/aperture/lab-nginx', D1)];
+    expect(() => digestsFromPods(['aperture/lab-nginx'], pods, 'localhost/')).toThrow(
+      /aperture\/lab-nginx runs from an image the node has without a registry digest/,
+    );
+  });
+});

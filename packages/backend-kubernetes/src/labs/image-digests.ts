@@ -9,7 +9,8 @@ import { type ImageDigests, ValidationError } from '@aperture/core';
 import type { V1Pod } from '@kubernetes/client-node';
 import { imageReference } from './workloads.ts';
 
-const DIGEST_AT_END = /(sha256:[0-9a-f]{64})$/;
+/** A repo digest (`name@sha256:…`): what the registry serves, so a pin to it can be pulled. */
+const REPO_DIGEST = /^[^@]+@(sha256:[0-9a-f]{64})$/;
 const PINNED = /@(sha256:[0-9a-f]{64})$/;
 
 /** The image as pods name it before any pin: the registry prefix applied, the digest cut off. */
@@ -28,26 +29,39 @@ export function digestsFromPods(
   imagePrefix: string,
 ): ImageDigests {
   const seen = new Map<string, string>();
+  // A bare image id (`sha256:…` alone): the node has the image without a registry's digest (loaded
+  // by hand); no pin can name it.
+  const localOnly = new Set<string>();
   for (const pod of pods) {
     if (pod.status?.phase !== 'Running' || pod.metadata?.deletionTimestamp) continue;
     for (const status of pod.status?.containerStatuses ?? []) {
-      const digest = DIGEST_AT_END.exec(status.imageID ?? '')?.[1];
       const spec = pod.spec?.containers.find((container) => container.name === status.name)?.image;
-      if (digest && spec && status.state?.running) seen.set(unpinned(spec), digest);
+      if (!spec || !status.state?.running) continue;
+      const digest = REPO_DIGEST.exec(status.imageID ?? '')?.[1];
+      if (digest) seen.set(unpinned(spec), digest);
+      else if (status.imageID) localOnly.add(unpinned(spec));
     }
   }
   const digests: Record<string, string> = {};
   const unresolved: string[] = [];
+  const local: string[] = [];
   for (const image of [...new Set(images)]) {
     const pinned = PINNED.exec(image)?.[1];
-    const found = pinned ?? seen.get(unpinned(imageReference(image, imagePrefix, {})));
+    const located = unpinned(imageReference(image, imagePrefix, {}));
+    const found = pinned ?? seen.get(located);
     if (found) digests[image] = found;
-    else unresolved.push(image);
+    else {
+      unresolved.push(image);
+      if (localOnly.has(located)) local.push(image);
+    }
   }
   if (unresolved.length > 0)
     throw new ValidationError(
       `no running lab pod reports a digest for ${unresolved.join(', ')}: deploy the dev environment first ` +
-        '(its pods resolve the images) or pin the image in the template (image@sha256:…)',
+        '(its pods resolve the images) or pin the image in the template (image@sha256:…)' +
+        (local.length > 0
+          ? `; ${local.join(', ')} runs from an image the node has without a registry digest: push it to a registry`
+          : ''),
       {
         errors: unresolved.map((image) => ({
           path: `images[${JSON.stringify(image)}]`,

@@ -16,9 +16,17 @@ import {
   NotFoundError,
   UnavailableError,
 } from '@aperture/core';
-import { Exec, type KubeConfig, PortForward, type V1Pod, type V1Status } from '@kubernetes/client-node';
+import {
+  AuthorizationV1Api,
+  Exec,
+  type KubeConfig,
+  PortForward,
+  type V1Pod,
+  type V1Status,
+} from '@kubernetes/client-node';
 import { KubernetesPermissionError } from '../api-errors.ts';
 import type { ApiRequestCounter } from '../api-request-counter.ts';
+import { accessAttributes } from '../doctor/facts.ts';
 import type { LabKubernetesApi } from './lab-api.ts';
 import { LABEL_LAB_COMPONENT, labDeploymentSelector } from './lab-labels.ts';
 import { LAB_POD, labPermissionOf } from './lab-permissions.ts';
@@ -59,6 +67,7 @@ export interface PodTarget {
 export class KubernetesLabAccess {
   private readonly exec: Exec;
   private readonly forward: PortForward;
+  private readonly authz: AuthorizationV1Api;
 
   constructor(
     kubeConfig: KubeConfig,
@@ -69,6 +78,7 @@ export class KubernetesLabAccess {
     this.exec = new Exec(kubeConfig);
     // false: the error channel is reported to us (a refused port), not a silent disconnect.
     this.forward = new PortForward(kubeConfig, false);
+    this.authz = kubeConfig.makeApiClient(AuthorizationV1Api);
   }
 
   /** The running pod of the target's component (the container has the component's name). */
@@ -102,7 +112,7 @@ export class KubernetesLabAccess {
     const stderr = new Collector();
     let status: V1Status | undefined;
     this.requests.count('create', 'pods/exec');
-    const ws = (await upgrade('pods/exec', where, () =>
+    const ws = (await this.upgrade('pods/exec', where, () =>
       this.exec.exec(
         where.namespace,
         where.pod,
@@ -148,7 +158,7 @@ export class KubernetesLabAccess {
     this.requests.count('create', 'pods/exec');
     const command = [...(options.command ?? DEFAULT_SHELL)];
     // With a TTY the shell's stderr is the terminal too: no stderr stream.
-    const ws = (await upgrade('pods/exec', where, () =>
+    const ws = (await this.upgrade('pods/exec', where, () =>
       this.exec.exec(where.namespace, where.pod, where.container, command, screen, null, input, true, (s) => {
         status = s;
       }),
@@ -236,7 +246,7 @@ export class KubernetesLabAccess {
       },
     });
     this.requests.count('create', 'pods/portforward');
-    const ws = (await upgrade('pods/portforward', where, () =>
+    const ws = (await this.upgrade('pods/portforward', where, () =>
       this.forward.portForward(where.namespace, where.pod, [port], output, errors, input),
     )) as unknown as WebSocketLike;
     ws.on('close', () => {
@@ -254,31 +264,46 @@ export class KubernetesLabAccess {
     connected = true;
     return stream;
   }
-}
 
-/**
- * A refused WebSocket upgrade is only "Unexpected server response: 403" from the ws package;
- * that one is a missing permission (RBAC), named as for every other lab call.
- */
-async function upgrade<T>(
-  resource: 'pods/exec' | 'pods/portforward',
-  where: PodTarget,
-  open: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await open();
-  } catch (error) {
-    const message = (error as { message?: string })?.message ?? String(error);
-    const permission = labPermissionOf('create', resource);
-    if (/\b403\b/.test(message) && permission)
-      throw new KubernetesPermissionError(permission, where.namespace, message);
-    throw new UnavailableError(
-      `cannot open ${resource} to pod ${where.pod} in ${where.namespace}: ${message}`,
-      {
-        namespace: where.namespace,
-        pod: where.pod,
-      },
-    );
+  /**
+   * A refused WebSocket upgrade is only "Unexpected server response: 403" from the ws package, so
+   * on a 403 the API server is asked which lab permission is missing (get, or create where the
+   * cluster demands it for the upgrade), to name it as for every other lab call.
+   */
+  private async upgrade<T>(
+    resource: 'pods/exec' | 'pods/portforward',
+    where: PodTarget,
+    open: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await open();
+    } catch (error) {
+      const message = (error as { message?: string })?.message ?? String(error);
+      if (/\b403\b/.test(message)) {
+        const candidates = ['get', 'create']
+          .map((verb) => labPermissionOf(verb, resource))
+          .filter((p) => p !== undefined);
+        const answers = await Promise.all(
+          candidates.map((p) =>
+            this.authz
+              .createSelfSubjectAccessReview({
+                body: { spec: { resourceAttributes: accessAttributes(p, where.namespace) } },
+              })
+              .then((review) => review.status?.allowed === true)
+              .catch(() => false),
+          ),
+        );
+        const missing = candidates.find((_, index) => !answers[index]) ?? candidates[0];
+        if (missing) throw new KubernetesPermissionError(missing, where.namespace, message);
+      }
+      throw new UnavailableError(
+        `cannot open ${resource} to pod ${where.pod} in ${where.namespace}: ${message}`,
+        {
+          namespace: where.namespace,
+          pod: where.pod,
+        },
+      );
+    }
   }
 }
 

@@ -196,7 +196,12 @@ export class KubernetesLabProvisioner implements LabProvisioner, LabAccess {
         metadata: { name: deployment.metadata?.name ?? '', namespace },
         spec: { replicas: 0 },
       };
-      await retrying(() => this.api.apply(scaled, STOP_FIELD_MANAGER), this.retry);
+      try {
+        await retrying(() => this.api.apply(scaled, STOP_FIELD_MANAGER), this.retry);
+      } catch (error) {
+        // The API server's reason (a missing permission, say), not the retry loop's wrapper.
+        throw error instanceof RetriesExhausted ? error.last : error;
+      }
     }
     this.options.logger.info(
       { deploymentId: request.deploymentId, namespace, stopped: running.length },

@@ -1,0 +1,246 @@
+/**
+ * Idle stop, image digests and LabAccess against the test cluster. Stop and status need only the
+ * API server (kwok runs the pods); exec, the terminal, port-forward and digests need containers
+ * that really run, so they are Tier B: a webserver lab (no volumes: the cluster has no
+ * StorageClass) placed on the real node, whose containerd has the lab images imported.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import {
+  catalogLabTemplate,
+  type ImageDigests,
+  type LabStudent,
+  type LabTarget,
+  type LabTemplate,
+  type LabVersionRef,
+  labVersionId,
+  NotFoundError,
+  UnavailableError,
+  ValidationError,
+} from '@aperture/core';
+import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { afterAll, describe, expect, it } from 'vitest';
+import { adminKubeConfig, eventually, hasRealNode, logger } from '../testing/cluster.ts';
+import { testRenderOptions } from '../testing/labs.ts';
+import { KubernetesLabProvisioner } from './kubernetes-lab-provisioner.ts';
+import { labDeploymentSelector } from './lab-labels.ts';
+import { labNamespaceName } from './names.ts';
+
+const kc = adminKubeConfig();
+const core = kc.makeApiClient(CoreV1Api);
+const apps = kc.makeApiClient(AppsV1Api);
+const run = randomBytes(3).toString('hex');
+const instance = `k8s-access-${run}`;
+
+function webserver(images: ImageDigests = {}): LabVersionRef {
+  // Small: the real node is this 2-core machine, shared with everything else running.
+  const result = catalogLabTemplate('webserver', { cpu: '500m', memory: '512Mi', storage: '0' });
+  if (!result.ok) throw new Error(JSON.stringify(result.errors));
+  const template: LabTemplate = result.template;
+  return { id: labVersionId(template, images), template, images };
+}
+
+const provisioner = (tier: 'real' | 'kwok') =>
+  KubernetesLabProvisioner.fromOptions({
+    kubeConfig: kc,
+    render: testRenderOptions(instance, tier),
+    logger,
+    retry: { attempts: 4, baseDelayMs: 100, maxDelayMs: 1_000 },
+    pollIntervalMs: 250,
+  });
+
+const student: LabStudent = { id: `u_ada_${run}`, username: 'ada' };
+const deployments: string[] = [];
+
+async function untilState(labs: KubernetesLabProvisioner, deploymentId: string, state: string) {
+  return eventually(
+    `${student.username} ${state}`,
+    async () => {
+      const report = await labs.status(deploymentId, [student]);
+      const mine = report.students[0];
+      return mine?.state === state ? mine : undefined;
+    },
+    120_000,
+  );
+}
+
+afterAll(async () => {
+  for (const deployment of deployments) {
+    const left = await core.listNamespace({ labelSelector: labDeploymentSelector(instance, deployment) });
+    for (const ns of left.items) await core.deleteNamespace({ name: ns.metadata!.name! }).catch(() => {});
+  }
+});
+
+describe('idle stop (kwok)', () => {
+  const labs = provisioner('kwok');
+  const deploymentId = `stop-${run}`;
+  deployments.push(deploymentId);
+
+  it('stop scales every Deployment to 0 and status says stopped; a deploy starts it again', async () => {
+    const version = webserver();
+    expect((await labs.deploy({ deploymentId, labVersion: version, students: [student] })).failed).toBe(0);
+    await untilState(labs, deploymentId, 'ready');
+    await labs.stop({ deploymentId, student });
+    const stopped = await untilState(labs, deploymentId, 'stopped');
+    expect(stopped.components.map((c) => [c.name, c.desired])).toEqual(
+      expect.arrayContaining([
+        ['web', 0],
+        ['shell', 0],
+      ]),
+    );
+    const namespace = labNamespaceName('lab', deploymentId, student.id);
+    await eventually('the pods gone', async () => {
+      const pods = await core.listNamespacedPod({ namespace });
+      return pods.items.length === 0 ? true : undefined;
+    });
+    // Stopping again is a no-op (no write), and so is stopping a student who has nothing.
+    labs.requests.reset();
+    await labs.stop({ deploymentId, student });
+    await labs.stop({ deploymentId, student: { id: `nobody-${run}`, username: 'nobody' } });
+    expect(labs.requests.snapshot()).toEqual({ 'list deployments': 2 });
+
+    const again = await labs.deploy({ deploymentId, labVersion: version, students: [student] });
+    expect(again.failed).toBe(0);
+    await untilState(labs, deploymentId, 'ready');
+    const web = await apps.readNamespacedDeployment({ name: 'web', namespace });
+    expect(web.spec?.replicas).toBe(1);
+    // Stop owns replicas only while stopped; deploy took the field back.
+    const managers = (web.metadata?.managedFields ?? []).map((f) => f.manager);
+    expect(managers).toContain('aperture');
+  });
+
+  it('a kwok pod reports no image digest: a ValidationError saying to deploy the dev environment', async () => {
+    await expect(labs.resolveImageDigests(['aperture/lab-nginx'])).rejects.toThrow(ValidationError);
+    await expect(labs.resolveImageDigests(['aperture/lab-nginx'])).rejects.toThrow(
+      /deploy the dev environment first/,
+    );
+    const pinned = `aperture/lab-nginx@sha256:${'a'.repeat(64)}`;
+    expect(await labs.resolveImageDigests([pinned])).toEqual({ [pinned]: `sha256:${'a'.repeat(64)}` });
+  });
+
+  it('access to a student with nothing deployed is a NotFoundError naming the component', async () => {
+    const target: LabTarget = { deploymentId, studentId: `nobody-${run}`, component: 'web' };
+    await expect(labs.exec(target, ['true'])).rejects.toThrow(NotFoundError);
+    await expect(labs.connect(target, 8080)).rejects.toThrow(/component web of student nobody-/);
+  });
+
+  it('teardown after a stop is verified', async () => {
+    expect((await labs.teardown(deploymentId)).verified).toBe(true);
+  });
+});
+
+describe.runIf(hasRealNode())('LabAccess on the real node (Tier B)', () => {
+  const labs = provisioner('real');
+  const deploymentId = `access-${run}`;
+  deployments.push(deploymentId);
+  const web: LabTarget = { deploymentId, studentId: student.id, component: 'web' };
+  const shell: LabTarget = { ...web, component: 'shell' };
+
+  it('deploys a webserver lab whose pods run on the real node', async () => {
+    const report = await labs.deploy({ deploymentId, labVersion: webserver(), students: [student] });
+    expect(report.failed).toBe(0);
+    await untilState(labs, deploymentId, 'ready');
+  }, 150_000);
+
+  it('exec: stdout, stderr and the exit code; a command that does not exist; a timeout', async () => {
+    const id = await labs.exec(shell, ['sh', '-c', 'id -u; echo oops >&2; exit 3']);
+    expect(id).toEqual({ exitCode: 3, stdout: '1000\n', stderr: 'oops\n', timedOut: false });
+    expect(await labs.exec(web, ['true'])).toEqual({ exitCode: 0, stdout: '', stderr: '', timedOut: false });
+    const missing = await labs.exec(shell, ['no-such-command']);
+    expect(missing.exitCode).not.toBe(0);
+    expect(missing.stderr).toMatch(/no-such-command/);
+    const started = Date.now();
+    const slow = await labs.exec(shell, ['sleep', '30'], { timeoutMs: 1_000 });
+    expect(slow).toMatchObject({ exitCode: null, timedOut: true });
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('a real terminal session: a login shell with a TTY, typed input, resize, exit code', async () => {
+    const terminal = await labs.openTerminal(shell, { size: { cols: 80, rows: 24 } });
+    const screen = reader(terminal.stream);
+    terminal.stream.write('tty; stty size; echo "user=$(id -un)"\n');
+    await screen.until(/\/dev\/pts\/\d+/);
+    await screen.until(/24 80/);
+    await screen.until(/user=student/);
+    terminal.resize({ cols: 132, rows: 40 });
+    // The resize message and the keystrokes travel on different channels: retry until it shows.
+    await eventually(
+      'the new size',
+      async () => {
+        terminal.stream.write('stty size\n');
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return /40 132/.test(screen.text()) ? true : undefined;
+      },
+      10_000,
+    );
+    terminal.stream.write('exit 7\n');
+    expect(await terminal.exited).toBe(7);
+    terminal.close();
+  });
+
+  it('connect: HTTP to nginx on port 8080 through a port-forward; a closed port is refused', async () => {
+    const socket = await labs.connect(web, 8080);
+    const response = reader(socket);
+    socket.write('GET / HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n');
+    await response.until(/^HTTP\/1\.1 200 OK/);
+    await response.until(/<\/html>/i);
+    socket.destroy();
+    await expect(labs.connect(web, 9999)).rejects.toThrow(UnavailableError);
+  });
+
+  it('resolveImageDigests reads what containerd runs; a version pinned to them runs', async () => {
+    const digests = await labs.resolveImageDigests(['aperture/lab-nginx', 'aperture/lab-shell']);
+    for (const digest of Object.values(digests)) expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const pinnedId = `pinned-${run}`;
+    deployments.push(pinnedId);
+    const pinned = webserver(digests);
+    const report = await labs.deploy({ deploymentId: pinnedId, labVersion: pinned, students: [student] });
+    expect(report.failed).toBe(0);
+    await untilState(labs, pinnedId, 'ready');
+    const namespace = labNamespaceName('lab', pinnedId, student.id);
+    const pods = await core.listNamespacedPod({ namespace });
+    const images = pods.items.map((pod) => pod.spec?.containers[0]?.image).sort();
+    expect(images).toEqual([
+      `localhost/aperture/lab-nginx@${digests['aperture/lab-nginx']}`,
+      `localhost/aperture/lab-shell@${digests['aperture/lab-shell']}`,
+    ]);
+    expect((await labs.teardown(pinnedId)).verified).toBe(true);
+  }, 150_000);
+
+  it('a stopped copy is unavailable to exec; deploy starts it and exec works again', async () => {
+    await labs.stop({ deploymentId, student });
+    await untilState(labs, deploymentId, 'stopped');
+    await eventually('the shell pod gone', async () => {
+      try {
+        await labs.exec(shell, ['true']);
+        return undefined;
+      } catch (error) {
+        return error instanceof NotFoundError ? true : undefined;
+      }
+    });
+    await labs.deploy({ deploymentId, labVersion: webserver(), students: [student] });
+    await untilState(labs, deploymentId, 'ready');
+    expect((await labs.exec(shell, ['true'])).exitCode).toBe(0);
+  }, 150_000);
+
+  it('teardown', async () => {
+    expect((await labs.teardown(deploymentId)).verified).toBe(true);
+  });
+});
+
+/** Collects a stream's bytes as text; `until` waits for a pattern in what has come so far. */
+function reader(stream: Duplex) {
+  let text = '';
+  stream.on('data', (chunk: Buffer) => {
+    text += chunk.toString('utf8');
+  });
+  return {
+    text: () => text,
+    until: (pattern: RegExp, timeoutMs = 10_000) =>
+      eventually(
+        `${pattern} in ${JSON.stringify(text.slice(-200))}`,
+        async () => (pattern.test(text) ? true : undefined),
+        timeoutMs,
+      ),
+  };
+}
