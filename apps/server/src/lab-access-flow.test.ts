@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { type AddressInfo, createServer, connect as netConnect, type Server } from 'node:net';
 import { Duplex } from 'node:stream';
-import type { LabTerminal, LabTerminalOptions } from '@aperture/core';
+import type { LabAccess } from '@aperture/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { DEMO_COURSE, DEMO_PASSWORD } from './demo-seed.ts';
@@ -15,30 +15,34 @@ import { startTestServer, type TestServer } from './testing/test-server.ts';
  * LabAccess. The engine's provisioning is FakeLabBackend's; its terminal is a real `sh` and its
  * VNC port a real TCP echo server, so every byte crosses real sockets.
  */
-class SocketLabBackend extends FakeLabBackend {
-  readonly shells: ChildProcess[] = [];
-  readonly ports: number[] = [];
-  constructor(private readonly vnc: Server) {
-    super();
-  }
-  override async openTerminal(_target: unknown, _options: LabTerminalOptions): Promise<LabTerminal> {
-    const child = spawn('sh', ['-s'], { stdio: ['pipe', 'pipe', 'ignore'] });
-    this.shells.push(child);
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const stream = Duplex.from({ readable: child.stdout, writable: child.stdin });
-    return { stream, resize: () => undefined, exited, close: () => child.kill('SIGHUP') };
-  }
-  override async connect(_target: unknown, port: number): Promise<Duplex> {
-    if (port !== 5901) return super.connect();
-    this.ports.push(port);
-    const socket = netConnect((this.vnc.address() as AddressInfo).port, '127.0.0.1');
-    await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-    return socket;
-  }
+/** FakeLabBackend's provisioning, with a LabAccess over real sockets. */
+function socketLabBackend(vncServer: Server) {
+  const fake = new FakeLabBackend();
+  const shells: ChildProcess[] = [];
+  const ports: number[] = [];
+  const access: Pick<LabAccess, 'openTerminal' | 'connect'> = {
+    openTerminal: async () => {
+      const child = spawn('sh', ['-s'], { stdio: ['pipe', 'pipe', 'ignore'] });
+      shells.push(child);
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const stream = Duplex.from({ readable: child.stdout, writable: child.stdin });
+      return { stream, resize: () => undefined, exited, close: () => child.kill('SIGHUP') };
+    },
+    connect: async (_target, port) => {
+      if (port !== 5901) return fake.connect();
+      ports.push(port);
+      const socket = netConnect((vncServer.address() as AddressInfo).port, '127.0.0.1');
+      await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+      return socket;
+    },
+  };
+  // The fake's own terminal is typed `never` (it has none): replace its access side wholesale.
+  Object.assign(fake, access);
+  return { backend: fake, shells, ports };
 }
 
 let t: TestServer;
-let backend: SocketLabBackend;
+let backend: ReturnType<typeof socketLabBackend>;
 let vnc: Server;
 const tokens: Record<string, string> = {};
 const ids: Record<string, string> = {};
@@ -48,8 +52,12 @@ let devDeploymentId: string;
 beforeAll(async () => {
   vnc = createServer((socket) => socket.pipe(socket));
   await new Promise<void>((resolve) => vnc.listen(0, '127.0.0.1', resolve));
-  backend = new SocketLabBackend(vnc);
-  t = await startTestServer(new ScriptedExecutor(), { labReconcileSeconds: 3600 }, { labBackend: backend });
+  backend = socketLabBackend(vnc);
+  t = await startTestServer(
+    new ScriptedExecutor(),
+    { labReconcileSeconds: 3600 },
+    { labBackend: backend.backend },
+  );
   for (const name of ['instructor', 'student', 'student2']) {
     tokens[name] = await t.login(name, DEMO_PASSWORD);
     ids[name] = (await t.api(tokens[name], 'GET', '/api/v1/me')).body.id;
