@@ -79,6 +79,12 @@ export interface PodmanLabProvisionerOptions {
 
 const SILENT: Logger = { info() {}, warn() {}, error() {}, debug() {} };
 
+interface Snapshot {
+  containers: ListedContainer[];
+  networks: Set<string>;
+  volumes: Set<string>;
+}
+
 interface StudentPlan {
   environment: string;
   labels: Record<string, string>;
@@ -120,8 +126,9 @@ export class PodmanLabProvisioner implements LabProvisioner, LabAccess {
     const plans = request.students.map((student) =>
       this.plan(request.deploymentId, request.labVersion, student),
     );
+    const found = await this.snapshot(request.deploymentId);
     const results = await mapLimited(request.students, this.concurrency, (student, index) =>
-      this.applyStudent(request.deploymentId, student, plans[index] as StudentPlan, request),
+      this.applyStudent(request.deploymentId, student, plans[index] as StudentPlan, request, found),
     );
     const succeeded = results.filter((result) => result.ok).length;
     const report = {
@@ -217,8 +224,10 @@ export class PodmanLabProvisioner implements LabProvisioner, LabAccess {
     // Containers first: a network or volume in use cannot go.
     await remove(['rm', '--force', '--ignore', '--time', '0'], names(found, 'Container'));
     await remove(['pod', 'rm', '--force', '--ignore'], names(found, 'Pod'));
-    await remove(['volume', 'rm', '--force'], names(found, 'Volume'));
-    await remove(['network', 'rm', '--force'], names(found, 'Network'));
+    await Promise.all([
+      remove(['volume', 'rm', '--force'], names(found, 'Volume')),
+      remove(['network', 'rm', '--force'], names(found, 'Network')),
+    ]);
     const remaining = await this.inventory(deploymentId);
     const left = new Set(remaining.map(refKey));
     const receipt = {
@@ -361,6 +370,8 @@ export class PodmanLabProvisioner implements LabProvisioner, LabAccess {
     student: LabStudent,
     plan: StudentPlan,
     request: Pick<LabDeployRequest, 'onProgress' | 'signal'>,
+    /** What a deploy found of the whole class; unset: read this student's. */
+    known?: Snapshot,
   ): Promise<StudentDeployResult> {
     const { environment } = plan;
     const emit = this.emitter(request.onProgress);
@@ -376,7 +387,8 @@ export class PodmanLabProvisioner implements LabProvisioner, LabAccess {
     for (let attempt = 1; ; attempt++) {
       emit({ student, phase: 'applying', attempt });
       try {
-        await this.converge(deploymentId, student, plan);
+        const found = attempt === 1 && known ? known : await this.snapshot(deploymentId, student.id);
+        await this.converge(student, plan, found);
         emit({ student, phase: 'ready', attempt });
         return {
           student,
@@ -402,20 +414,37 @@ export class PodmanLabProvisioner implements LabProvisioner, LabAccess {
     }
   }
 
+  /**
+   * What exists of a deployment (or of one student in it), by label: three Podman calls. A deploy
+   * reads it once for the class, not per student; a retry reads the student's again.
+   */
+  private async snapshot(deploymentId: string, studentId?: string): Promise<Snapshot> {
+    const extra = studentId ? [`label=${LABEL_STUDENT_ID}=${studentId}`] : [];
+    const [containers, networks, volumes] = await Promise.all([
+      this.listContainers(deploymentId, extra),
+      this.listNetworks(deploymentId, extra),
+      this.listVolumes(deploymentId, extra),
+    ]);
+    return {
+      containers,
+      networks: new Set(networks.map((network) => network.name)),
+      volumes: new Set(volumes.map((volume) => volume.Name)),
+    };
+  }
+
   /** Every step looks before it acts, so a retry or a re-deploy resumes where things stand. */
-  private async converge(deploymentId: string, student: LabStudent, plan: StudentPlan): Promise<void> {
+  private async converge(student: LabStudent, plan: StudentPlan, found: Snapshot): Promise<void> {
     const { environment, labels } = plan;
-    if (!(await this.cli.exists(['network', 'exists', environment])))
+    if (!found.networks.has(environment))
       await this.ignoringExisting(['network', 'create', '--internal', ...labelArgs(labels), environment]);
     for (const volume of plan.volumes)
-      if (!(await this.cli.exists(['volume', 'exists', volume])))
+      if (!found.volumes.has(volume))
         await this.ignoringExisting(['volume', 'create', ...labelArgs(labels), volume]);
     const marker = stopMarkerName(environment);
-    if (await this.cli.exists(['volume', 'exists', marker]))
-      await this.cli.run(['volume', 'rm', '--force', marker]);
-    const existing = (
-      await this.listContainers(deploymentId, [`label=${LABEL_STUDENT_ID}=${student.id}`])
-    ).filter((container) => container.Labels?.[LABEL_STUDENT_ID] === student.id);
+    if (found.volumes.has(marker)) await this.cli.run(['volume', 'rm', '--force', marker]);
+    const existing = found.containers.filter(
+      (container) => container.Labels?.[LABEL_STUDENT_ID] === student.id,
+    );
     const wanted = new Set(plan.runs.map((run) => run.component));
     const strays = existing.filter((container) => !wanted.has(container.Labels?.[LABEL_LAB_COMPONENT] ?? ''));
     if (strays.length > 0)
@@ -502,11 +531,11 @@ export class PodmanLabProvisioner implements LabProvisioner, LabAccess {
     return listed.filter((volume) => belongsTo(volume.Labels, this.scope, deploymentId));
   }
 
-  private async listNetworks(deploymentId: string): Promise<ListedNetwork[]> {
+  private async listNetworks(deploymentId: string, extra: string[] = []): Promise<ListedNetwork[]> {
     const listed = await this.cli.json<ListedNetwork[]>([
       'network',
       'ls',
-      ...filters(deploymentFilters(this.scope, deploymentId)),
+      ...filters([...deploymentFilters(this.scope, deploymentId), ...extra]),
       '--format',
       'json',
     ]);
