@@ -185,6 +185,15 @@ export class ApiClient {
     return response.text();
   }
 
+  /** Any JSON endpoint; typed wrappers (LabClient) build on it rather than growing this class. */
+  request<T>(
+    method: string,
+    path: string,
+    options: { body?: unknown; query?: Record<string, string | undefined> } = {},
+  ): Promise<T> {
+    return this.json(method, path, options);
+  }
+
   private async json<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     const response = await this.send(method, path, options);
     return (await response.json()) as T;

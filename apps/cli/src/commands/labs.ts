@@ -1,13 +1,18 @@
 import type { Command } from 'commander';
 import { Output } from '../output.ts';
 import { examples, outputOption } from './common.ts';
+import { registerLabFlowCommands } from './lab-flow.ts';
 
 /**
- * `aperture lab …`: lab templates. What needs no server is here now (validate, types, template,
- * schema); apply / checkpoint / publish / deploy come with the lab provisioners.
+ * `aperture lab …`: lab templates offline (validate, types, template, schema), and the flow against
+ * a server (apply, checkpoint, publish, deploy, status, reset, destroy: lab-flow.ts).
  */
 export function registerLabCommands(program: Command): void {
-  const lab = program.command('lab').description('Lab templates: validate a file, list the built-in types');
+  const lab = program
+    .command('lab')
+    .description(
+      'Labs: templates, versions, publish after checks, deploy to a course, status, reset, destroy',
+    );
 
   lab
     .command('validate')
@@ -61,4 +66,6 @@ export function registerLabCommands(program: Command): void {
       const { printLabSchema } = await import('../services/labs.ts');
       printLabSchema(new Output('json'));
     });
+
+  registerLabFlowCommands(lab);
 }
