@@ -34,7 +34,11 @@ export function LabDevPanel({ detail, canEdit }: { detail: LabDetail; canEdit: b
     <Stack>
       <Group gap="sm">
         <Title order={3}>Dev environment</Title>
-        {copy ? <LabStateBadge state={copy.state} /> : <Text c="dimmed">not deployed</Text>}
+        {copy ? (
+          <LabStateBadge state={copy.state} testId="dev-state" />
+        ) : (
+          <Text c="dimmed">not deployed</Text>
+        )}
       </Group>
       {copy?.error ? (
         <Alert color="red" variant="light" title="The dev environment failed">

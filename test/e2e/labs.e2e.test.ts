@@ -1,0 +1,213 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadServerConfig, type RunningServer, startServer } from '../../apps/server/src/index.ts';
+import { ScriptedExecutor } from '../../apps/server/src/testing/scripted-executor.ts';
+
+/**
+ * Labs in a real browser (Debian's Chromium through playwright-core) against a real server on
+ * SQLite whose labs run in real Podman containers: the instructor builds a `webserver` lab in the
+ * web UI, checkpoints, publishes (its checks pass in a throw-away copy) and deploys it to the demo
+ * course; a student opens the terminal (xterm.js over the WebSocket) and the nginx page (through
+ * the HTTP proxy); then a `desktop` lab's desktop through noVNC. Screenshots land in
+ * test/e2e/screenshots/ (labs-*.png).
+ */
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const SHOTS = join(ROOT, 'test/e2e/screenshots');
+const CHROMIUM = process.env['APERTURE_CHROMIUM'] ?? '/usr/bin/chromium';
+const PASSWORD = 'aperture-demo';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const LAB_IMAGES = ['lab-shell', 'lab-nginx', 'lab-desktop'];
+const haveLabImages = () =>
+  LAB_IMAGES.every(
+    (image) => spawnSync('podman', ['image', 'exists', `localhost/aperture/${image}`]).status === 0,
+  );
+
+/**
+ * The luma variance of the noVNC canvas, in the page (a string: this file has no DOM types). A
+ * black or one-colour canvas is ~0; a desktop with a window manager, an xterm and text is far more.
+ */
+const CANVAS_LUMA_VARIANCE = `(() => {
+  const canvas = document.querySelector('[data-testid="desktop"] canvas');
+  if (!canvas || canvas.width === 0) return 0;
+  const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+  let sum = 0, squares = 0;
+  const n = data.length / 4;
+  for (let i = 0; i < data.length; i += 4) {
+    const luma = 0.299 * data[i] + 0.587 * data[i + 1] + 0.114 * data[i + 2];
+    sum += luma;
+    squares += luma * luma;
+  }
+  return squares / n - (sum / n) ** 2;
+})()`;
+
+/** Podman deploys, checks and tears down: each step may take a while on a busy machine. */
+const SLOW = { timeout: 240_000, interval: 500 };
+
+describe.skipIf(!existsSync(CHROMIUM) || !haveLabImages())('labs in the web UI (Chromium, Podman)', () => {
+  let server: RunningServer;
+  let dataDir: string;
+  const profiles: string[] = [];
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    const build = await promisify(execFile)('bash', [join(ROOT, 'scripts/lib/build-web.sh')]);
+    process.stderr.write(build.stdout);
+    mkdirSync(SHOTS, { recursive: true });
+    dataDir = mkdtempSync(join(tmpdir(), 'aperture-labs-e2e-'));
+    server = await startServer(
+      loadServerConfig(
+        { port: 0, dataDir, seedDemo: true, logLevel: 'silent', instance: `e2e-labs-${process.pid}` },
+        {},
+      ),
+      { executor: new ScriptedExecutor(), logger: false },
+    );
+  }, 300_000);
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => undefined);
+    // Whatever the test left running goes, verified, before the server does.
+    if (server) {
+      for (const deployment of await server.ctx.deps.store.labDeployments.listLive())
+        await server.ctx.labProvisioner.teardown(deployment.id).catch(() => undefined);
+      await server.close();
+    }
+    for (const dir of [dataDir, ...profiles]) if (dir) rmSync(dir, { recursive: true, force: true });
+  }, 300_000);
+
+  async function signIn(username: string): Promise<{ page: Page; context: BrowserContext }> {
+    const profile = mkdtempSync(join(tmpdir(), 'aperture-chromium-'));
+    profiles.push(profile);
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      args: CHROMIUM_ARGS,
+      headless: true,
+      viewport: { width: 1366, height: 900 },
+    });
+    contexts.push(context);
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(30_000);
+    await page.goto(`${server.url}/login`);
+    await page.getByLabel(/^Username/).fill(username);
+    await page.getByLabel(/^Password/).fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Courses' }).waitFor();
+    return { page, context };
+  }
+
+  const shot = (page: Page, name: string) =>
+    page.screenshot({ path: join(SHOTS, `labs-${name}.png`), fullPage: true });
+
+  /** In the web UI: New lab of a built-in type → dev ready → checkpoint → publish → deploy. */
+  async function buildAndDeploy(page: Page, type: string, prefix: string): Promise<void> {
+    await page.goto(`${server.url}/courses/DEMO101`);
+    await page.getByRole('link', { name: 'Labs', exact: true }).click();
+    await page.getByRole('heading', { name: 'Labs', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'New lab' }).click();
+    await page.getByRole('textbox', { name: 'Type' }).click();
+    await page.getByRole('option', { name: new RegExp(`^${type} `) }).click();
+    await page.getByLabel('CPU').fill('1');
+    await page.getByLabel('Memory').fill('1Gi');
+    await page.getByLabel('Storage').fill('1Gi');
+    await shot(page, `${prefix}-new`);
+    await page.getByRole('button', { name: 'Create lab' }).click();
+    await page.getByRole('heading', { name: type, level: 2, exact: true }).waitFor();
+    const devState = page.getByTestId('dev-state');
+    await expect.poll(() => devState.getAttribute('data-state'), SLOW).toBe('ready');
+    await shot(page, `${prefix}-builder`);
+    await page.getByRole('button', { name: 'Checkpoint' }).click();
+    const version = page.getByTestId('lab-version').first();
+    await version.waitFor();
+    await version.getByRole('button', { name: 'Publish' }).click();
+    await expect.poll(() => version.getAttribute('data-state'), SLOW).toBe('published');
+    const checks = page.getByTestId('check-results').first();
+    await checks.waitFor();
+    expect(await checks.locator('[data-ok="false"]').count()).toBe(0);
+    expect(await checks.locator('[data-ok="true"]').count()).toBeGreaterThan(0);
+    await version.getByRole('button', { name: 'Diff' }).click();
+    await page
+      .getByRole('table', { name: 'Template changes' })
+      .or(page.getByText('No differences.'))
+      .waitFor();
+    await shot(page, `${prefix}-published`);
+    await version.getByRole('button', { name: 'Deploy to course' }).click();
+    const deployment = page.getByTestId('lab-deployment').first();
+    await deployment.waitFor();
+    await deployment.getByRole('link').click();
+    const students = page.getByTestId('lab-student');
+    await expect.poll(() => students.count(), SLOW).toBe(2);
+    await expect
+      .poll(
+        async () =>
+          (await students.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-state')))).join(),
+        SLOW,
+      )
+      .toBe('ready,ready');
+    await shot(page, `${prefix}-class`);
+  }
+
+  it('instructor builds and deploys a webserver lab; a student uses its terminal and web page', async () => {
+    const { page: instructor } = await signIn('instructor');
+    await buildAndDeploy(instructor, 'webserver', '01-webserver');
+
+    const { page: student, context } = await signIn('student');
+    await student.getByRole('link', { name: 'My labs' }).click();
+    const card = student.getByTestId('my-lab').filter({ hasText: 'webserver' });
+    await expect.poll(() => card.getAttribute('data-state'), SLOW).toBe('ready');
+    await shot(student, '02-my-labs');
+
+    await card.getByRole('link', { name: 'Open terminal (shell)' }).click();
+    await expect
+      .poll(() => student.getByTestId('terminal-status').getAttribute('data-status'), SLOW)
+      .toBe('open');
+    // The prompt first: typing before the shell is ready is fine too, but this reads better.
+    const screen = student.locator('[data-testid="terminal"] .xterm-rows');
+    await expect.poll(() => screen.textContent(), SLOW).toMatch(/\S/);
+    await student.getByTestId('terminal').click();
+    await student.keyboard.type('echo hello-$((6*7))');
+    await student.keyboard.press('Enter');
+    await expect.poll(() => screen.textContent(), { timeout: 30_000, interval: 200 }).toContain('hello-42');
+    await shot(student, '03-terminal');
+
+    await student.goBack();
+    const [web] = await Promise.all([
+      context.waitForEvent('page'),
+      card.getByRole('link', { name: 'Open web :8080 (web)' }).click(),
+    ]);
+    await web.waitForLoadState();
+    await web.getByRole('heading', { name: 'It works' }).waitFor();
+    expect(await web.textContent('body')).toContain('This is nginx in your Aperture lab');
+    await shot(web, '04-web');
+  }, 900_000);
+
+  it('a desktop lab: the student sees the desktop through noVNC (not a blank canvas)', async () => {
+    const { page: instructor } = await signIn('instructor');
+    await buildAndDeploy(instructor, 'desktop', '05-desktop');
+
+    const { page: student } = await signIn('student');
+    await student.getByRole('link', { name: 'My labs' }).click();
+    const card = student.getByTestId('my-lab').filter({ hasText: 'desktop' });
+    await expect.poll(() => card.getAttribute('data-state'), SLOW).toBe('ready');
+    await card.getByRole('link', { name: 'Open desktop (desktop)' }).click();
+    await expect
+      .poll(() => student.getByTestId('desktop-status').getAttribute('data-status'), SLOW)
+      .toBe('connected');
+    const variance = () => student.evaluate<number>(CANVAS_LUMA_VARIANCE);
+    await expect.poll(variance, { timeout: 60_000, interval: 500 }).toBeGreaterThan(100);
+    await shot(student, '06-desktop');
+  }, 900_000);
+});
