@@ -3,7 +3,7 @@
  * same engine runs the runs and the labs. One construction point, so the server, the tests and
  * the doctor agree on how lab settings become provisioner options.
  */
-import { type LabBackend, type Logger, UnavailableError } from '@aperture/core';
+import type { LabBackend, Logger } from '@aperture/core';
 import { ConfigError, type ServerConfig } from './config.ts';
 
 export async function createLabBackend(config: ServerConfig, logger: Logger): Promise<LabBackend> {
@@ -46,40 +46,20 @@ async function createKubernetesLabBackend(config: ServerConfig, logger: Logger):
   });
 }
 
-/**
- * The Podman lab provisioner (packages/backend-podman/src/labs). Looked up by name so the server
- * starts (with labs answering 503) on a build that does not have it.
- */
+/** One pod and internal network per student (packages/backend-podman/src/labs); no internet by design. */
 async function createPodmanLabBackend(config: ServerConfig, logger: Logger): Promise<LabBackend> {
-  const podman = (await import('@aperture/backend-podman')) as Record<string, unknown>;
-  const provisioner = podman['PodmanLabProvisioner'] as
-    | { fromOptions(options: Record<string, unknown>): LabBackend }
-    | undefined;
-  if (!provisioner) return unavailableLabBackend('this build has no Podman lab provisioner');
-  return provisioner.fromOptions({
-    podmanPath: config.podmanPath,
+  const { PodmanLabProvisioner } = await import('@aperture/backend-podman');
+  return PodmanLabProvisioner.fromOptions({
+    podman: config.podmanPath,
     instance: config.instance,
     imagePrefix: config.imagePrefix,
-    internetEgress: config.labInternetEgress,
+    ...(config.podmanSocket ? { socketPath: config.podmanSocket } : {}),
     logger,
   });
 }
 
-/** Every call refuses with the reason: lab routes answer 503, everything else keeps working. */
-export function unavailableLabBackend(reason: string): LabBackend {
-  const refuse = async (): Promise<never> => {
-    throw new UnavailableError(`Labs are not available: ${reason}.`);
-  };
-  return {
-    name: 'unavailable',
-    deploy: refuse,
-    status: refuse,
-    reset: refuse,
-    teardown: refuse,
-    stop: refuse,
-    resolveImageDigests: refuse,
-    exec: refuse,
-    openTerminal: refuse,
-    connect: refuse,
-  };
+/** What the server calls on shutdown: a backend may own a process (Podman's API service) or sockets. */
+export async function closeLabBackend(backend: LabBackend): Promise<void> {
+  const closable = backend as LabBackend & { close?: () => Promise<void> };
+  await closable.close?.();
 }

@@ -25,7 +25,7 @@ import { DEMO_COURSE, DEMO_PASSWORD, DEMO_USERS, seedDemo } from './demo-seed.ts
 import { InProcessEventBus } from './infra/event-bus.ts';
 import { ScryptSecretHasher } from './infra/hasher.ts';
 import { RandomIdGenerator } from './infra/ids.ts';
-import { createLabBackend } from './lab-backend.ts';
+import { closeLabBackend, createLabBackend } from './lab-backend.ts';
 import { startWebhookDelivery } from './webhooks.ts';
 
 export const VERSION = '0.1.0';
@@ -131,6 +131,7 @@ export async function startServer(
       // Lab work in flight finishes or is cut off; either way the reconciler resumes it on the next start.
       await Promise.race([labs.worker.idle(), new Promise((done) => setTimeout(done, graceMs).unref())]);
       stopWebhooks();
+      if (!overrides.labBackend) await closeLabBackend(labProvisioner);
       await executor.close();
       await store.close();
     })());
