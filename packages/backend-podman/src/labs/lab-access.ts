@@ -63,10 +63,14 @@ export async function execIn(
 ): Promise<LabExecResult> {
   const id = await createExec(client, container, { command, tty: false, stdin: false });
   const { socket, head } = await startExec(client, id, { tty: false });
-  const out = { stdout: '', stderr: '' };
+  // Bytes until the end: a UTF-8 character may be split across frames.
+  const out = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
+  const size = { stdout: 0, stderr: 0 };
   const demux = new FrameDemuxer((stream, payload) => {
     const key = stream === 2 ? 'stderr' : 'stdout';
-    if (out[key].length < MAX_OUTPUT) out[key] += payload.toString('utf8');
+    if (size[key] >= MAX_OUTPUT) return;
+    out[key].push(Buffer.from(payload));
+    size[key] += payload.length;
   });
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -84,12 +88,8 @@ export async function execIn(
     clearTimeout(timer);
   }
   const exitCode = timedOut ? null : await exitCodeOf(client, id);
-  return {
-    exitCode,
-    stdout: out.stdout.slice(0, MAX_OUTPUT),
-    stderr: out.stderr.slice(0, MAX_OUTPUT),
-    timedOut,
-  };
+  const text = (parts: Buffer[]) => Buffer.concat(parts).subarray(0, MAX_OUTPUT).toString('utf8');
+  return { exitCode, stdout: text(out.stdout), stderr: text(out.stderr), timedOut };
 }
 
 export async function terminalIn(

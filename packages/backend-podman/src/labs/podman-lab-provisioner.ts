@@ -322,7 +322,11 @@ export class PodmanLabProvisioner implements LabProvisioner, LabAccess {
     pending.catch(() => {
       if (this.apiClient === pending) this.apiClient = undefined;
     });
-    return pending.then((api) => api.client);
+    // The service this provisioner started may have died (killed, crashed): start it again.
+    return pending.then(async (api) => {
+      await api.service?.ensureRunning();
+      return api.client;
+    });
   }
 
   private plan(deploymentId: string, version: LabVersionRef, student: LabStudent): StudentPlan {
