@@ -21,6 +21,7 @@ export interface ListedContainer {
 export interface ListedNetwork {
   name: string;
   created: string;
+  network_interface?: string;
   labels?: Record<string, string> | null;
 }
 

@@ -5,11 +5,13 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { contractLabTemplate, labProvisionerContract } from '@aperture/backend-contract';
 import { LABEL_INSTANCE } from '@aperture/backend-kubernetes';
 import { type LabStudent, type LabVersionRef, labVersionId } from '@aperture/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LAB_CHAIN } from './host-firewall.ts';
 import { containerName, environmentName, LABEL_DEPLOYMENT_ID } from './lab-objects.ts';
 import { PodmanLabProvisioner } from './podman-lab-provisioner.ts';
 
@@ -39,6 +41,11 @@ async function leftovers(deploymentId?: string): Promise<string[]> {
     ...(await by('volume', ['volume', 'ls'])),
     ...(await by('network', ['network', 'ls'])),
   ];
+}
+
+/** The lab host firewall's chain, as iptables prints it. */
+async function iptablesRules(): Promise<string> {
+  return (await run('iptables', ['-w', '-S', LAB_CHAIN])).stdout;
 }
 
 async function sweep(): Promise<void> {
@@ -153,6 +160,36 @@ describe('PodmanLabProvisioner', { timeout: 120_000 }, () => {
       expect(out.stdout).toContain('no-route');
     });
 
+    it('the host is out of reach: a service on 0.0.0.0 does not answer a lab, DNS still does', async () => {
+      const server = createServer((socket) => socket.end('host secret\n'));
+      await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
+      const port = (server.address() as AddressInfo).port;
+      try {
+        const gateway = (await inspect(containerName(environment(carol), 'shell'))).NetworkSettings.Networks[
+          environment(carol)
+        ]!.Gateway;
+        // The control: the host itself reaches the listener at that address.
+        const fromHost = await new Promise<string>((resolve, reject) => {
+          const socket = connect({ host: gateway, port }, () => {});
+          socket.setEncoding('utf8').once('data', resolve).once('error', reject);
+        });
+        expect(fromHost).toBe('host secret\n');
+        const target = { deploymentId, studentId: carol.id, component: 'shell' };
+        const probe = await labs.exec(target, [
+          'sh',
+          '-c',
+          `nc -w 3 ${gateway} ${port} </dev/null; echo "nc $?"`,
+        ]);
+        expect(probe.stdout).not.toContain('host secret');
+        expect(probe.stdout).toContain('nc 1');
+        const names = await labs.exec(target, ['getent', 'hosts', 'web']);
+        expect(names).toMatchObject({ exitCode: 0, stdout: expect.stringMatching(/^10\./) });
+        expect(await iptablesRules()).toContain(`aperture-lab:${environment(carol)}`);
+      } finally {
+        server.close();
+      }
+    });
+
     it('a changed version replaces the containers; the home volume stays', async () => {
       const target = { deploymentId, studentId: carol.id, component: 'shell' };
       expect((await labs.exec(target, ['sh', '-c', 'echo mine > "$HOME/notes.txt"'])).exitCode).toBe(0);
@@ -205,6 +242,7 @@ describe('PodmanLabProvisioner', { timeout: 120_000 }, () => {
       );
       expect(await leftovers(deploymentId)).toEqual([]);
       expect(await podman('network', 'ls', '--format', '{{.Name}}')).not.toContain(environment(carol));
+      expect(await iptablesRules()).not.toContain(environment(carol));
     });
   });
 });

@@ -38,6 +38,7 @@ import {
 import type { V1Deployment, V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import { PodmanApiClient, PodmanService } from '../podman-api-client.ts';
 import { type ContainerRun, containerRun } from './container-args.ts';
+import { LabHostFirewall } from './host-firewall.ts';
 import { connectTo, execIn, runningContainer, terminalIn } from './lab-access.ts';
 import { LabCli, PodmanLabError } from './lab-cli.ts';
 import {
@@ -75,13 +76,20 @@ export interface PodmanLabProvisionerOptions {
   socketPath?: string;
   /** Tries per student for Podman's transient failures (a lock, a timeout), default 3. */
   attempts?: number;
+  /**
+   * Drop what labs send to the host itself (host-firewall.ts), default true. Needs root and
+   * iptables; without it every host service on 0.0.0.0 is reachable from every lab.
+   */
+  hostFirewall?: boolean;
+  iptables?: string;
 }
 
 const SILENT: Logger = { info() {}, warn() {}, error() {}, debug() {} };
 
 interface Snapshot {
   containers: ListedContainer[];
-  networks: Set<string>;
+  /** Network name → its bridge on the host. */
+  networks: Map<string, string>;
   volumes: Set<string>;
 }
 
@@ -100,6 +108,7 @@ export class PodmanLabProvisioner implements LabProvisioner, LabAccess {
   private readonly concurrency: number;
   private readonly attempts: number;
   private readonly render: LabRenderOptions;
+  private readonly firewall: LabHostFirewall | undefined;
   private apiClient: Promise<{ client: PodmanApiClient; service: PodmanService | undefined }> | undefined;
 
   private constructor(private readonly options: PodmanLabProvisionerOptions) {
@@ -108,6 +117,7 @@ export class PodmanLabProvisioner implements LabProvisioner, LabAccess {
     this.logger = options.logger ?? SILENT;
     this.concurrency = Math.max(1, options.concurrency ?? 4);
     this.attempts = Math.max(1, options.attempts ?? 3);
+    this.firewall = options.hostFirewall === false ? undefined : new LabHostFirewall(options.iptables);
     this.render = podmanRenderOptions({
       ...this.scope,
       imagePrefix: options.imagePrefix ?? 'localhost/',
@@ -212,6 +222,13 @@ export class PodmanLabProvisioner implements LabProvisioner, LabAccess {
   async teardown(deploymentId: string): Promise<LabTeardownReceipt> {
     const started = Date.now();
     const found = await this.inventory(deploymentId);
+    const networks = names(found, 'Network');
+    // The host firewall's rules of those networks (they carry no labels, only the network's name).
+    const firewalled = async () =>
+      ((await this.firewall?.networks()) ?? [])
+        .filter((network) => networks.includes(network))
+        .map((network) => ({ kind: 'FirewallRules', name: network }));
+    found.push(...(await firewalled()));
     const errors: string[] = [];
     const remove = async (args: string[], names: string[]) => {
       if (names.length === 0) return;
@@ -224,11 +241,13 @@ export class PodmanLabProvisioner implements LabProvisioner, LabAccess {
     // Containers first: a network or volume in use cannot go.
     await remove(['rm', '--force', '--ignore', '--time', '0'], names(found, 'Container'));
     await remove(['pod', 'rm', '--force', '--ignore'], names(found, 'Pod'));
+    // Firewall rules before their networks, so a bridge name reused later is never caught by them.
+    await this.firewall?.release(networks).catch((error) => errors.push(messageOf(error)));
     await Promise.all([
       remove(['volume', 'rm', '--force'], names(found, 'Volume')),
-      remove(['network', 'rm', '--force'], names(found, 'Network')),
+      remove(['network', 'rm', '--force'], networks),
     ]);
-    const remaining = await this.inventory(deploymentId);
+    const remaining = [...(await this.inventory(deploymentId)), ...(await firewalled())];
     const left = new Set(remaining.map(refKey));
     const receipt = {
       deploymentId,
@@ -431,7 +450,7 @@ export class PodmanLabProvisioner implements LabProvisioner, LabAccess {
     ]);
     return {
       containers,
-      networks: new Set(networks.map((network) => network.name)),
+      networks: new Map(networks.map((network) => [network.name, network.network_interface ?? ''])),
       volumes: new Set(volumes.map((volume) => volume.Name)),
     };
   }
@@ -439,8 +458,15 @@ export class PodmanLabProvisioner implements LabProvisioner, LabAccess {
   /** Every step looks before it acts, so a retry or a re-deploy resumes where things stand. */
   private async converge(student: LabStudent, plan: StudentPlan, found: Snapshot): Promise<void> {
     const { environment, labels } = plan;
-    if (!found.networks.has(environment))
+    let bridge = found.networks.get(environment);
+    if (bridge === undefined) {
       await this.ignoringExisting(['network', 'create', '--internal', ...labelArgs(labels), environment]);
+      bridge = (
+        await this.cli.run(['network', 'inspect', '--format', '{{.NetworkInterface}}', environment])
+      ).trim();
+    }
+    // Before any container exists on it: no moment in which a lab can reach the host.
+    if (this.firewall) await this.firewall.isolate(environment, bridge);
     for (const volume of plan.volumes)
       if (!found.volumes.has(volume))
         await this.ignoringExisting(['volume', 'create', ...labelArgs(labels), volume]);

@@ -1,0 +1,82 @@
+/**
+ * Keeps labs away from the host. An internal network has no route out, but its bridge carries the
+ * gateway address on the host, so every host service listening on all addresses (a database, an
+ * agent) would be one `curl` away from every student. Per lab network: in a chain of our own,
+ * jumped to first from INPUT, replies to connections the host opened (LabAccess.connect) and DNS
+ * to aardvark on the gateway are accepted, everything else from the bridge is dropped. Rules carry
+ * the network's name in a comment, so teardown removes exactly its own and a sweep finds strays.
+ */
+import { podman as runCommand } from '../podman-cli.ts';
+import { PodmanLabError } from './lab-cli.ts';
+
+export const LAB_CHAIN = 'APERTURE-LABS';
+const COMMENT_PREFIX = 'aperture-lab:';
+
+export class LabHostFirewall {
+  private chainReady: Promise<void> | undefined;
+
+  constructor(private readonly iptables = 'iptables') {}
+
+  /** Drops what comes from `bridge` to the host, but DNS and replies; idempotent. */
+  async isolate(network: string, bridge: string): Promise<void> {
+    await this.ensureChain();
+    if ((await this.rules()).some((rule) => rule.network === network)) return;
+    const tag = ['-m', 'comment', '--comment', `${COMMENT_PREFIX}${network}`];
+    const rule = (...match: string[]) => this.run(['-A', LAB_CHAIN, '-i', bridge, ...match, ...tag]);
+    await rule('-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT');
+    await rule('-p', 'udp', '--dport', '53', '-j', 'ACCEPT');
+    await rule('-p', 'tcp', '--dport', '53', '-j', 'ACCEPT');
+    await rule('-j', 'DROP');
+  }
+
+  /** Removes the rules of these networks (before the networks go, so a reused bridge is never caught). */
+  async release(networks: readonly string[]): Promise<void> {
+    const gone = new Set(networks);
+    for (const rule of await this.rules()) if (gone.has(rule.network)) await this.run(rule.deleteArgs);
+  }
+
+  /** Networks that have rules here: what teardown must verify is gone. */
+  async networks(): Promise<string[]> {
+    return [...new Set((await this.rules()).map((rule) => rule.network))];
+  }
+
+  private ensureChain(): Promise<void> {
+    this.chainReady ??= (async () => {
+      const exists = await runCommand(this.iptables, ['-w', '-S', LAB_CHAIN], 30_000);
+      if (exists.code !== 0) await this.run(['-N', LAB_CHAIN]).catch(() => undefined);
+      const jumps = await runCommand(this.iptables, ['-w', '-C', 'INPUT', '-j', LAB_CHAIN], 30_000);
+      if (jumps.code !== 0) await this.run(['-I', 'INPUT', '1', '-j', LAB_CHAIN]);
+    })();
+    const pending = this.chainReady;
+    pending.catch(() => {
+      if (this.chainReady === pending) this.chainReady = undefined;
+    });
+    return pending;
+  }
+
+  /** Our chain's rules that carry a lab network's name; none when the chain does not exist. */
+  private async rules(): Promise<{ network: string; deleteArgs: string[] }[]> {
+    const listed = await runCommand(this.iptables, ['-w', '-S', LAB_CHAIN], 30_000);
+    if (listed.code !== 0) return [];
+    return listed.stdout.split('\n').flatMap((line) => {
+      const words = line
+        .trim()
+        .split(/\s+/)
+        .map((word) => word.replace(/^"|"$/g, ''));
+      const comment = words[words.indexOf('--comment') + 1];
+      if (words[0] !== '-A' || !comment?.startsWith(COMMENT_PREFIX)) return [];
+      return [{ network: comment.slice(COMMENT_PREFIX.length), deleteArgs: ['-D', ...words.slice(1)] }];
+    });
+  }
+
+  private async run(args: string[]): Promise<void> {
+    const result = await runCommand(this.iptables, ['-w', ...args], 30_000);
+    if (result.code !== 0)
+      throw new PodmanLabError(
+        `${this.iptables} ${args.slice(0, 2).join(' ')}: ${result.stderr.trim() || `exit ${result.code}`}` +
+          ' (the lab host firewall needs root and iptables; hostFirewall: false turns it off)',
+        'podman_refused',
+        result.code,
+      );
+  }
+}
