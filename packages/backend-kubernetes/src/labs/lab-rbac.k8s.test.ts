@@ -43,7 +43,7 @@ let rbac: RbacFixture;
 let labs: KubernetesLabProvisioner;
 
 beforeAll(async () => {
-  rbac = await applyRbac(admin, run);
+  rbac = await applyRbac(admin, run, { labs: true });
   labs = KubernetesLabProvisioner.fromOptions({
     kubeConfig: await rbac.tokenKubeConfig(),
     render: testRenderOptions(instance, tier),

@@ -34,6 +34,9 @@ export const RBAC_NAMES = {
   labsClusterRole: 'aperture-labs',
 } as const;
 
+/** The ClusterRole (and binding) of labs: cluster-wide rights runs do not need. */
+export const LABS_FILE = 'clusterrole-labs.yaml';
+
 export interface ManifestFile {
   file: string;
   objects: KubernetesObject[];
@@ -95,14 +98,21 @@ export interface RbacFixture {
  * ClusterRole and its binding. PriorityClasses are shared by everything on the cluster: created
  * when missing, never changed or removed. Resolves once every RUN_PERMISSION is in effect.
  */
-export async function applyRbac(admin: KubeConfig, suffix: string): Promise<RbacFixture> {
+export async function applyRbac(
+  admin: KubeConfig,
+  suffix: string,
+  options: { labs?: boolean } = {},
+): Promise<RbacFixture> {
   const names = {
     runsNamespace: `${RBAC_NAMES.runsNamespace}-${suffix}`,
     platformNamespace: `${RBAC_NAMES.platformNamespace}-${suffix}`,
     clusterRole: `${RBAC_NAMES.clusterRole}-${suffix}`,
     labsClusterRole: `${RBAC_NAMES.labsClusterRole}-${suffix}`,
   };
-  const objects = loadRbacManifests().flatMap((m) => m.objects.map((o) => renamed(o, names)));
+  // The labs ClusterRole only when asked: the runs tests show what the account can do without it.
+  const objects = loadRbacManifests()
+    .filter((m) => options.labs || m.file !== LABS_FILE)
+    .flatMap((m) => m.objects.map((o) => renamed(o, names)));
   const api = KubernetesObjectApi.makeApiClient(admin);
   const core = admin.makeApiClient(CoreV1Api);
   const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
@@ -114,7 +124,8 @@ export async function applyRbac(admin: KubeConfig, suffix: string): Promise<Rbac
   for (const pc of byKind('PriorityClass')) await createUnlessExists(api, pc);
   const rest = objects.filter((o) => o.kind !== 'Namespace' && o.kind !== 'PriorityClass');
   await Promise.all(rest.map((o) => api.create(o)));
-  await untilAccess(admin, user, names.runsNamespace, [...RUN_PERMISSIONS, ...LAB_PERMISSIONS], true);
+  const granted = options.labs ? [...RUN_PERMISSIONS, ...LAB_PERMISSIONS] : RUN_PERMISSIONS;
+  await untilAccess(admin, user, names.runsNamespace, granted, true);
 
   return {
     runsNamespace: names.runsNamespace,
