@@ -65,7 +65,9 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       expect(created.status).toBe(201);
       labId = created.body.lab.id;
       expect(created.body.lab.name).toBe('webserver');
-      expect(created.body.dev.deployment).toMatchObject({ kind: 'dev', state: 'deploying' });
+      // Deployed in the background: it may already be done by the time the answer is written.
+      expect(created.body.dev.deployment.kind).toBe('dev');
+      expect(['deploying', 'active']).toContain(created.body.dev.deployment.state);
       await settle();
       const lab = await t.api(instructor, 'GET', `/api/v1/labs/${labId}`);
       expect(lab.body.dev.deployment.state).toBe('active');

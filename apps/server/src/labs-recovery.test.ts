@@ -127,6 +127,42 @@ describe('lab recovery after a crash', () => {
   });
 });
 
+describe('lab recovery of one copy', () => {
+  it('a reset interrupted by a crash is done by the next process', async () => {
+    const first = aperture();
+    const lab = await publishedLab(first);
+    const { deployment } = await first.labs.deploy(instructor, lab.labId, lab.v1);
+    await first.settle();
+    first.backend.hold();
+    const [sam] = students as [Actor];
+    await first.labs.reset(instructor, deployment.id, sam.userId);
+    await new Promise((done) => setTimeout(done, 20));
+    expect((await store.labEnvironments.get(deployment.id, sam.userId))?.state).toBe('resetting');
+
+    const second = aperture();
+    expect((await second.reconciler.tick()).resets).toBe(1);
+    await second.settle();
+    expect((await store.labEnvironments.get(deployment.id, sam.userId))?.state).toBe('ready');
+    expect(second.backend.calls).toContain(`reset ${deployment.id} sam`);
+  });
+
+  it('a check copy that cannot be deployed fails the version with the reason, and is torn down', async () => {
+    const p = aperture();
+    const lab = await publishedLab(p);
+    p.backend.failing.add('ada');
+    await p.labs.publish(instructor, lab.labId, lab.v2);
+    await p.settle();
+    const version = await store.labVersions.get(lab.labId, lab.v2);
+    expect(version?.state).toBe('check_failed');
+    expect(version?.checkResults?.map((r) => r.message)).toEqual([
+      'not run: the check copy did not become ready: refused by the fake',
+      'not run: the check copy did not become ready: refused by the fake',
+    ]);
+    const checks = (await store.labDeployments.listByLab(lab.labId)).filter((d) => d.kind === 'check');
+    expect(checks.every((d) => d.state === 'destroyed')).toBe(true);
+  });
+});
+
 describe('lab lifetime', () => {
   it('stops idle copies, starts one again when opened, and destroys the deployment when it expires', async () => {
     const p = aperture();

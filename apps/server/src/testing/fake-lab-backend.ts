@@ -42,7 +42,7 @@ export class FakeLabBackend implements LabBackend {
     return copies;
   }
 
-  /** Deploys and teardowns wait until the returned function is called (to look at the states in between). */
+  /** Deploys, resets and teardowns wait until the returned function is called (to look at the states in between). */
   hold(): () => void {
     let release = () => {};
     this.gate = new Promise((done) => {
@@ -110,6 +110,7 @@ export class FakeLabBackend implements LabBackend {
   }
 
   async reset(request: LabResetRequest): Promise<StudentDeployResult> {
+    await this.gate;
     this.calls.push(`reset ${request.deploymentId} ${request.student.username}`);
     return this.deployOne({ ...request, students: [request.student] }, request.student);
   }

@@ -196,8 +196,10 @@ export class LabService {
         version: version.id,
       });
     }
+    // Read before queueing: the answer is the state this call recorded, not a race with the check.
+    const checking = await this.mustVersion(lab.id, version.id);
     void this.worker.check(lab.id, version.id, actor.userId);
-    return this.mustVersion(lab.id, version.id);
+    return checking;
   }
 
   /** A published version to every student of the course (students enrolled later get it from the reconciler). */
@@ -249,8 +251,9 @@ export class LabService {
       error: null,
       updatedAt: this.now(),
     });
+    const resetting = await this.liveEnvironment(deployment, userId);
     void this.worker.reset(deployment.id, userId);
-    return this.liveEnvironment(deployment, userId);
+    return resetting;
   }
 
   /** Deploy a stopped (or failed) copy again; the instructor, or the student for their own copy. */
@@ -269,8 +272,9 @@ export class LabService {
       state: 'destroying',
       updatedAt: this.now(),
     });
+    const destroying = (await this.store.labDeployments.get(deployment.id)) ?? deployment;
     void this.worker.teardown(deployment.id);
-    return (await this.store.labDeployments.get(deployment.id)) ?? deployment;
+    return destroying;
   }
 
   /** The caller's own copies: a student's course labs; staff also see their dev copies. */
