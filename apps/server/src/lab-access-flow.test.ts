@@ -44,13 +44,33 @@ function socketLabBackend(vncServer: Server) {
 let t: TestServer;
 let backend: ReturnType<typeof socketLabBackend>;
 let vnc: Server;
+const BLAST = 64 * 1024 * 1024;
+let blasted = 0;
 const tokens: Record<string, string> = {};
 const ids: Record<string, string> = {};
 let deploymentId: string;
 let devDeploymentId: string;
 
 beforeAll(async () => {
-  vnc = createServer((socket) => socket.pipe(socket));
+  // An echo server, or (sent `BLAST`) a screen that never stops changing: 64 MiB as fast as it may.
+  vnc = createServer((socket) => {
+    socket.once('data', (first) => {
+      if (first.toString() !== 'BLAST') {
+        socket.write(first);
+        socket.pipe(socket);
+        return;
+      }
+      const chunk = Buffer.alloc(64 * 1024, 7);
+      const pump = () => {
+        while (blasted < BLAST) {
+          blasted += chunk.length;
+          if (!socket.write(chunk)) return void socket.once('drain', pump);
+        }
+        socket.end();
+      };
+      pump();
+    });
+  });
   await new Promise<void>((resolve) => vnc.listen(0, '127.0.0.1', resolve));
   backend = socketLabBackend(vnc);
   t = await startTestServer(
@@ -129,6 +149,28 @@ describe('lab access through LabService', () => {
     const staff = await open(url(deploymentId, ids['student']!, 'vnc'), tokens['instructor']!);
     expect(staff).toBeInstanceOf(WebSocket);
     (staff as WebSocket).close();
+  });
+
+  it('a browser that stops reading holds the lab back (backpressure), and loses nothing', async () => {
+    const socket = await open(url(deploymentId, ids['student']!, 'vnc'), tokens['student']!);
+    if (typeof socket === 'number') throw new Error(`vnc refused: ${socket}`);
+    let received = 0;
+    socket.on('message', (data: Buffer) => {
+      received += data.length;
+    });
+    socket.send(Buffer.from('BLAST'));
+    await expect.poll(() => received, { timeout: 5000 }).toBeGreaterThan(0);
+    socket.pause();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const written = blasted;
+    // Without backpressure Aperture would have read all 64 MiB into memory by now.
+    expect(written).toBeLessThan(BLAST / 2);
+    socket.resume();
+    await expect.poll(() => received, { timeout: 30_000 }).toBe(BLAST);
+    process.stderr.write(
+      `backpressure: ${(written / 1024 / 1024).toFixed(1)} MiB left the lab while the browser read nothing\n`,
+    );
+    socket.close();
   });
 
   it('the HTTP proxy refuses a port the component does not expose', async () => {

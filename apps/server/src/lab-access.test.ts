@@ -77,8 +77,12 @@ const access: LabAccess = {
   },
 };
 
+const revoked = new Set<string>();
+let authorizations = 0;
 const authorizer = {
   async authorizeAccess(actor: Actor, request: LabAccessRequest): Promise<LabTarget> {
+    authorizations++;
+    if (revoked.has(actor.userId)) throw new ForbiddenError('Access withdrawn.');
     if (request.deploymentId !== 'ldp_1') throw new NotFoundError('Lab deployment', request.deploymentId);
     if (request.userId !== actor.userId) throw new ForbiddenError('Only your own copy of a lab.');
     return { deploymentId: request.deploymentId, studentId: request.userId, component: request.component };
@@ -131,7 +135,11 @@ beforeAll(async () => {
   await app.register(cookie);
   await app.register(websocket);
   registerAuth(app, { auth } as unknown as ServerContext);
-  await labAccessRoutes(app, { labs: authorizer, labProvisioner: access, deps: { store } });
+  await labAccessRoutes(
+    app,
+    { labs: authorizer, labProvisioner: access, deps: { store } },
+    { refreshMs: 100 },
+  );
   base = await app.listen({ host: '127.0.0.1', port: 0 });
 });
 
@@ -198,6 +206,17 @@ describe('lab terminal WebSocket', () => {
     const gone = new Promise((resolve) => child.once('exit', resolve));
     socket.close();
     await expect(gone).resolves.toBeDefined();
+  });
+
+  it('authorizes an open session again and again (recording the use), closing it once access is withdrawn', async () => {
+    const socket = await open(wsUrl(bob.id), { cookie: bob.cookie, ...ownOrigin() });
+    if (typeof socket === 'number') throw new Error(`refused: ${socket}`);
+    const before = authorizations;
+    await expect.poll(() => authorizations, { timeout: 5000 }).toBeGreaterThan(before + 1);
+    const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    revoked.add(bob.id);
+    expect(await closed).toBe(1008);
+    revoked.delete(bob.id);
   });
 
   it('refuses without a session (401), for another student (403), an unknown deployment (404)', async () => {
@@ -269,5 +288,23 @@ describe('lab HTTP proxy', () => {
     });
     expect(big.status).toBe(413);
     expect(((await big.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');
+  });
+
+  it('counts a streamed body without a length too (413 once it passes 10 MiB)', async () => {
+    const chunk = new Uint8Array(1024 * 1024);
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 11) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const response = await fetch(proxied(alice.id, '/upload'), {
+      method: 'POST',
+      headers: { cookie: alice.cookie },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    expect(response.status).toBe(413);
   });
 });

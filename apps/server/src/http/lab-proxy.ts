@@ -69,8 +69,9 @@ function sendJsonError(reply: FastifyReply, status: number, code: string, messag
     raw.destroy();
     return;
   }
-  raw.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-  raw.end(JSON.stringify({ error: { code, message } }));
+  // The rest of the request body is never read: end the connection rather than leave it hanging.
+  raw.writeHead(status, { 'content-type': 'application/json; charset=utf-8', connection: 'close' });
+  raw.end(JSON.stringify({ error: { code, message } }), () => reply.request.raw.socket?.destroy());
 }
 
 /**

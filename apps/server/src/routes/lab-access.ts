@@ -64,19 +64,39 @@ declare module 'fastify' {
 
 const WS_BASE = '/api/v1/lab-deployments/:deployment/students/:user/components/:component';
 
-export async function labAccessRoutes(app: FastifyInstance, ctx: LabAccessContext): Promise<void> {
+/**
+ * An open terminal or desktop is use: it is authorized again this often, which records the use
+ * (so the idle stop does not cut off someone working in one long session) and ends the session
+ * when access was withdrawn meanwhile (unenrolled, deployment destroyed).
+ */
+export const ACCESS_REFRESH_MS = 5 * 60_000;
+
+export async function labAccessRoutes(
+  app: FastifyInstance,
+  ctx: LabAccessContext,
+  options: { refreshMs?: number } = {},
+): Promise<void> {
   app.decorateRequest('labTarget', undefined);
+  const refreshMs = options.refreshMs ?? ACCESS_REFRESH_MS;
+  const accessOf = (request: FastifyRequest, kind: 'terminal' | 'vnc'): LabAccessRequest => {
+    const { deployment, user, component } = request.params as ComponentParams;
+    return { deploymentId: deployment, userId: user, component, kind };
+  };
   const authorizeSocket = (kind: 'terminal' | 'vnc') => async (request: FastifyRequest) => {
     checkOrigin(request);
-    const { deployment, user, component } = request.params as ComponentParams;
-    const target = await ctx.labs.authorizeAccess(actorOf(request), {
-      deploymentId: deployment,
-      userId: user,
-      component,
-      kind,
-    });
+    const target = await ctx.labs.authorizeAccess(actorOf(request), accessOf(request, kind));
     request.labTarget =
       kind === 'vnc' ? { ...target, vncPort: await vncPort(ctx.deps.store, target) } : target;
+  };
+  const keepAuthorized = (socket: WebSocket, request: FastifyRequest, kind: 'terminal' | 'vnc') => {
+    const actor = actorOf(request);
+    const timer = setInterval(() => {
+      ctx.labs.authorizeAccess(actor, accessOf(request, kind)).catch((error: Error) => {
+        request.log.info({ err: error }, 'lab access withdrawn during a session');
+        closeSocket(socket, 1008, 'access to this lab was withdrawn');
+      });
+    }, refreshMs);
+    socket.on('close', () => clearInterval(timer));
   };
   const schema = { hide: true };
 
@@ -86,6 +106,7 @@ export async function labAccessRoutes(app: FastifyInstance, ctx: LabAccessContex
     { websocket: true, schema, preHandler: authorizeSocket('terminal') },
     (socket, request) => {
       const query = request.query as { cols?: string; rows?: string };
+      keepAuthorized(socket, request, 'terminal');
       runTerminal(socket, ctx.labProvisioner, request.labTarget!, {
         cols: dimension(query.cols, 80),
         rows: dimension(query.rows, 24),
@@ -98,6 +119,7 @@ export async function labAccessRoutes(app: FastifyInstance, ctx: LabAccessContex
     { websocket: true, schema, preHandler: authorizeSocket('vnc') },
     (socket, request) => {
       const { vncPort: port, ...target } = request.labTarget!;
+      keepAuthorized(socket, request, 'vnc');
       relay(socket, ctx.labProvisioner.connect(target, port!), request);
     },
   );
