@@ -35,6 +35,19 @@ export class LabHostFirewall {
     for (const rule of await this.rules()) if (gone.has(rule.network)) await this.run(rule.deleteArgs);
   }
 
+  /**
+   * Removes rules of networks that no longer exist (removed by hand, or a crash between a network's
+   * removal and its rules'): Podman reuses bridge names, and a stray DROP would catch the next one.
+   */
+  async sweep(existingNetworks: () => Promise<ReadonlySet<string>>): Promise<void> {
+    // Rules first, networks after: a network made meanwhile has its rules appended after it
+    // exists, so any rule seen here belongs to a network the later listing still shows.
+    const rules = await this.rules();
+    if (rules.length === 0) return;
+    const existing = await existingNetworks();
+    for (const rule of rules) if (!existing.has(rule.network)) await this.run(rule.deleteArgs);
+  }
+
   /** Networks that have rules here: what teardown must verify is gone. */
   async networks(): Promise<string[]> {
     return [...new Set((await this.rules()).map((rule) => rule.network))];

@@ -11,7 +11,7 @@ import { contractLabTemplate, labProvisionerContract } from '@aperture/backend-c
 import { LABEL_INSTANCE } from '@aperture/backend-kubernetes';
 import { type LabStudent, type LabVersionRef, labVersionId } from '@aperture/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LAB_CHAIN } from './host-firewall.ts';
+import { LAB_CHAIN, LabHostFirewall } from './host-firewall.ts';
 import { containerName, environmentName, LABEL_DEPLOYMENT_ID } from './lab-objects.ts';
 import { PodmanLabProvisioner } from './podman-lab-provisioner.ts';
 
@@ -188,6 +188,15 @@ describe('PodmanLabProvisioner', { timeout: 120_000 }, () => {
       } finally {
         server.close();
       }
+    });
+
+    it('a deploy sweeps firewall rules of networks that are gone', async () => {
+      const gone = `lab-gone-${randomBytes(3).toString('hex')}`;
+      await new LabHostFirewall().isolate(gone, 'podman-none0');
+      expect(await iptablesRules()).toContain(`aperture-lab:${gone}`);
+      expect((await labs.deploy({ deploymentId, labVersion: v1, students: [carol] })).succeeded).toBe(1);
+      expect(await iptablesRules()).not.toContain(gone);
+      expect(await iptablesRules()).toContain(`aperture-lab:${environment(carol)}`);
     });
 
     it('a changed version replaces the containers; the home volume stays', async () => {

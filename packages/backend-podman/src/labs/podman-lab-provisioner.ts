@@ -137,6 +137,13 @@ export class PodmanLabProvisioner implements LabProvisioner, LabAccess {
       this.plan(request.deploymentId, request.labVersion, student),
     );
     const found = await this.snapshot(request.deploymentId);
+    // Housekeeping, not this deploy's work: a failure is logged, and isolate() still runs per student.
+    await this.firewall
+      ?.sweep(async () => {
+        const all = await this.cli.run(['network', 'ls', '--format', '{{.Name}}']);
+        return new Set(all.split('\n').filter(Boolean));
+      })
+      .catch((error) => this.logger.warn({ error: messageOf(error) }, 'stale lab firewall rules stay'));
     const results = await mapLimited(request.students, this.concurrency, (student, index) =>
       this.applyStudent(request.deploymentId, student, plans[index] as StudentPlan, request, found),
     );
