@@ -118,6 +118,21 @@ describe.skipIf(!existsSync(CHROMIUM) || !haveLabImages())('labs in the web UI (
     await page.getByRole('link', { name: 'Labs', exact: true }).click();
     await page.getByRole('heading', { name: 'Labs', exact: true }).waitFor();
     await page.getByRole('button', { name: 'New lab' }).click();
+    if (type === 'webserver') {
+      // Pasted YAML is checked by the server; each problem is shown with its field.
+      await page.getByText('Paste YAML').click();
+      await page
+        .getByLabel(/^Lab template/)
+        .fill(
+          'apiVersion: aperture.dev/v1alpha1\nkind: LabTemplate\nmetadata: { name: Bad_Name }\nspec:\n  resources: { cpu: "1", memory: 1Gi, storage: 0 }\n  components:\n    - { name: web, image: aperture/lab-nginx, ports: [{ name: http, port: 70000 }] }\n',
+        );
+      await page.getByRole('button', { name: 'Validate' }).click();
+      const problems = page.getByTestId('lab-problems');
+      await expect.poll(() => problems.textContent(), SLOW).toContain('spec.components[0].ports[0].port');
+      expect(await problems.textContent()).toContain('metadata.name');
+      await shot(page, `${prefix}-validate`);
+      await page.getByText('Built-in type').click();
+    }
     await page.getByRole('textbox', { name: 'Type' }).click();
     await page.getByRole('option', { name: new RegExp(`^${type} `) }).click();
     await page.getByLabel('CPU').fill('1');
@@ -192,6 +207,21 @@ describe.skipIf(!existsSync(CHROMIUM) || !haveLabImages())('labs in the web UI (
     await web.getByRole('heading', { name: 'It works' }).waitFor();
     expect(await web.textContent('body')).toContain('This is nginx in your Aperture lab');
     await shot(web, '04-web');
+
+    // --- the instructor resets one copy, then destroys the class's deployment ---------------
+    await instructor.reload();
+    const student2 = instructor.locator('[data-testid="lab-student"]').filter({ hasText: 'student2' });
+    await student2.getByRole('button', { name: 'Reset' }).click();
+    await instructor.getByRole('dialog').getByRole('button', { name: 'Reset' }).click();
+    await expect.poll(() => student2.getAttribute('data-state'), SLOW).toBe('ready');
+    await instructor.getByRole('button', { name: 'Destroy for the whole class' }).click();
+    const destroy = instructor.getByRole('button', { name: 'Destroy every copy' });
+    expect(await destroy.isDisabled()).toBe(true);
+    await instructor.getByLabel(/Type the lab's name/).fill('webserver');
+    await shot(instructor, '04b-destroy-confirm');
+    await destroy.click();
+    await expect.poll(() => instructor.getByTestId('deployment-state').textContent(), SLOW).toBe('destroyed');
+    await shot(instructor, '04c-destroyed');
   }, 900_000);
 
   it('a desktop lab: the student sees the desktop through noVNC (not a blank canvas)', async () => {
