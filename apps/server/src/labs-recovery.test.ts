@@ -163,6 +163,27 @@ describe('lab recovery of one copy', () => {
   });
 });
 
+describe('who may do what', () => {
+  it('a TA reads the labs and deployments of the course but changes nothing; a student sees neither', async () => {
+    const p = aperture();
+    const lab = await publishedLab(p);
+    const auth = new AuthService(deps);
+    const courses = new CourseService(deps, auth);
+    const { userId } = await courses.enroll(instructor, 'NET1', { username: 'tara', role: 'ta' });
+    const ta: Actor = { userId, role: 'user' };
+    expect((await p.labs.list(ta, 'NET1')).map((l) => l.id)).toEqual([lab.labId]);
+    expect((await p.labs.get(ta, lab.labId)).versions).toHaveLength(2);
+    await expect(p.labs.checkpoint(ta, lab.labId)).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(p.labs.deploy(ta, lab.labId, lab.v1)).rejects.toMatchObject({ code: 'forbidden' });
+    const [sam] = students as [Actor];
+    await expect(p.labs.list(sam, 'NET1')).rejects.toMatchObject({ code: 'forbidden' });
+    const outsider = await auth.createUser('system', { username: 'eve' });
+    await expect(p.labs.get({ userId: outsider.id, role: 'user' }, lab.labId)).rejects.toMatchObject({
+      code: 'not_found',
+    });
+  });
+});
+
 describe('lab lifetime', () => {
   it('stops idle copies, starts one again when opened, and destroys the deployment when it expires', async () => {
     const p = aperture();
@@ -186,6 +207,10 @@ describe('lab lifetime', () => {
         (await store.labEnvironments.listByDeployment(deployment.id)).map((c) => [c.username, c.state]),
       );
     expect(await states()).toMatchObject({ sam: 'ready', robin: 'stopped' });
+    // The instructor's idle dev copy is started again for a checkpoint (Kubernetes reads digests from its pods).
+    expect((await store.labEnvironments.get(lab.dev, instructor.userId))?.state).toBe('stopped');
+    await p.labs.checkpoint(instructor, lab.labId);
+    expect((await store.labEnvironments.get(lab.dev, instructor.userId))?.state).toBe('ready');
     clock.at += HOUR;
     await p.reconciler.tick();
     await p.settle();

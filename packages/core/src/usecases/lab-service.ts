@@ -137,6 +137,7 @@ export class LabService {
   /** The dev template with its images pinned as an immutable version; the same content twice is one version. */
   async checkpoint(actor: Actor, labId: string): Promise<{ version: LabVersion; created: boolean }> {
     const { lab } = await this.lab(actor, labId, 'change');
+    await this.wakeDev(lab);
     const images = await this.backend.resolveImageDigests(imagesToPin(lab.devTemplate));
     const version: LabVersion = {
       id: labVersionId(lab.devTemplate, images),
@@ -350,6 +351,20 @@ export class LabService {
       updatedAt: this.now(),
     });
     return this.worker.apply(deployment.id);
+  }
+
+  /**
+   * An idle-stopped dev copy is started (and waited for) before a checkpoint: on Kubernetes the
+   * digests come from the images its pods run.
+   */
+  private async wakeDev(lab: Lab): Promise<void> {
+    const deployments = await this.store.labDeployments.listByLab(lab.id);
+    const dev = newest(deployments.filter((d) => d.kind === 'dev' && d.state === 'active'));
+    if (!dev) return;
+    const copy = await this.store.labEnvironments.get(dev.id, dev.createdBy);
+    if (copy?.state !== 'stopped') return;
+    await await this.startCopy(dev, copy);
+    await this.worker.waitReady(dev.id, dev.createdBy, this.startWaitMs);
   }
 
   private async startDev(lab: Lab, instructorId: string): Promise<void> {
