@@ -99,10 +99,19 @@ describe('aperture lab against a real server', () => {
     expect(publish.code).toBe(0);
     expect(publish.stdout).toMatch(/: published\n {2}ok {3}#0 web http: .*\n {2}ok {3}#1 shell exec/);
 
-    const deploy = await cli(['lab', 'deploy', 'webserver', '-o', 'json']);
+    const deploy = await cli(['lab', 'deploy', 'webserver']);
     expect(deploy.code).toBe(0);
-    const view = json<{ deployment: { id: string; state: string }; counts: Record<string, number> }>(deploy);
-    expect(view).toMatchObject({ deployment: { state: 'active' }, counts: { ready: 2 } });
+    // Each student's progress on stderr, the class's table on stdout.
+    expect(deploy.stderr).toMatch(/^student: ready$/m);
+    expect(deploy.stderr).toMatch(/^student2: ready$/m);
+    expect(deploy.stdout).toMatch(
+      /^webserver course deployment ldp_\S+ \(version [0-9a-f]{12}\): active: 2 ready/,
+    );
+    const deploymentId = /deployment (ldp_\S+)/.exec(deploy.stdout)?.[1];
+    const view = json<{ deployment: { id: string } }>(
+      await cli(['lab', 'status', 'webserver', '-o', 'json']),
+    );
+    expect(view.deployment.id).toBe(deploymentId);
 
     const status = await cli(['lab', 'status', 'webserver']);
     expect(status.stdout).toMatch(/student\s+ready\s+ready\s+web 1\/1, shell 1\/1/);

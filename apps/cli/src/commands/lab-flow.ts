@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { DeploymentView } from '@aperture/core';
 import { type Command, Option } from 'commander';
 import { CliError, EXIT } from '../errors.ts';
 import { LabClient } from '../lab-client.ts';
@@ -18,6 +19,7 @@ import {
   printVersions,
   resolveLab,
   shortVersion,
+  studentProgress,
   templateText,
   waitFor,
   waitForDev,
@@ -192,16 +194,18 @@ function registerPublishAndDeploy(lab: Command): void {
         const labs = new LabClient(ctx.client);
         const detail = await resolveLab(labs, ref, opts.course);
         const started = await labs.deploy(detail.lab.id, pickVersion(detail.versions, opts.version, true));
+        const progress = studentProgress(ctx.out);
+        const status = (v: DeploymentView) => {
+          progress(v);
+          return { done: deploymentDone(v), text: countsText(v) };
+        };
         const { value, done } = opts.wait
           ? await waitFor(
               ctx.out,
               detail.lab.name,
               opts.timeout,
               () => labs.deployment(started.deployment.id),
-              (v) => ({
-                done: deploymentDone(v),
-                text: countsText(v),
-              }),
+              status,
             )
           : { value: started, done: true };
         printDeployment(value, ctx.out);

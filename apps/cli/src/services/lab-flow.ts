@@ -195,6 +195,19 @@ export function pickDeployment(detail: LabDetail, flag: string | undefined): str
 
 export const deploymentDone = (view: DeploymentView) => view.deployment.state !== 'deploying';
 
+/** A line on stderr whenever a student's copy changes state (`student2: ready`); none with -o json. */
+export function studentProgress(out: Output): (view: DeploymentView) => void {
+  const seen = new Map<string, string>();
+  return (view) => {
+    for (const student of view.students) {
+      const state = `${student.state}${student.error ? ` (${student.error})` : ''}`;
+      if (seen.get(student.userId) === state) continue;
+      seen.set(student.userId, state);
+      if (!out.json) out.stderr.write(`${out.interactive ? '\r\x1b[2K' : ''}${student.username}: ${state}\n`);
+    }
+  };
+}
+
 export function printTeardown(view: DeploymentView, done: boolean, out: Output): ExitCode {
   const receipt = view.deployment.teardown;
   out.result(view.deployment, (d) => {
