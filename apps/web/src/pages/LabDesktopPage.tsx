@@ -1,4 +1,4 @@
-import { Alert, Anchor, Badge, Box, Group, Stack, Text } from '@mantine/core';
+import { Alert, Anchor, Badge, Box, Button, Group, Stack, Text } from '@mantine/core';
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { type DesktopStatus, DesktopView } from '../modules/DesktopView.tsx';
@@ -13,6 +13,8 @@ export function LabDesktopPage() {
   };
   const [status, setStatus] = useState<DesktopStatus>({ kind: 'connecting' });
   const url = labSocketUrl(window.location, deployment, user, component, 'vnc');
+  const [session, setSession] = useState(0);
+  const ended = status.kind === 'disconnected' || status.kind === 'failed';
   return (
     <Stack h="calc(100dvh - 56px - 2 * var(--mantine-spacing-md))" gap="xs">
       <Group justify="space-between">
@@ -26,6 +28,11 @@ export function LabDesktopPage() {
           <Badge variant="light" data-testid="desktop-status" data-status={status.kind}>
             {status.kind}
           </Badge>
+          {ended ? (
+            <Button size="xs" variant="default" onClick={() => setSession(session + 1)}>
+              Reconnect
+            </Button>
+          ) : null}
           <Anchor component={Link} to="/my-labs" size="sm">
             My labs
           </Anchor>
@@ -38,11 +45,11 @@ export function LabDesktopPage() {
       ) : null}
       {status.kind === 'disconnected' && !status.clean ? (
         <Alert color="orange" variant="light" title="Disconnected">
-          The connection to the desktop was lost or refused (is the lab running?). Reload to try again.
+          The connection to the desktop was lost or refused (is the lab running?).
         </Alert>
       ) : null}
       <Box flex={1} mih={0}>
-        <DesktopView url={url} onStatus={setStatus} />
+        <DesktopView key={session} url={url} onStatus={setStatus} />
       </Box>
     </Stack>
   );

@@ -1,4 +1,4 @@
-import { Alert, Anchor, Badge, Box, Group, Stack, Text } from '@mantine/core';
+import { Alert, Anchor, Badge, Box, Button, Group, Stack, Text } from '@mantine/core';
 import { useCallback, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { TerminalView } from '../modules/TerminalView.tsx';
@@ -21,6 +21,9 @@ export function LabTerminalPage() {
     component: string;
   };
   const [status, setStatus] = useState<TerminalStatus>({ kind: 'connecting' });
+  // A new key mounts a new TerminalView: a fresh socket and a fresh shell.
+  const [session, setSession] = useState(0);
+  const ended = status.kind === 'exited' || status.kind === 'failed' || status.kind === 'closed';
   const socketUrl = useCallback(
     (size: { cols: number; rows: number }) =>
       labSocketUrl(window.location, deployment, user, component, 'terminal', size),
@@ -39,6 +42,11 @@ export function LabTerminalPage() {
           <Badge variant="light" data-testid="terminal-status" data-status={status.kind}>
             {LABELS[status.kind]}
           </Badge>
+          {ended ? (
+            <Button size="xs" variant="default" onClick={() => setSession(session + 1)}>
+              Reconnect
+            </Button>
+          ) : null}
           <Anchor component={Link} to="/my-labs" size="sm">
             My labs
           </Anchor>
@@ -50,7 +58,7 @@ export function LabTerminalPage() {
         </Alert>
       ) : null}
       <Box flex={1} mih={0} bg="#000" p={4} style={{ borderRadius: 4 }}>
-        <TerminalView socketUrl={socketUrl} onStatus={setStatus} />
+        <TerminalView key={session} socketUrl={socketUrl} onStatus={setStatus} />
       </Box>
     </Stack>
   );
