@@ -24,7 +24,7 @@ export class PodmanLabError extends Error {
 }
 
 const IMAGE_MISSING =
-  /image not known|unable to find image|no such image|manifest unknown|pull access denied/i;
+  /image not known|unable to find image|no such image|manifest unknown|pull access denied|initializing source/i;
 const NAME_IN_USE = /already in use|already exists/i;
 
 export class LabCli {

@@ -243,6 +243,21 @@ describe('PodmanLabProvisioner', { timeout: 120_000 }, () => {
       }
     });
 
+    it('an image Podman does not have fails the students with podman_image_missing, naming it', async () => {
+      const never = PodmanLabProvisioner.fromOptions({ instance: INSTANCE, imagePullPolicy: 'Never' });
+      const broken = structuredClone(template);
+      broken.spec.components[0]!.image = 'aperture/lab-missing';
+      const version: LabVersionRef = { id: labVersionId(broken, {}), template: broken, images: {} };
+      const report = await never.deploy({
+        deploymentId: `${deploymentId}-img`,
+        labVersion: version,
+        students: [dave],
+      });
+      expect(report.students[0]).toMatchObject({ ok: false, code: 'podman_image_missing' });
+      expect((report.students[0] as { error: string }).error).toContain('localhost/aperture/lab-missing');
+      expect((await never.teardown(`${deploymentId}-img`)).verified).toBe(true);
+    });
+
     it('teardown leaves no container, volume or network of the deployment', async () => {
       const receipt = await labs.teardown(deploymentId);
       expect(receipt.verified).toBe(true);
