@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  INPUT_FRAME_BYTES,
   parseServerFrame,
   type SocketLike,
   TerminalSession,
@@ -74,6 +75,17 @@ describe('TerminalSession', () => {
     broken.message('{"type":"error","message":"no such container"}');
     broken.close(1011);
     expect(broken.statuses.at(-1)).toEqual({ kind: 'failed', message: 'no such container' });
+  });
+
+  it('sends a big paste in frames the server accepts', () => {
+    const t = start();
+    t.open();
+    t.session.type('x'.repeat(INPUT_FRAME_BYTES * 2 + 5));
+    expect(t.socket.sent.map((frame) => (frame as Uint8Array).length)).toEqual([
+      INPUT_FRAME_BYTES,
+      INPUT_FRAME_BYTES,
+      5,
+    ]);
   });
 
   it('ignores text that is not a control frame', () => {

@@ -29,6 +29,7 @@ export interface TerminalHandlers {
 }
 
 const OPEN = 1;
+export const INPUT_FRAME_BYTES = 64 * 1024;
 
 export class TerminalSession {
   private ended = false;
@@ -67,9 +68,15 @@ export class TerminalSession {
     };
   }
 
-  /** What the user typed (xterm's onData), as bytes: the server reads binary frames only as input. */
+  /**
+   * What the user typed (xterm's onData), as bytes: the server reads binary frames only as input.
+   * A big paste goes in pieces: the server refuses frames over 1 MiB.
+   */
   type(text: string): void {
-    if (this.socket.readyState === OPEN) this.socket.send(this.encoder.encode(text));
+    if (this.socket.readyState !== OPEN) return;
+    const bytes = this.encoder.encode(text);
+    for (let at = 0; at < bytes.length; at += INPUT_FRAME_BYTES)
+      this.socket.send(bytes.subarray(at, at + INPUT_FRAME_BYTES));
   }
 
   resize(cols: number, rows: number): void {

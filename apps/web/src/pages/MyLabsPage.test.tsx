@@ -1,0 +1,71 @@
+// @vitest-environment happy-dom
+import { cleanup, screen } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { fakeFetch, renderWithProviders } from '../testing/render.tsx';
+import { MyLabsPage } from './MyLabsPage.tsx';
+
+afterEach(() => {
+  cleanup();
+  vi.unstubAllGlobals();
+});
+
+const lab = (overrides: Record<string, unknown>) => ({
+  deploymentId: 'ldp_1',
+  labId: 'lab_1',
+  labName: 'webserver',
+  courseId: 'c1',
+  courseCode: 'DEMO101',
+  kind: 'course',
+  state: 'ready',
+  components: [
+    { name: 'web', terminal: false, vnc: false, httpPorts: [8080] },
+    { name: 'shell', terminal: true, vnc: false, httpPorts: [] },
+  ],
+  ...overrides,
+});
+
+describe('MyLabsPage', () => {
+  it('offers what each component has, linking to the viewer’s own copy', async () => {
+    vi.stubGlobal(
+      'fetch',
+      fakeFetch({
+        'GET /api/v1/me': [200, { id: 'usr_me', username: 'student', role: 'user' }],
+        'GET /api/v1/me/labs': [
+          200,
+          [
+            lab({}),
+            lab({
+              deploymentId: 'ldp_2',
+              labName: 'desktop',
+              state: 'deploying',
+              components: [{ name: 'desktop', terminal: true, vnc: true, httpPorts: [] }],
+            }),
+          ],
+        ],
+      }).fetch,
+    );
+    renderWithProviders(<MyLabsPage />);
+    const terminal = await screen.findByRole('link', { name: 'Open terminal (shell)' });
+    expect(terminal.getAttribute('href')).toBe('/terminal/ldp_1/usr_me/shell');
+    const web = screen.getByRole('link', { name: 'Open web :8080 (web)' });
+    expect(web.getAttribute('href')).toBe('/labs/ldp_1/usr_me/web/8080/');
+    expect(web.getAttribute('target')).toBe('_blank');
+    // A copy still deploying cannot be opened yet.
+    const desktop = screen.getByRole('link', { name: 'Open desktop (desktop)' });
+    expect(desktop.getAttribute('href')).toBe('/desktop/ldp_2/usr_me/desktop');
+    expect(desktop.getAttribute('data-disabled')).toBe('true');
+    expect(terminal.getAttribute('data-disabled')).toBeNull();
+  });
+
+  it('says so when there is no lab', async () => {
+    vi.stubGlobal(
+      'fetch',
+      fakeFetch({
+        'GET /api/v1/me': [200, { id: 'usr_me', username: 'student', role: 'user' }],
+        'GET /api/v1/me/labs': [200, []],
+      }).fetch,
+    );
+    renderWithProviders(<MyLabsPage />);
+    expect(await screen.findByText('No labs yet')).toBeTruthy();
+  });
+});
