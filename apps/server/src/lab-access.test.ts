@@ -67,7 +67,11 @@ function shellTerminal(size: LabTerminalSize) {
 
 const access: LabAccess = {
   exec: async () => ({ exitCode: 0, stdout: '', stderr: '', timedOut: false }),
-  openTerminal: async (_target, options) => shellTerminal(options.size),
+  // Slow on purpose: the browser's first frames arrive before the shell and must not be lost.
+  openTerminal: async (_target, options) => {
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    return shellTerminal(options.size);
+  },
   connect: async (_target, port) => {
     connected.push(port);
     const local = port === 5901 ? echo.address() : web.address();

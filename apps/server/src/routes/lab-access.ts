@@ -208,8 +208,10 @@ export function parseControl(text: string): LabTerminalSize | undefined {
 function runTerminal(socket: WebSocket, access: LabAccess, target: LabTarget, size: LabTerminalSize): void {
   let terminal: LabTerminal | undefined;
   let closed = false;
-  // Listeners first (ws drops frames nobody listens to); frames before the shell opens wait.
+  // Listeners first (ws drops frames nobody listens to). Until the shell is there the socket is
+  // paused, so frames wait in the kernel; `early` holds only those ws had already read.
   const early: Array<{ data: Buffer; binary: boolean }> = [];
+  socket.pause();
   const handle = (data: Buffer, binary: boolean) => {
     if (!terminal) return early.push({ data, binary });
     if (binary) writeFrameToStream(terminal.stream, socket, data);
@@ -233,6 +235,9 @@ function runTerminal(socket: WebSocket, access: LabAccess, target: LabTarget, si
       });
       opened.stream.on('error', () => undefined);
       pipeStreamToSocket(opened.stream, socket);
+      // Resume first: new frames arrive on a later tick, after these; and a write that fills the
+      // shell's input may pause the socket again (backpressure), which a resume after would undo.
+      socket.resume();
       for (const frame of early.splice(0)) handle(frame.data, frame.binary);
       void opened.exited.then(async (code) => {
         // The last screen bytes may still be on their way: let the stream end first (briefly).
@@ -252,6 +257,7 @@ function runTerminal(socket: WebSocket, access: LabAccess, target: LabTarget, si
 /** Raw RFB both ways, as noVNC's websock expects (binary frames only). */
 function relay(socket: WebSocket, opened: Promise<Duplex>, request: FastifyRequest): void {
   const early: Buffer[] = [];
+  socket.pause();
   let stream: Duplex | undefined;
   let closed = false;
   socket.on('message', (data) => {
@@ -269,6 +275,7 @@ function relay(socket: WebSocket, opened: Promise<Duplex>, request: FastifyReque
       stream = connection;
       bindLifetimes(connection, socket);
       pipeStreamToSocket(connection, socket);
+      socket.resume();
       for (const buffer of early.splice(0)) writeFrameToStream(connection, socket, buffer);
     },
     (error: Error) => {
