@@ -41,10 +41,9 @@ import { type ContainerRun, containerRun } from './container-args.ts';
 import { LabHostFirewall } from './host-firewall.ts';
 import { connectTo, execIn, runningContainer, terminalIn } from './lab-access.ts';
 import { LabCli, PodmanLabError } from './lab-cli.ts';
+import { LabInventory, type Snapshot } from './lab-inventory.ts';
 import {
-  belongsTo,
   containerName,
-  deploymentFilters,
   environmentName,
   LABEL_LAB_SPEC,
   LABEL_LAB_STOPPED,
@@ -55,7 +54,7 @@ import {
   studentLabels,
   volumeName,
 } from './lab-objects.ts';
-import { type ListedContainer, type ListedNetwork, type ListedVolume, studentStates } from './lab-state.ts';
+import { studentStates } from './lab-state.ts';
 import { mapLimited } from './pool.ts';
 import { podmanRenderOptions } from './render-options.ts';
 
@@ -86,13 +85,6 @@ export interface PodmanLabProvisionerOptions {
 
 const SILENT: Logger = { info() {}, warn() {}, error() {}, debug() {} };
 
-interface Snapshot {
-  containers: ListedContainer[];
-  /** Network name → its bridge on the host. */
-  networks: Map<string, string>;
-  volumes: Set<string>;
-}
-
 interface StudentPlan {
   environment: string;
   labels: Record<string, string>;
@@ -109,6 +101,7 @@ export class PodmanLabProvisioner implements LabProvisioner, LabAccess {
   private readonly attempts: number;
   private readonly render: LabRenderOptions;
   private readonly firewall: LabHostFirewall | undefined;
+  private readonly found: LabInventory;
   private apiClient: Promise<{ client: PodmanApiClient; service: PodmanService | undefined }> | undefined;
 
   private constructor(private readonly options: PodmanLabProvisionerOptions) {
@@ -117,6 +110,7 @@ export class PodmanLabProvisioner implements LabProvisioner, LabAccess {
     this.logger = options.logger ?? SILENT;
     this.concurrency = Math.max(1, options.concurrency ?? 4);
     this.attempts = Math.max(1, options.attempts ?? 3);
+    this.found = new LabInventory(this.cli, this.scope);
     this.firewall = options.hostFirewall === false ? undefined : new LabHostFirewall(options.iptables);
     this.render = podmanRenderOptions({
       ...this.scope,
@@ -136,7 +130,7 @@ export class PodmanLabProvisioner implements LabProvisioner, LabAccess {
     const plans = request.students.map((student) =>
       this.plan(request.deploymentId, request.labVersion, student),
     );
-    const found = await this.snapshot(request.deploymentId);
+    const found = await this.found.snapshot(request.deploymentId);
     // Housekeeping, not this deploy's work: a failure is logged, and isolate() still runs per student.
     await this.firewall
       ?.sweep(async () => {
@@ -165,9 +159,9 @@ export class PodmanLabProvisioner implements LabProvisioner, LabAccess {
 
   async status(deploymentId: string, students?: readonly LabStudent[]): Promise<LabStatusReport> {
     const [containers, networks, markers] = await Promise.all([
-      this.listContainers(deploymentId),
-      this.listNetworks(deploymentId),
-      this.listVolumes(deploymentId, [`label=${LABEL_LAB_STOPPED}=true`]),
+      this.found.listContainers(deploymentId),
+      this.found.listNetworks(deploymentId),
+      this.found.listVolumes(deploymentId, [`label=${LABEL_LAB_STOPPED}=true`]),
     ]);
     return {
       deploymentId,
@@ -210,7 +204,7 @@ export class PodmanLabProvisioner implements LabProvisioner, LabAccess {
   /** Marks the copy stopped (so status says `stopped`, not `failed`), then stops its containers. */
   async stop(request: LabStopRequest): Promise<void> {
     const environment = environmentName(this.scope, request.deploymentId, request.student.id);
-    const containers = (await this.listContainers(request.deploymentId)).filter(
+    const containers = (await this.found.listContainers(request.deploymentId)).filter(
       (container) => container.Labels?.[LABEL_STUDENT_ID] === request.student.id,
     );
     if (containers.length === 0) return;
@@ -228,7 +222,7 @@ export class PodmanLabProvisioner implements LabProvisioner, LabAccess {
 
   async teardown(deploymentId: string): Promise<LabTeardownReceipt> {
     const started = Date.now();
-    const found = await this.inventory(deploymentId);
+    const found = await this.found.inventory(deploymentId);
     const networks = names(found, 'Network');
     // The host firewall's rules of those networks (they carry no labels, only the network's name).
     const firewalled = async () =>
@@ -254,7 +248,7 @@ export class PodmanLabProvisioner implements LabProvisioner, LabAccess {
       remove(['volume', 'rm', '--force'], names(found, 'Volume')),
       remove(['network', 'rm', '--force'], networks),
     ]);
-    const remaining = [...(await this.inventory(deploymentId)), ...(await firewalled())];
+    const remaining = [...(await this.found.inventory(deploymentId)), ...(await firewalled())];
     const left = new Set(remaining.map(refKey));
     const receipt = {
       deploymentId,
@@ -417,7 +411,7 @@ export class PodmanLabProvisioner implements LabProvisioner, LabAccess {
     for (let attempt = 1; ; attempt++) {
       emit({ student, phase: 'applying', attempt });
       try {
-        const found = attempt === 1 && known ? known : await this.snapshot(deploymentId, student.id);
+        const found = attempt === 1 && known ? known : await this.found.snapshot(deploymentId, student.id);
         await this.converge(student, plan, found);
         emit({ student, phase: 'ready', attempt });
         return {
@@ -442,24 +436,6 @@ export class PodmanLabProvisioner implements LabProvisioner, LabAccess {
         return { student, ok: false, environment, attempts: attempt, error: message, code: codeOf(error) };
       }
     }
-  }
-
-  /**
-   * What exists of a deployment (or of one student in it), by label: three Podman calls. A deploy
-   * reads it once for the class, not per student; a retry reads the student's again.
-   */
-  private async snapshot(deploymentId: string, studentId?: string): Promise<Snapshot> {
-    const extra = studentId ? [`label=${LABEL_STUDENT_ID}=${studentId}`] : [];
-    const [containers, networks, volumes] = await Promise.all([
-      this.listContainers(deploymentId, extra),
-      this.listNetworks(deploymentId, extra),
-      this.listVolumes(deploymentId, extra),
-    ]);
-    return {
-      containers,
-      networks: new Map(networks.map((network) => [network.name, network.network_interface ?? ''])),
-      volumes: new Set(volumes.map((volume) => volume.Name)),
-    };
   }
 
   /** Every step looks before it acts, so a retry or a re-deploy resumes where things stand. */
@@ -502,81 +478,13 @@ export class PodmanLabProvisioner implements LabProvisioner, LabAccess {
     const filter = [`label=${LABEL_STUDENT_ID}=${studentId}`];
     const mine = <T extends { Labels?: Record<string, string> | null }>(list: T[]) =>
       list.filter((item) => item.Labels?.[LABEL_STUDENT_ID] === studentId);
-    const containers = mine(await this.listContainers(deploymentId, filter));
+    const containers = mine(await this.found.listContainers(deploymentId, filter));
     if (containers.length > 0)
       await this.cli.run(['rm', '--force', '--ignore', '--time', '0', ...containers.map((c) => c.Id)]);
-    const volumes = mine(await this.listVolumes(deploymentId, filter));
+    const volumes = mine(await this.found.listVolumes(deploymentId, filter));
     if (volumes.length > 0) await this.cli.run(['volume', 'rm', '--force', ...volumes.map((v) => v.Name)]);
     if (what.removeNetwork)
       await this.cli.run(['network', 'rm', '--force', environmentName(this.scope, deploymentId, studentId)]);
-  }
-
-  private async inventory(deploymentId: string): Promise<LabObjectRef[]> {
-    const [containers, pods, volumes, networks] = await Promise.all([
-      this.listContainers(deploymentId),
-      this.cli
-        .json<{ Name: string; Labels: Record<string, string> | null }[]>([
-          'pod',
-          'ps',
-          ...filters(deploymentFilters(this.scope, deploymentId)),
-          '--format',
-          'json',
-        ])
-        .then((list) => list.filter((pod) => belongsTo(pod.Labels, this.scope, deploymentId))),
-      this.listVolumes(deploymentId),
-      this.listNetworks(deploymentId),
-    ]);
-    const environmentOf = (labels: Record<string, string> | null | undefined) => {
-      const student = labels?.[LABEL_STUDENT_ID];
-      return student ? environmentName(this.scope, deploymentId, student) : undefined;
-    };
-    const ref = (
-      kind: string,
-      name: string,
-      labels: Record<string, string> | null | undefined,
-    ): LabObjectRef => {
-      const namespace = environmentOf(labels);
-      return namespace ? { kind, namespace, name } : { kind, name };
-    };
-    return [
-      ...containers.map((c) => ref('Container', c.Names[0] ?? c.Id, c.Labels)),
-      ...pods.map((p) => ref('Pod', p.Name, p.Labels)),
-      ...volumes.map((v) => ref('Volume', v.Name, v.Labels)),
-      ...networks.map((n) => ({ kind: 'Network', name: n.name })),
-    ];
-  }
-
-  private async listContainers(deploymentId: string, extra: string[] = []): Promise<ListedContainer[]> {
-    const listed = await this.cli.json<ListedContainer[]>([
-      'ps',
-      '--all',
-      ...filters([...deploymentFilters(this.scope, deploymentId), ...extra]),
-      '--format',
-      'json',
-    ]);
-    return listed.filter((container) => belongsTo(container.Labels, this.scope, deploymentId));
-  }
-
-  private async listVolumes(deploymentId: string, extra: string[] = []): Promise<ListedVolume[]> {
-    const listed = await this.cli.json<ListedVolume[]>([
-      'volume',
-      'ls',
-      ...filters([...deploymentFilters(this.scope, deploymentId), ...extra]),
-      '--format',
-      'json',
-    ]);
-    return listed.filter((volume) => belongsTo(volume.Labels, this.scope, deploymentId));
-  }
-
-  private async listNetworks(deploymentId: string, extra: string[] = []): Promise<ListedNetwork[]> {
-    const listed = await this.cli.json<ListedNetwork[]>([
-      'network',
-      'ls',
-      ...filters([...deploymentFilters(this.scope, deploymentId), ...extra]),
-      '--format',
-      'json',
-    ]);
-    return listed.filter((network) => belongsTo(network.labels, this.scope, deploymentId));
   }
 
   /** A create that lost a race with another create of the same object has what it wanted. */
@@ -600,7 +508,6 @@ export class PodmanLabProvisioner implements LabProvisioner, LabAccess {
   }
 }
 
-const filters = (list: string[]) => list.flatMap((filter) => ['--filter', filter]);
 const names = (refs: LabObjectRef[], kind: string) =>
   refs.filter((ref) => ref.kind === kind).map((ref) => ref.name);
 const refKey = (ref: LabObjectRef) => `${ref.kind}/${ref.name}`;
