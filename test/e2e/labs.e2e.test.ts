@@ -194,8 +194,10 @@ describe.skipIf(!existsSync(CHROMIUM) || !haveLabImages())('labs in the web UI (
     await expect.poll(() => screen.textContent(), SLOW).toMatch(/\S/);
     await student.getByTestId('terminal').click();
     await student.keyboard.type('echo hello-$((6*7))');
+    const typed = Date.now();
     await student.keyboard.press('Enter');
-    await expect.poll(() => screen.textContent(), { timeout: 30_000, interval: 200 }).toContain('hello-42');
+    await expect.poll(() => screen.textContent(), { timeout: 30_000, interval: 50 }).toContain('hello-42');
+    process.stderr.write(`labs e2e: Enter → hello-42 on screen in ${Date.now() - typed} ms\n`);
     await shot(student, '03-terminal');
 
     await student.goBack();
@@ -238,6 +240,7 @@ describe.skipIf(!existsSync(CHROMIUM) || !haveLabImages())('labs in the web UI (
       .toBe('connected');
     const variance = () => student.evaluate<number>(CANVAS_LUMA_VARIANCE);
     await expect.poll(variance, { timeout: 60_000, interval: 500 }).toBeGreaterThan(100);
+    process.stderr.write(`labs e2e: desktop canvas luma variance ${(await variance()).toFixed(0)}\n`);
     await shot(student, '06-desktop');
   }, 900_000);
 });
