@@ -208,6 +208,10 @@ describe.skipIf(!existsSync(CHROMIUM) || !haveLabImages())('labs in the web UI (
     await web.waitForLoadState();
     await web.getByRole('heading', { name: 'It works' }).waitFor();
     expect(await web.textContent('body')).toContain('This is nginx in your Aperture lab');
+    // The sandbox, seen by the browser: the page's origin is opaque, and its scripts cannot read
+    // Aperture's API with the student's session.
+    expect(await web.evaluate('window.origin')).toBe('null');
+    expect(await web.evaluate(`fetch('/api/v1/me').then((r) => r.status, () => 'blocked')`)).toBe('blocked');
     await shot(web, '04-web');
 
     // --- the instructor resets one copy, then destroys the class's deployment ---------------
