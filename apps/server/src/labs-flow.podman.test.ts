@@ -57,7 +57,7 @@ describe('the lab flow on Podman', { timeout: 300_000 }, () => {
   });
 
   it('create → checkpoint → publish → deploy → reset → destroy', async () => {
-    const times = await runLabFlow(t, { storage: '1Gi', stepSeconds: 240 });
+    const times = await runLabFlow(t, { cpu: '1', memory: '1Gi', storage: '1Gi', stepSeconds: 240 });
     expect(await leftovers()).toEqual([]);
     console.info('lab flow on Podman (ms):', JSON.stringify(times));
   });

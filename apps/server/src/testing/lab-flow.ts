@@ -12,7 +12,10 @@ import type { ApiResponse, TestServer } from './test-server.ts';
 const enc = encodeURIComponent;
 
 export interface LabFlowOptions {
-  /** The lab's per-student storage (`0`: scratch directories only, no volumes). */
+  /** The per-student budget; the class (2 students) and the dev copy run at once. */
+  cpu: string;
+  memory: string;
+  /** `0`: scratch directories only, no volumes. */
   storage: string;
   /** How long one step may take. */
   stepSeconds: number;
@@ -40,8 +43,8 @@ export async function runLabFlow(t: TestServer, options: LabFlowOptions): Promis
   };
   const created = await t.api(instructor, 'POST', `/api/v1/courses/${DEMO_COURSE}/labs`, {
     type: 'webserver',
-    cpu: '1',
-    memory: '1Gi',
+    cpu: options.cpu,
+    memory: options.memory,
     storage: options.storage,
   });
   expect(created.status).toBe(201);
