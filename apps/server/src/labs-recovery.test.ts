@@ -185,6 +185,28 @@ describe('who may do what', () => {
 });
 
 describe('lab lifetime', () => {
+  it('drops an idle stop when the copy is opened between the decision and the stop', async () => {
+    const p = aperture();
+    const lab = await publishedLab(p);
+    const { deployment } = await p.labs.deploy(instructor, lab.labId, lab.v1);
+    await p.settle();
+    const [sam, robin] = students as [Actor, Actor];
+    clock.at += 3 * HOUR;
+    const release = p.backend.hold();
+    await p.labs.reset(instructor, deployment.id, sam.userId); // holds the deployment's queue
+    expect((await p.reconciler.tick()).idleStopped).toBeGreaterThanOrEqual(1); // robin's stop waits behind it
+    await p.labs.authorizeAccess(robin, {
+      deploymentId: deployment.id,
+      userId: robin.userId,
+      component: 'shell',
+      kind: 'terminal',
+    });
+    release();
+    await p.settle();
+    expect((await store.labEnvironments.get(deployment.id, robin.userId))?.state).toBe('ready');
+    expect(p.backend.calls).not.toContain(`stop ${deployment.id} robin`);
+  });
+
   it('stops idle copies, starts one again when opened, and destroys the deployment when it expires', async () => {
     const p = aperture();
     const lab = await publishedLab(p);

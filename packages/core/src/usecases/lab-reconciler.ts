@@ -137,7 +137,7 @@ export class LabReconciler {
     const { idleStopAfterMs } = lifetimeMs((await this.worker.versionOf(deployment)).template.spec.lifetime);
     for (const environment of environments) {
       if (environment.state === 'ready' && idleDue(environment, idleStopAfterMs, now)) {
-        void this.worker.stop(deployment.id, environment.userId, 'stopped');
+        void this.worker.stop(deployment.id, environment.userId, 'stopped', environment.lastAccessAt);
         summary.idleStopped++;
       }
     }

@@ -32,7 +32,7 @@ export interface LabWorkerOptions {
   logger: Logger;
   /** How long publish waits for the check copy to be ready (default 3 min). */
   checkReadyTimeoutMs?: number;
-  /** Each check's own limit (default 30 s). */
+  /** How long each check is retried before it counts as failed (default 60 s). */
   checkTimeoutMs?: number;
   /** Between status polls while waiting for a copy (default 2 s). */
   pollIntervalMs?: number;
@@ -58,7 +58,7 @@ export class LabWorker {
   ) {
     this.queue = new LabWorkQueue(options.logger);
     this.readyTimeoutMs = options.checkReadyTimeoutMs ?? 180_000;
-    this.checkTimeoutMs = options.checkTimeoutMs ?? 30_000;
+    this.checkTimeoutMs = options.checkTimeoutMs ?? 60_000;
     this.pollMs = options.pollIntervalMs ?? 2000;
     this.runChecks = options.runChecks ?? runLabChecks;
   }
@@ -80,9 +80,18 @@ export class LabWorker {
     return this.queue.run(deploymentId, () => this.resetNow(deploymentId, userId));
   }
 
-  /** Idle stop (`stopped`) or an unenrolled student's copy (`removed`): processes end, volumes stay. */
-  stop(deploymentId: string, userId: string, state: 'stopped' | 'removed'): Promise<void> {
-    return this.queue.run(deploymentId, () => this.stopNow(deploymentId, userId, state));
+  /**
+   * Idle stop (`stopped`) or an unenrolled student's copy (`removed`): processes end, volumes stay.
+   * `idleSince` is the `lastAccessAt` the idle decision saw: an idle stop is dropped when the copy
+   * was opened (or changed state) since, so nobody's open terminal is stopped under them.
+   */
+  stop(
+    deploymentId: string,
+    userId: string,
+    state: 'stopped' | 'removed',
+    idleSince?: string | null,
+  ): Promise<void> {
+    return this.queue.run(deploymentId, () => this.stopNow(deploymentId, userId, state, idleSince));
   }
 
   teardown(deploymentId: string): Promise<void> {
@@ -217,7 +226,16 @@ export class LabWorker {
     }
   }
 
-  private async stopNow(deploymentId: string, userId: string, state: 'stopped' | 'removed'): Promise<void> {
+  private async stopNow(
+    deploymentId: string,
+    userId: string,
+    state: 'stopped' | 'removed',
+    idleSince: string | null | undefined,
+  ): Promise<void> {
+    if (idleSince !== undefined) {
+      const now = await this.store.labEnvironments.get(deploymentId, userId);
+      if (now?.state !== 'ready' || now.lastAccessAt !== idleSince) return;
+    }
     const user = await this.store.users.get(userId);
     await this.backend.stop({ deploymentId, student: { id: userId, username: user?.username ?? userId } });
     await this.setEnvironment(deploymentId, userId, { state });
