@@ -261,7 +261,9 @@ export class LabService {
   async start(actor: Actor, deploymentId: string, userId: string): Promise<LabEnvironment> {
     const own = userId === actor.userId;
     const { deployment } = await this.deploymentFor(actor, deploymentId, own ? 'own' : 'change');
-    void (await this.startCopy(deployment, await this.liveEnvironment(deployment, userId)));
+    // Queued, not awaited: the answer is 202 with the copy as recorded.
+    const deployed = await this.startCopy(deployment, await this.liveEnvironment(deployment, userId));
+    void deployed;
     return this.liveEnvironment(deployment, userId);
   }
 
@@ -331,7 +333,8 @@ export class LabService {
       updatedAt: this.now(),
     });
     if (environment.state === 'stopped') {
-      await await this.startCopy(deployment, environment);
+      const deployed = await this.startCopy(deployment, environment);
+      await deployed;
       await this.worker.waitReady(deployment.id, request.userId, this.startWaitMs);
     }
     return { deploymentId: deployment.id, studentId: request.userId, component: request.component };
@@ -363,7 +366,8 @@ export class LabService {
     if (!dev) return;
     const copy = await this.store.labEnvironments.get(dev.id, dev.createdBy);
     if (copy?.state !== 'stopped') return;
-    await await this.startCopy(dev, copy);
+    const deployed = await this.startCopy(dev, copy);
+    await deployed;
     await this.worker.waitReady(dev.id, dev.createdBy, this.startWaitMs);
   }
 
