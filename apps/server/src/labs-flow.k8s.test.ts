@@ -42,7 +42,7 @@ describe.runIf(inject('k8sRealNode'))('the lab flow on Kubernetes (real node)', 
     await t?.close();
   });
 
-  it('create → checkpoint → publish → deploy → reset → destroy', async () => {
+  it('create → checkpoint → publish → deploy → reset → stop and open → destroy', async () => {
     // Small: the real node is this 2-core machine, and the dev copy and two students' copies run at once.
     const times = await runLabFlow(t, { cpu: '300m', memory: '384Mi', storage: '0', stepSeconds: 240 });
     expect(await labNamespaces()).toEqual([]);

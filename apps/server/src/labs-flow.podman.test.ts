@@ -56,7 +56,7 @@ describe('the lab flow on Podman', { timeout: 300_000 }, () => {
     await sweep();
   });
 
-  it('create → checkpoint → publish → deploy → reset → destroy', async () => {
+  it('create → checkpoint → publish → deploy → reset → stop and open → destroy', async () => {
     const times = await runLabFlow(t, { cpu: '1', memory: '1Gi', storage: '1Gi', stepSeconds: 240 });
     expect(await leftovers()).toEqual([]);
     console.info('lab flow on Podman (ms):', JSON.stringify(times));

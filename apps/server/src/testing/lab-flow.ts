@@ -2,7 +2,8 @@
  * The lab flow over HTTP as an instructor drives it, for a test of a real engine (Podman,
  * Kubernetes): create a webserver lab → dev copy ready → checkpoint (every image pinned) → publish
  * (the checks run in a throw-away copy) → deploy to the demo course → every student ready → reset
- * one (a file they wrote is gone) → destroy with a verified receipt → the dev copy destroyed too.
+ * one (a file they wrote is gone) → idle-stop it and open it again → destroy with a verified
+ * receipt → the dev copy destroyed too.
  * Returns how long each step took.
  */
 import { expect } from 'vitest';
@@ -103,6 +104,30 @@ export async function runLabFlow(t: TestServer, options: LabFlowOptions): Promis
     ),
   );
   expect((await access.exec(shell, ['test', '-e', '/home/student/work.txt'])).exitCode).toBe(1);
+
+  // Idle stop (what the reconciler does after lifetime.idleStopAfter), then the student opens their
+  // terminal: authorizeAccess starts the copy again and returns once it runs.
+  const student2Of = (v: ApiResponse['body']) =>
+    v.students.find((s: { userId: string }) => s.userId === student2);
+  await timed('idle stop', async () => {
+    await t.server.ctx.labs.worker.stop(deploymentId, student2, 'stopped');
+    await until(`/api/v1/lab-deployments/${deploymentId}`, (v) => student2Of(v)?.live === 'stopped');
+  });
+  await timed('open a stopped copy', () =>
+    t.server.ctx.labs.authorizeAccess(
+      { userId: student2, role: 'user' },
+      { deploymentId, userId: student2, component: 'shell', kind: 'terminal' },
+    ),
+  );
+  // Ready as recorded at once; the engine may take a moment more (Kubernetes: the old pod ending).
+  expect(
+    student2Of(
+      await until(`/api/v1/lab-deployments/${deploymentId}`, (v) => student2Of(v)?.live === 'ready'),
+    ),
+  ).toMatchObject({
+    state: 'ready',
+  });
+  expect((await access.exec(shell, ['true'])).exitCode).toBe(0);
 
   const destroy = await t.api(instructor, 'DELETE', `/api/v1/lab-deployments/${deploymentId}`);
   expect(destroy.status).toBe(202);

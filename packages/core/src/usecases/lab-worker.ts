@@ -36,6 +36,8 @@ export interface LabWorkerOptions {
   checkTimeoutMs?: number;
   /** Between status polls while waiting for a copy (default 2 s). */
   pollIntervalMs?: number;
+  /** How long a copy must stay `failed` before a wait gives up on it (default 20 s). */
+  failedGraceMs?: number;
   /** Injected by unit tests; the real one runs the checks through LabAccess. */
   runChecks?: typeof runLabChecks;
 }
@@ -49,6 +51,7 @@ export class LabWorker {
   private readonly readyTimeoutMs: number;
   private readonly checkTimeoutMs: number;
   private readonly pollMs: number;
+  private readonly failedGraceMs: number;
   private readonly runChecks: typeof runLabChecks;
 
   constructor(
@@ -60,6 +63,7 @@ export class LabWorker {
     this.readyTimeoutMs = options.checkReadyTimeoutMs ?? 180_000;
     this.checkTimeoutMs = options.checkTimeoutMs ?? 60_000;
     this.pollMs = options.pollIntervalMs ?? 2000;
+    this.failedGraceMs = options.failedGraceMs ?? 20_000;
     this.runChecks = options.runChecks ?? runLabChecks;
   }
 
@@ -330,7 +334,11 @@ export class LabWorker {
     }
   }
 
-  /** Polls the engine until every component of that copy is ready, it fails, or time runs out. */
+  /**
+   * Polls the engine until every component of that copy is ready, it stays failed, or time runs
+   * out. `failed` must last `failedGraceMs`: on Kubernetes a copy started again right after a stop
+   * or reset fails to create its pod (the quota holds one per component) until the old one is gone.
+   */
   async waitReady(
     deploymentId: string,
     studentId: string,
@@ -338,12 +346,15 @@ export class LabWorker {
   ): Promise<{ ok: true } | { ok: false; message: string }> {
     const deadline = Date.now() + timeoutMs;
     let last = 'no status yet';
+    let failingSince: number | undefined;
     for (;;) {
       const report = await this.backend.status(deploymentId, [{ id: studentId, username: studentId }]);
       const status = report.students.find((student) => student.student.id === studentId);
       if (status?.state === 'ready') return { ok: true };
       last = status ? `${status.state}${status.message ? `: ${status.message}` : ''}` : 'not reported';
-      if (status?.state === 'failed') return { ok: false, message: last };
+      failingSince = status?.state === 'failed' ? (failingSince ?? Date.now()) : undefined;
+      if (failingSince !== undefined && Date.now() - failingSince >= this.failedGraceMs)
+        return { ok: false, message: last };
       if (Date.now() + this.pollMs > deadline)
         return { ok: false, message: `not ready after ${Math.round(timeoutMs / 1000)} s (${last})` };
       await new Promise((done) => setTimeout(done, this.pollMs));
