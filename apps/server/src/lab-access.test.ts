@@ -25,6 +25,7 @@ import { WebSocket } from 'ws';
 import type { ServerContext } from './context.ts';
 import { registerAuth, SESSION_COOKIE } from './http/auth.ts';
 import { handleError } from './http/errors.ts';
+import { LabLinkSigner } from './http/lab-link.ts';
 import { PROXY_CSP } from './http/lab-proxy.ts';
 import { InProcessEventBus } from './infra/event-bus.ts';
 import { ScryptSecretHasher } from './infra/hasher.ts';
@@ -49,6 +50,7 @@ const shells: ChildProcess[] = [];
 let web: Server;
 let echo: ReturnType<typeof createTcpServer>;
 const connected: number[] = [];
+const signer = new LabLinkSigner();
 
 /** `sh` on pipes, as a LabTerminal: what the browser types goes to its stdin. */
 function shellTerminal(size: LabTerminalSize) {
@@ -142,7 +144,7 @@ beforeAll(async () => {
   await labAccessRoutes(
     app,
     { labs: authorizer, labProvisioner: access, deps: { store } },
-    { refreshMs: 100 },
+    { refreshMs: 100, linkSigner: signer },
   );
   base = await app.listen({ host: '127.0.0.1', port: 0 });
 });
@@ -278,6 +280,53 @@ describe('lab HTTP proxy', () => {
     });
     expect(bare.status).toBe(308);
     expect(bare.headers.get('location')).toBe(`/labs/ldp_1/${alice.id}/web/8080/?q=1`);
+  });
+
+  it('moves a browser navigation to the page’s own link, which then works without any cookie', async () => {
+    const navigation = await fetch(proxied(alice.id, '/docs/index.html?v=2'), {
+      headers: { cookie: alice.cookie },
+      redirect: 'manual',
+    });
+    expect(navigation.status).toBe(303);
+    expect(navigation.headers.get('referrer-policy')).toBe('no-referrer');
+    const location = navigation.headers.get('location')!;
+    expect(location).toMatch(/^\/lab-sessions\/[\w-]+\.[\w-]+\/docs\/index\.html\?v=2$/);
+    // What a sandboxed page's stylesheet, image or fetch sends: no cookie at all.
+    const page = await fetch(`${base}${location}`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toBe(PROXY_CSP);
+    expect(((await page.json()) as { url: string }).url).toBe('/docs/index.html?v=2');
+    const sibling = location.replace(/\/docs\/index\.html\?v=2$/, '/docs/style.css');
+    expect(((await (await fetch(`${base}${sibling}`)).json()) as { url: string }).url).toBe(
+      '/docs/style.css',
+    );
+  });
+
+  it('refuses a forged or expired link; an expired one opened again with the session is renewed', async () => {
+    const link = {
+      deploymentId: 'ldp_1',
+      userId: alice.id,
+      component: 'web',
+      port: 8080,
+      viewerId: alice.id,
+    };
+    const good = signer.sign(link);
+    const forged = `${good.split('.')[0]}.${'A'.repeat(43)}`;
+    expect((await fetch(`${base}/lab-sessions/${forged}/`)).status).toBe(401);
+    const expired = signer.sign(link, Date.now() - 2 * 60 * 60_000);
+    expect((await fetch(`${base}/lab-sessions/${expired}/`)).status).toBe(401);
+    const renewed = await fetch(`${base}/lab-sessions/${expired}/x`, {
+      headers: { cookie: alice.cookie },
+      redirect: 'manual',
+    });
+    expect(renewed.status).toBe(303);
+    expect(renewed.headers.get('location')).not.toContain(expired);
+    // A link is only as good as its viewer's access: bob's link to alice's copy is refused.
+    const stolen = signer.sign({ ...link, viewerId: bob.id });
+    expect((await fetch(`${base}/lab-sessions/${stolen}/`)).status).toBe(403);
+    expect(
+      (await fetch(proxied(alice.id), { headers: { cookie: bob.cookie }, redirect: 'manual' })).status,
+    ).toBe(403);
   });
 
   it('refuses without a session, for another student, and a body over 10 MiB (413)', async () => {

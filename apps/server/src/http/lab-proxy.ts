@@ -47,6 +47,8 @@ export function responseHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeade
     if (value === undefined || HOP_BY_HOP.has(name) || name === 'set-cookie') continue;
     out[name] = value;
   }
+  // The page's links carry its lab link (lab-link.ts): never hand it to another site as a Referer.
+  out['referrer-policy'] = 'no-referrer';
   const own = out['content-security-policy'];
   // Two CSP headers are both enforced: the student's own policy can only tighten ours.
   out['content-security-policy'] =
@@ -54,10 +56,17 @@ export function responseHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeade
   return out;
 }
 
-/** The part of the raw URL after `/labs/:deployment/:user/:component/:port`, bytes unchanged. */
-export function upstreamPath(rawUrl: string): string {
-  const match = /^\/labs\/[^/?]+\/[^/?]+\/[^/?]+\/[^/?]+(.*)$/.exec(rawUrl);
-  const rest = match?.[1] ?? '/';
+/**
+ * The part of the raw URL after its first `segments` path segments (`/labs/:deployment/:user/
+ * :component/:port` is 5, `/lab-sessions/:link` is 2), bytes unchanged, query included.
+ */
+export function upstreamPath(rawUrl: string, segments: number): string {
+  let at = 0;
+  for (let i = 0; i < segments; i++) {
+    const next = rawUrl.slice(at + 1).search(/[/?]/);
+    at = next < 0 ? rawUrl.length : at + 1 + next;
+  }
+  const rest = rawUrl.slice(at);
   return rest.startsWith('/') ? rest : `/${rest}`;
 }
 
@@ -81,13 +90,13 @@ function sendJsonError(reply: FastifyReply, status: number, code: string, messag
 export async function proxyRequest(
   request: FastifyRequest,
   reply: FastifyReply,
-  options: { connection: Duplex; host: string; label: string; limit?: number },
+  options: { connection: Duplex; host: string; label: string; path: string; limit?: number },
 ): Promise<void> {
   const limit = options.limit ?? PROXY_BODY_LIMIT;
   reply.hijack();
   const upstream = httpRequest({
     method: request.method,
-    path: upstreamPath(request.raw.url ?? '/'),
+    path: options.path,
     headers: requestHeaders(request.headers, options.host),
     // One connection per request: the LabAccess stream is the socket (no agent, no pooling).
     createConnection: () => options.connection as Socket,

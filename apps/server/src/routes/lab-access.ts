@@ -7,15 +7,12 @@ import {
   type LabTerminal,
   type LabTerminalSize,
   NotFoundError,
-  PayloadTooLargeError,
   type Store,
-  UnauthenticatedError,
-  ValidationError,
 } from '@aperture/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { actorOf } from '../http/auth.ts';
-import { declaredTooLarge, proxyRequest } from '../http/lab-proxy.ts';
+import type { LabLinkSigner } from '../http/lab-link.ts';
 import {
   bindLifetimes,
   closeSocket,
@@ -23,6 +20,7 @@ import {
   toBuffer,
   writeFrameToStream,
 } from '../http/ws-bridge.ts';
+import { labWebRoutes } from './lab-web.ts';
 
 /**
  * Browser access to a student's lab: the terminal and the desktop (VNC) over WebSockets, and the
@@ -74,7 +72,7 @@ export const ACCESS_REFRESH_MS = 5 * 60_000;
 export async function labAccessRoutes(
   app: FastifyInstance,
   ctx: LabAccessContext,
-  options: { refreshMs?: number } = {},
+  options: { refreshMs?: number; linkSigner?: LabLinkSigner } = {},
 ): Promise<void> {
   app.decorateRequest('labTarget', undefined);
   const refreshMs = options.refreshMs ?? ACCESS_REFRESH_MS;
@@ -124,40 +122,7 @@ export async function labAccessRoutes(
     },
   );
 
-  await app.register(async (proxy) => {
-    // The body is the student's server's business: stream it through untouched, whatever its type.
-    proxy.removeAllContentTypeParsers();
-    proxy.addContentTypeParser('*', (_request, _payload, done) => done(null));
-    const prefix = '/labs/:deployment/:user/:component/:port';
-    proxy.get(prefix, { schema }, async (request, reply) => {
-      // Relative links in the student's page resolve against the directory: give it one.
-      const query = request.raw.url?.includes('?') ? request.raw.url.slice(request.raw.url.indexOf('?')) : '';
-      return reply.redirect(`${request.url.split('?')[0]}/${query}`, 308);
-    });
-    proxy.all(`${prefix}/*`, { schema }, async (request, reply) => {
-      // This path is outside /api/v1, so the auth hook lets it through without a user.
-      if (!request.user) throw new UnauthenticatedError();
-      const { deployment, user, component, port } = request.params as ComponentParams & { port: string };
-      const portNumber = Number(port);
-      if (!Number.isInteger(portNumber) || portNumber < 1 || portNumber > 65535)
-        throw new ValidationError(`"${port}" is not a TCP port.`, { field: 'port' });
-      const target = await ctx.labs.authorizeAccess(actorOf(request), {
-        deploymentId: deployment,
-        userId: user,
-        component,
-        kind: 'http',
-        port: portNumber,
-      });
-      if (declaredTooLarge(request))
-        throw new PayloadTooLargeError('The request body is larger than 10 MiB.');
-      const connection = await ctx.labProvisioner.connect(target, portNumber);
-      await proxyRequest(request, reply, {
-        connection,
-        host: `${component}:${port}`,
-        label: `${component}:${port}`,
-      });
-    });
-  });
+  await labWebRoutes(app, ctx, options.linkSigner);
 }
 
 /**

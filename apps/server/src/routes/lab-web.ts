@@ -1,0 +1,112 @@
+import { type Actor, PayloadTooLargeError, UnauthenticatedError, ValidationError } from '@aperture/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { actorOf } from '../http/auth.ts';
+import { type LabLink, LabLinkSigner } from '../http/lab-link.ts';
+import { declaredTooLarge, proxyRequest, upstreamPath } from '../http/lab-proxy.ts';
+import type { LabAccessContext } from './lab-access.ts';
+
+/**
+ * The HTTP proxy into a lab component's port. `/labs/:deployment/:user/:component/:port/…` is
+ * what "Open web" links to; a browser's navigation there (session cookie, GET) is sent on to the
+ * page's own signed link `/lab-sessions/:link/…` (lab-link.ts says why), and API clients with a
+ * Bearer token are proxied at once. Every request is authorized by LabService.
+ */
+export async function labWebRoutes(
+  app: FastifyInstance,
+  ctx: LabAccessContext,
+  signer = new LabLinkSigner(),
+): Promise<void> {
+  const schema = { hide: true };
+  const forward = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    viewer: Actor,
+    link: LinkTarget,
+    path: string,
+  ) => {
+    const target = await ctx.labs.authorizeAccess(viewer, {
+      deploymentId: link.deploymentId,
+      userId: link.userId,
+      component: link.component,
+      kind: 'http',
+      port: link.port,
+    });
+    if (declaredTooLarge(request)) throw new PayloadTooLargeError('The request body is larger than 10 MiB.');
+    const connection = await ctx.labProvisioner.connect(target, link.port);
+    const label = `${link.component}:${link.port}`;
+    await proxyRequest(request, reply, { connection, host: label, label, path });
+  };
+  /** A navigation with the session cookie: authorize, then continue on a fresh link. */
+  const toLink = async (request: FastifyRequest, reply: FastifyReply, link: LinkTarget, path: string) => {
+    const viewer = actorOf(request);
+    await ctx.labs.authorizeAccess(viewer, { ...link, kind: 'http' });
+    const token = signer.sign({ ...link, viewerId: viewer.userId });
+    return reply.header('referrer-policy', 'no-referrer').redirect(`/lab-sessions/${token}${path}`, 303);
+  };
+
+  await app.register(async (proxy) => {
+    // The body is the student's server's business: stream it through untouched, whatever its type.
+    proxy.removeAllContentTypeParsers();
+    proxy.addContentTypeParser('*', (_request, _payload, done) => done(null));
+
+    const prefix = '/labs/:deployment/:user/:component/:port';
+    proxy.get(prefix, { schema }, async (request, reply) => toDirectory(request, reply, 5));
+    proxy.all(`${prefix}/*`, { schema }, async (request, reply) => {
+      // This path is outside /api/v1, so the auth hook lets it through without a user.
+      if (!request.user) throw new UnauthenticatedError();
+      const { deployment, user, component, port } = request.params as Record<string, string>;
+      const link = { deploymentId: deployment!, userId: user!, component: component!, port: tcpPort(port!) };
+      const path = upstreamPath(request.raw.url ?? '/', 5);
+      if (isNavigation(request)) return toLink(request, reply, link, path);
+      return forward(request, reply, actorOf(request), link, path);
+    });
+
+    // A wildcard, not `:link`: a link is longer than the router lets a parameter be.
+    proxy.all('/lab-sessions/*', { schema }, async (request, reply) => {
+      const rest = (request.params as { '*': string })['*'];
+      const token = rest.split('/')[0] ?? '';
+      if (!rest.includes('/')) return toDirectory(request, reply, 2);
+      const path = upstreamPath(request.raw.url ?? '/', 2);
+      const link = signer.verify(token);
+      if (!link) {
+        // An expired link opened again as a navigation still has the session cookie: renew it.
+        const expired = signer.verify(token, Date.now(), true);
+        if (expired && request.user && isNavigation(request))
+          return toLink(request, reply, targetOf(expired), path);
+        throw new UnauthenticatedError(
+          'This lab link has expired or is not valid: open the lab again from Aperture.',
+        );
+      }
+      const viewer = await ctx.deps.store.users.get(link.viewerId);
+      if (!viewer) throw new UnauthenticatedError('The account that opened this lab link is gone.');
+      return forward(request, reply, { userId: viewer.id, role: viewer.role }, targetOf(link), path);
+    });
+  });
+}
+
+type LinkTarget = Pick<LabLink, 'deploymentId' | 'userId' | 'component' | 'port'>;
+
+const targetOf = ({ deploymentId, userId, component, port }: LabLink): LinkTarget => ({
+  deploymentId,
+  userId,
+  component,
+  port,
+});
+
+/** A browser following a link with its cookie (not an API client with a token). */
+const isNavigation = (request: FastifyRequest) =>
+  !request.headers.authorization && (request.method === 'GET' || request.method === 'HEAD');
+
+function tcpPort(port: string): number {
+  const n = Number(port);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new ValidationError(`"${port}" is not a TCP port.`, { field: 'port' });
+  return n;
+}
+
+/** Relative links in the student's page resolve against the directory: give it one. */
+function toDirectory(request: FastifyRequest, reply: FastifyReply, segments: number) {
+  const raw = request.raw.url ?? '/';
+  const query = upstreamPath(raw, segments).slice(1);
+  return reply.redirect(`${raw.slice(0, raw.length - query.length)}/${query}`, 308);
+}
