@@ -212,6 +212,13 @@ describe.skipIf(!existsSync(CHROMIUM) || !haveLabImages())('labs in the web UI (
     // Aperture's API with the student's session.
     expect(await web.evaluate('window.origin')).toBe('null');
     expect(await web.evaluate(`fetch('/api/v1/me').then((r) => r.status, () => 'blocked')`)).toBe('blocked');
+    // The page's own requests carry no cookie from a sandbox: its lab link is what lets them in.
+    expect(web.url()).toMatch(/\/lab-sessions\/[^/]+\/$/);
+    const [sub] = await Promise.all([
+      web.waitForResponse((response) => response.url().endsWith('/index.html')),
+      web.evaluate(`fetch('index.html', { mode: 'no-cors' }).then(() => 'sent')`),
+    ]);
+    expect(sub.status()).toBe(200);
     await shot(web, '04-web');
 
     // --- the instructor resets one copy, then destroys the class's deployment ---------------
