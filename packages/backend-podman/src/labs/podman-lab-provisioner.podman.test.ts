@@ -243,6 +243,30 @@ describe('PodmanLabProvisioner', { timeout: 120_000 }, () => {
       }
     });
 
+    it('two deploys of the same students at once both succeed, with one container per component', async () => {
+      const id = `${deploymentId}-twice`;
+      const students = [dave];
+      const [first, second] = await Promise.all([
+        labs.deploy({ deploymentId: id, labVersion: v1, students }),
+        labs.deploy({ deploymentId: id, labVersion: v1, students }),
+      ]);
+      expect([first.succeeded, second.succeeded]).toEqual([1, 1]);
+      const containers = (
+        await podman(
+          'ps',
+          '--all',
+          '--filter',
+          `label=${LABEL_DEPLOYMENT_ID}=${id}`,
+          '--format',
+          '{{.Names}}',
+        )
+      )
+        .split('\n')
+        .filter(Boolean);
+      expect(containers).toHaveLength(2);
+      expect((await labs.teardown(id)).verified).toBe(true);
+    });
+
     it('an image Podman does not have fails the students with podman_image_missing, naming it', async () => {
       const never = PodmanLabProvisioner.fromOptions({ instance: INSTANCE, imagePullPolicy: 'Never' });
       const broken = structuredClone(template);

@@ -423,7 +423,11 @@ export class PodmanLabProvisioner implements LabProvisioner, LabAccess {
         };
       } catch (error) {
         const message = messageOf(error);
-        if (attempt < this.attempts && error instanceof PodmanLabError && error.transient) {
+        // A name in use may be a concurrent deploy of the same student that got there first: the
+        // next attempt reads again and finds that container ours (and equal) — or fails again.
+        const retry =
+          error instanceof PodmanLabError && (error.transient || error.code === 'podman_name_in_use');
+        if (attempt < this.attempts && retry) {
           this.logger.debug({ studentId: student.id, attempt, error: message }, 'lab environment retried');
           await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
           continue;
