@@ -7,9 +7,9 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { type AddressInfo, connect, createServer } from 'node:net';
 import { promisify } from 'node:util';
-import { contractLabTemplate, labProvisionerContract } from '@aperture/backend-contract';
+import { collect, contractLabTemplate, labProvisionerContract } from '@aperture/backend-contract';
 import { LABEL_INSTANCE } from '@aperture/backend-kubernetes';
-import { type LabStudent, type LabVersionRef, labVersionId } from '@aperture/core';
+import { catalogLabTemplate, type LabStudent, type LabVersionRef, labVersionId } from '@aperture/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAB_CHAIN, LabHostFirewall } from './host-firewall.ts';
 import { containerName, environmentName, LABEL_DEPLOYMENT_ID } from './lab-objects.ts';
@@ -41,6 +41,19 @@ async function leftovers(deploymentId?: string): Promise<string[]> {
     ...(await by('volume', ['volume', 'ls'])),
     ...(await by('network', ['network', 'ls'])),
   ];
+}
+
+/** Retries `attempt` until it returns without throwing, for at most `ms` (a server starting up). */
+async function eventually<T>(attempt: () => Promise<T>, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
 }
 
 /** The lab host firewall's chain, as iptables prints it. */
@@ -281,6 +294,39 @@ describe('PodmanLabProvisioner', { timeout: 120_000 }, () => {
       expect((report.students[0] as { error: string }).error).toContain('localhost/aperture/lab-missing');
       expect((await never.teardown(`${deploymentId}-img`)).verified).toBe(true);
     });
+
+    it('the database and desktop labs run too: psql from the shell (PGHOST=db), RFB on 5901', async () => {
+      for (const type of ['database', 'desktop']) {
+        const catalog = catalogLabTemplate(type, { cpu: '2', memory: '2Gi', storage: '1Gi' });
+        if (!catalog.ok) throw new Error(JSON.stringify(catalog.errors));
+        const labVersion = { id: labVersionId(catalog.template, {}), template: catalog.template, images: {} };
+        const id = `${deploymentId}-${type}`;
+        try {
+          expect((await labs.deploy({ deploymentId: id, labVersion, students: [carol] })).succeeded).toBe(1);
+          const target = {
+            deploymentId: id,
+            studentId: carol.id,
+            component: type === 'database' ? 'shell' : 'desktop',
+          };
+          const answer = await eventually(async () => {
+            if (type === 'database') {
+              const result = await labs.exec(target, ['psql', '-Atc', 'select 6 * 7']);
+              if (result.exitCode !== 0) throw new Error(result.stderr);
+              return result.stdout;
+            }
+            const socket = await labs.connect(target, 5901);
+            try {
+              return await collect(socket).until(/^RFB \d{3}\.\d{3}\n/, 5_000);
+            } finally {
+              socket.destroy();
+            }
+          });
+          expect(answer).toBe(type === 'database' ? '42\n' : 'RFB 003.008\n');
+        } finally {
+          expect((await labs.teardown(id)).verified).toBe(true);
+        }
+      }
+    }, 120_000);
 
     it('teardown leaves no container, volume or network of the deployment', async () => {
       const receipt = await labs.teardown(deploymentId);
