@@ -101,6 +101,22 @@ describe('containerRun', () => {
     ]);
   });
 
+  it('refuses a mount path that would add mount options', () => {
+    const lab = renderStudentLab({ deploymentId: 'd', studentId: 's', template: webserver() }, render);
+    const deployment = structuredClone(lab.objects.find((o) => o.kind === 'Deployment') as V1Deployment);
+    deployment.spec!.template.spec!.containers[0]!.volumeMounts![0]!.mountPath = '/x:suid,dev';
+    expect(() =>
+      containerRun(deployment, {
+        name: 'x',
+        network: 'n',
+        labels: {},
+        versionId: 'v',
+        components: [],
+        volumes: new Map(),
+      }),
+    ).toThrow(/not a plain absolute path/);
+  });
+
   it('refuses a pod that would run as root', () => {
     const lab = renderStudentLab({ deploymentId: 'd', studentId: 's', template: webserver() }, render);
     const deployment = structuredClone(lab.objects.find((o) => o.kind === 'Deployment') as V1Deployment);

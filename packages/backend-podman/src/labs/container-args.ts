@@ -126,6 +126,11 @@ function limits(container: V1Container): string[] {
  */
 function mounts(pod: V1PodSpec, container: V1Container, volumes: ReadonlyMap<string, string>): string[] {
   return (container.volumeMounts ?? []).flatMap((mount) => {
+    // `:` separates Podman's mount fields: a path with one could smuggle in mount options.
+    if (!mount.mountPath.startsWith('/') || /[:\0]/.test(mount.mountPath))
+      throw new Error(
+        `${container.name}: mount path ${JSON.stringify(mount.mountPath)} is not a plain absolute path`,
+      );
     const volume = pod.volumes?.find((candidate) => candidate.name === mount.name);
     if (volume?.emptyDir) {
       const size = parseBytes(String(volume.emptyDir.sizeLimit ?? '1Gi'));
