@@ -40,6 +40,8 @@ const MAX_OUTPUT_BYTES = 1024 * 1024;
  * channel; this long without one (and no data) counts as connected.
  */
 const CONNECT_SETTLE_MS = 300;
+/** An API server that takes the connection and never answers the upgrade must not hang a caller. */
+const UPGRADE_TIMEOUT_MS = 30_000;
 /** bash as a login shell where the image has it, else sh. */
 const DEFAULT_SHELL = [
   'sh',
@@ -275,9 +277,19 @@ export class KubernetesLabAccess {
     where: PodTarget,
     open: () => Promise<T>,
   ): Promise<T> {
+    const opening = open();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer in ${UPGRADE_TIMEOUT_MS / 1000} s`)),
+        UPGRADE_TIMEOUT_MS,
+      );
+    });
     try {
-      return await open();
+      return await Promise.race([opening, late]);
     } catch (error) {
+      // A socket that opens after we gave up is closed at once.
+      opening.then((ws) => (ws as unknown as WebSocketLike).close()).catch(() => {});
       const message = (error as { message?: string })?.message ?? String(error);
       if (/\b403\b/.test(message)) {
         const candidates = ['get', 'create']
@@ -303,6 +315,8 @@ export class KubernetesLabAccess {
           pod: where.pod,
         },
       );
+    } finally {
+      clearTimeout(timer);
     }
   }
 }
