@@ -50,6 +50,8 @@ const shells: ChildProcess[] = [];
 let web: Server;
 let echo: ReturnType<typeof createTcpServer>;
 const connected: number[] = [];
+/** Every request line the lab's web server parsed. */
+const seenUrls: string[] = [];
 const signer = new LabLinkSigner();
 
 /** `sh` on pipes, as a LabTerminal: what the browser types goes to its stdin. */
@@ -117,6 +119,33 @@ beforeAll(async () => {
   bob = await signIn('bob');
 
   web = createServer((request, response) => {
+    seenUrls.push(request.url ?? '');
+    const url = new URL(request.url ?? '/', 'http://web');
+    if (url.pathname === '/headers') {
+      // Everything a hostile page could say about Aperture's origin, and what a page needs.
+      response.setHeader('clear-site-data', '"*"');
+      response.setHeader('strict-transport-security', 'max-age=31536000; includeSubDomains');
+      response.setHeader('nel', '{"report_to":"x","max_age":86400}');
+      response.setHeader(
+        'report-to',
+        '{"group":"x","max_age":86400,"endpoints":[{"url":"https://evil.example/r"}]}',
+      );
+      response.setHeader('reporting-endpoints', 'x="https://evil.example/r"');
+      response.setHeader('alt-svc', 'h3=":443"; ma=86400');
+      response.setHeader('www-authenticate', 'Basic realm="aperture"');
+      response.setHeader('set-cookie', ['aperture_session=planted; Path=/', 'other=1']);
+      response.setHeader('x-powered-by', 'lab');
+      response.setHeader('etag', '"v1"');
+      response.setHeader('cache-control', 'no-store');
+      response.setHeader('content-type', 'text/plain');
+      response.end('headers');
+      return;
+    }
+    if (url.pathname === '/redirect') {
+      response.writeHead(302, { location: url.searchParams.get('to') ?? '' });
+      response.end();
+      return;
+    }
     const chunks: Buffer[] = [];
     request.on('data', (c: Buffer) => chunks.push(c));
     request.on('end', () => {
@@ -266,6 +295,57 @@ describe('lab HTTP proxy', () => {
     expect(seen.headers['host']).toBe('web:8080');
     expect(seen.headers['x-custom']).toBe('kept');
     expect(connected.at(-1)).toBe(8080);
+  });
+
+  it('lets through only the allowlisted response headers (nothing that acts on Aperture’s origin)', async () => {
+    const response = await fetch(proxied(alice.id, '/headers'), {
+      headers: { authorization: `Bearer ${alice.token}` },
+    });
+    expect(response.status).toBe(200);
+    for (const name of [
+      'clear-site-data',
+      'strict-transport-security',
+      'nel',
+      'report-to',
+      'reporting-endpoints',
+      'alt-svc',
+      'www-authenticate',
+      'set-cookie',
+      'x-powered-by',
+    ])
+      expect(response.headers.get(name), name).toBeNull();
+    expect(response.headers.get('etag')).toBe('"v1"');
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(response.headers.get('content-type')).toBe('text/plain');
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(response.headers.get('content-security-policy')).toBe(PROXY_CSP);
+    expect(await response.text()).toBe('headers');
+  });
+
+  it('keeps a redirect inside the lab; a cross-origin Location never reaches the browser', async () => {
+    const prefix = `/labs/ldp_1/${alice.id}/web/8080`;
+    const locationOf = async (to: string) => {
+      const response = await fetch(proxied(alice.id, `/redirect?to=${encodeURIComponent(to)}`), {
+        headers: { authorization: `Bearer ${alice.token}` },
+        redirect: 'manual',
+      });
+      expect(response.status).toBe(302);
+      return response.headers.get('location');
+    };
+    expect(await locationOf('next/page?a=1')).toBe('next/page?a=1');
+    expect(await locationOf('/abs/path')).toBe('/abs/path');
+    // What a server builds from the Host it was sent: the lab's own address, moved under the prefix.
+    expect(await locationOf('http://web:8080/login?next=%2F')).toBe(`${prefix}/login?next=%2F`);
+    for (const away of [
+      'https://evil.example/',
+      '//evil.example/x',
+      '/\\evil.example/x',
+      'http://web:8081/',
+      'https://web:8080/',
+      'javascript:alert(1)',
+    ])
+      expect(await locationOf(away), away).toBeNull();
   });
 
   it('strips a Bearer token too, and redirects the bare prefix to its directory', async () => {

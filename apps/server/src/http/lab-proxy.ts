@@ -41,16 +41,72 @@ export function requestHeaders(headers: IncomingHttpHeaders, host: string): Outg
   return out;
 }
 
-export function responseHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+/**
+ * What of the student's server's answer reaches the browser: an allowlist. Anything else could
+ * act on Aperture's origin as the viewer — `Clear-Site-Data` (log them out), `Strict-Transport-
+ * Security`, `NEL`/`Report-To`/`Reporting-Endpoints`, `Alt-Svc`, `Set-Cookie` (replace their
+ * session), `WWW-Authenticate` (a credentials prompt in Aperture's name).
+ */
+const RESPONSE_ALLOWED = new Set([
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'content-language',
+  'content-disposition',
+  'cache-control',
+  'expires',
+  'etag',
+  'last-modified',
+  'vary',
+  'accept-ranges',
+  'content-range',
+  'date',
+  'age',
+  // The student's own CSP is kept: two policies are both enforced, so it can only tighten ours.
+  'content-security-policy',
+]);
+
+/**
+ * Where the lab's page is on Aperture (`/lab-sessions/<link>` or `/labs/:d/:u/:c/:port`) and
+ * the `Host` its server was sent: a redirect is kept only when it stays in the lab.
+ */
+export interface ProxyPlace {
+  prefix: string;
+  host: string;
+}
+
+/**
+ * A relative `Location` passes unchanged (the browser resolves it against the lab page); an
+ * absolute one to the lab's own address (`http://<component>:<port>/…`, what a server builds
+ * from `Host`) becomes the same path under the lab's prefix; any other absolute one (another
+ * site, `//other`) is dropped: Aperture is no open redirect.
+ */
+export function labLocation(location: string, place: ProxyPlace): string | undefined {
+  // Browsers drop tabs and newlines from a URL (`/\t/other` is `//other`): check what they follow.
+  const value = location.replace(/[\t\n\r]/g, '').trim();
+  if (!/^[a-z][a-z\d+.-]*:/i.test(value) && !/^[/\\]{2}/.test(value)) return value;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'http:' || url.host.toLowerCase() !== place.host.toLowerCase()) return undefined;
+  return `${place.prefix}${url.pathname}${url.search}${url.hash}`;
+}
+
+export function responseHeaders(headers: IncomingHttpHeaders, place?: ProxyPlace): OutgoingHttpHeaders {
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || name === 'set-cookie') continue;
-    out[name] = value;
+    if (value !== undefined && RESPONSE_ALLOWED.has(name)) out[name] = value;
   }
+  const location =
+    typeof headers.location === 'string' && place ? labLocation(headers.location, place) : undefined;
+  if (location !== undefined) out['location'] = location;
   // The page's links carry its lab link (lab-link.ts): never hand it to another site as a Referer.
   out['referrer-policy'] = 'no-referrer';
+  out['x-content-type-options'] = 'nosniff';
   const own = out['content-security-policy'];
-  // Two CSP headers are both enforced: the student's own policy can only tighten ours.
   out['content-security-policy'] =
     own === undefined ? PROXY_CSP : [PROXY_CSP, ...(Array.isArray(own) ? own : [String(own)])];
   return out;
@@ -61,13 +117,22 @@ export function responseHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeade
  * :component/:port` is 5, `/lab-sessions/:link` is 2), bytes unchanged, query included.
  */
 export function upstreamPath(rawUrl: string, segments: number): string {
+  const rest = rawUrl.slice(prefixLength(rawUrl, segments));
+  return rest.startsWith('/') ? rest : `/${rest}`;
+}
+
+/** The raw URL's first `segments` path segments (`/lab-sessions/<link>`), bytes unchanged. */
+export function upstreamPrefix(rawUrl: string, segments: number): string {
+  return rawUrl.slice(0, prefixLength(rawUrl, segments)).replace(/[?].*$/, '');
+}
+
+function prefixLength(rawUrl: string, segments: number): number {
   let at = 0;
   for (let i = 0; i < segments; i++) {
     const next = rawUrl.slice(at + 1).search(/[/?]/);
     at = next < 0 ? rawUrl.length : at + 1 + next;
   }
-  const rest = rawUrl.slice(at);
-  return rest.startsWith('/') ? rest : `/${rest}`;
+  return at;
 }
 
 class BodyTooLarge extends Error {}
@@ -90,7 +155,15 @@ function sendJsonError(reply: FastifyReply, status: number, code: string, messag
 export async function proxyRequest(
   request: FastifyRequest,
   reply: FastifyReply,
-  options: { connection: Duplex; host: string; label: string; path: string; limit?: number },
+  options: {
+    connection: Duplex;
+    host: string;
+    label: string;
+    path: string;
+    /** The lab page's prefix on Aperture (for `Location`). */
+    prefix: string;
+    limit?: number;
+  },
 ): Promise<void> {
   const limit = options.limit ?? PROXY_BODY_LIMIT;
   reply.hijack();
@@ -112,7 +185,7 @@ export async function proxyRequest(
     reply.raw.writeHead(
       response.statusCode ?? 502,
       response.statusMessage,
-      responseHeaders(response.headers),
+      responseHeaders(response.headers, { prefix: options.prefix, host: options.host }),
     );
     response.pipe(reply.raw);
     response.on('error', () => reply.raw.destroy());

@@ -2,7 +2,7 @@ import { type Actor, PayloadTooLargeError, UnauthenticatedError, ValidationError
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { actorOf } from '../http/auth.ts';
 import { type LabLink, LabLinkSigner } from '../http/lab-link.ts';
-import { declaredTooLarge, proxyRequest, upstreamPath } from '../http/lab-proxy.ts';
+import { declaredTooLarge, proxyRequest, upstreamPath, upstreamPrefix } from '../http/lab-proxy.ts';
 import type { LabAccessContext } from './lab-access.ts';
 
 /**
@@ -22,8 +22,10 @@ export async function labWebRoutes(
     reply: FastifyReply,
     viewer: Actor,
     link: LinkTarget,
-    path: string,
+    segments: number,
   ) => {
+    const raw = request.raw.url ?? '/';
+    const path = upstreamPath(raw, segments);
     const target = await ctx.labs.authorizeAccess(viewer, {
       deploymentId: link.deploymentId,
       userId: link.userId,
@@ -34,7 +36,13 @@ export async function labWebRoutes(
     if (declaredTooLarge(request)) throw new PayloadTooLargeError('The request body is larger than 10 MiB.');
     const connection = await ctx.labProvisioner.connect(target, link.port);
     const label = `${link.component}:${link.port}`;
-    await proxyRequest(request, reply, { connection, host: label, label, path });
+    await proxyRequest(request, reply, {
+      connection,
+      host: label,
+      label,
+      path,
+      prefix: upstreamPrefix(raw, segments),
+    });
   };
   /** A navigation with the session cookie: authorize, then continue on a fresh link. */
   const toLink = async (request: FastifyRequest, reply: FastifyReply, link: LinkTarget, path: string) => {
@@ -56,9 +64,8 @@ export async function labWebRoutes(
       if (!request.user) throw new UnauthenticatedError();
       const { deployment, user, component, port } = request.params as Record<string, string>;
       const link = { deploymentId: deployment!, userId: user!, component: component!, port: tcpPort(port!) };
-      const path = upstreamPath(request.raw.url ?? '/', 5);
-      if (isNavigation(request)) return toLink(request, reply, link, path);
-      return forward(request, reply, actorOf(request), link, path);
+      if (isNavigation(request)) return toLink(request, reply, link, upstreamPath(request.raw.url ?? '/', 5));
+      return forward(request, reply, actorOf(request), link, 5);
     });
 
     // A wildcard, not `:link`: a link is longer than the router lets a parameter be.
@@ -79,7 +86,7 @@ export async function labWebRoutes(
       }
       const viewer = await ctx.deps.store.users.get(link.viewerId);
       if (!viewer) throw new UnauthenticatedError('The account that opened this lab link is gone.');
-      return forward(request, reply, { userId: viewer.id, role: viewer.role }, targetOf(link), path);
+      return forward(request, reply, { userId: viewer.id, role: viewer.role }, targetOf(link), 2);
     });
   });
 }
