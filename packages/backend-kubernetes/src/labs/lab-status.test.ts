@@ -166,4 +166,34 @@ describe('labStatuses', () => {
     ]);
     expect(statuses[0]?.components.map((c) => c.desired)).toEqual([0, 0]);
   });
+
+  it('a quota refusal while the previous pod still ends is starting, not failed', () => {
+    const refused = {
+      conditions: [
+        {
+          type: 'ReplicaFailure',
+          status: 'True',
+          reason: 'FailedCreate',
+          message: 'exceeded quota: lab-budget',
+        },
+      ],
+    };
+    const ending = pod('jo', 'web', { phase: 'Running' });
+    ending.metadata = { ...ending.metadata, deletionTimestamp: new Date() };
+    const [waiting] = labStatuses({
+      namespaces: [namespace('jo')],
+      deployments: [deployment('jo', 'web', 0, refused)],
+      pods: [ending],
+    });
+    expect([waiting?.state, waiting?.message]).toEqual([
+      'starting',
+      'web: waiting for the previous pod to end',
+    ]);
+    const [stuck] = labStatuses({
+      namespaces: [namespace('jo')],
+      deployments: [deployment('jo', 'web', 0, refused)],
+      pods: [],
+    });
+    expect(stuck?.state).toBe('failed');
+  });
 });

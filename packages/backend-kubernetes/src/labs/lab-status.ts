@@ -92,13 +92,17 @@ function componentStatus(
   const replicaFailure = deployment.status?.conditions?.find(
     (condition) => condition.type === 'ReplicaFailure' && condition.status === 'True',
   );
+  const own = pods.filter((pod) => pod.metadata?.labels?.[LABEL_LAB_COMPONENT] === name);
+  // The quota holds one pod per component: right after a stop or a reset, the new pod is refused
+  // until the old one has ended (≤ the 5 s grace period). That is starting, not failed.
+  if (replicaFailure && own.some((pod) => pod.metadata?.deletionTimestamp))
+    return { ...counts, failed: false, message: 'waiting for the previous pod to end' };
   if (replicaFailure)
     return {
       ...counts,
       failed: true,
       message: `${replicaFailure.reason ?? 'ReplicaFailure'}: ${replicaFailure.message ?? ''}`.trim(),
     };
-  const own = pods.filter((pod) => pod.metadata?.labels?.[LABEL_LAB_COMPONENT] === name);
   const reasons = own.map(podProblem).filter((problem) => problem !== undefined);
   const stuck = reasons.find((problem) => problem.stuck);
   const first = stuck ?? reasons[0];
