@@ -163,6 +163,72 @@ describe('lab recovery of one copy', () => {
   });
 });
 
+/** Polls until `check` is true (at most 2 s). */
+async function until(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 400 && !(await check()); i++) await new Promise((done) => setTimeout(done, 5));
+  expect(await check()).toBe(true);
+}
+
+/** Stops wait until released, so a start can arrive while one is in flight. */
+class SlowStopBackend extends FakeLabBackend {
+  stopping: string[] = [];
+  private stopGate: Promise<void> | undefined;
+  private releaseStops = () => {};
+  holdStops(): () => void {
+    this.stopGate = new Promise((done) => {
+      this.releaseStops = () => {
+        this.stopGate = undefined;
+        done();
+      };
+    });
+    return () => this.releaseStops();
+  }
+  override async stop(request: Parameters<FakeLabBackend['stop']>[0]): Promise<void> {
+    this.stopping.push(request.student.username);
+    await this.stopGate;
+    return super.stop(request);
+  }
+}
+
+describe('copy states are compare-and-set', () => {
+  it('a reset accepted while the copy is deploying wins: the late ready does not overwrite it, and the reset runs', async () => {
+    const p = aperture();
+    const lab = await publishedLab(p);
+    const release = p.backend.hold();
+    const { deployment } = await p.labs.deploy(instructor, lab.labId, lab.v1);
+    const [sam] = students as [Actor];
+    const state = async () => (await store.labEnvironments.get(deployment.id, sam.userId))?.state;
+    await until(async () => (await state()) === 'deploying');
+    expect((await p.labs.reset(instructor, deployment.id, sam.userId)).state).toBe('resetting');
+    release();
+    await p.settle();
+    expect(p.backend.calls).toContain(`reset ${deployment.id} sam`);
+    expect(await state()).toBe('ready');
+    expect((await store.labDeployments.get(deployment.id))?.state).toBe('active');
+  });
+
+  it('a start during an idle stop ends running, not stopped', async () => {
+    const p = aperture(new SlowStopBackend());
+    const backend = p.backend as SlowStopBackend;
+    const lab = await publishedLab(p);
+    const { deployment } = await p.labs.deploy(instructor, lab.labId, lab.v1);
+    await p.settle();
+    const [sam, robin] = students as [Actor, Actor];
+    clock.at += 3 * 3_600_000;
+    const release = backend.holdStops();
+    expect((await p.reconciler.tick()).idleStopped).toBeGreaterThanOrEqual(2);
+    // Robin's stop is first in the deployment's queue; it is in flight when robin starts the copy.
+    await until(async () => backend.stopping.includes('robin'));
+    await p.labs.start(robin, deployment.id, robin.userId);
+    release();
+    await p.settle();
+    expect((await store.labEnvironments.get(deployment.id, robin.userId))?.state).toBe('ready');
+    expect(backend.copiesOf(deployment.id).get(robin.userId)?.state).toBe('ready');
+    // The copy nobody started stays stopped.
+    expect((await store.labEnvironments.get(deployment.id, sam.userId))?.state).toBe('stopped');
+  });
+});
+
 describe('who may do what', () => {
   it('a TA reads the labs and deployments of the course but changes nothing; a student sees neither', async () => {
     const p = aperture();

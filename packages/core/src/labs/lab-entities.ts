@@ -164,6 +164,10 @@ export interface LabDeploymentRepository {
   ): Promise<boolean>;
 }
 
+export type LabEnvironmentPatch = Partial<
+  Pick<LabEnvironment, 'state' | 'environment' | 'attempts' | 'error' | 'lastAccessAt'>
+> & { updatedAt: Timestamp };
+
 export interface LabEnvironmentRepository {
   /** Insert, or leave an existing (deploymentId, userId) row as it is; returns whether it inserted. */
   insertIfMissing(environment: LabEnvironment): Promise<boolean>;
@@ -171,13 +175,19 @@ export interface LabEnvironmentRepository {
   listByDeployment(deploymentId: string): Promise<Array<LabEnvironment & { username: string }>>;
   /** Every copy of that user that is not `removed`, newest deployment first (a student's "My labs"). */
   listByUser(userId: string): Promise<LabEnvironment[]>;
+  /**
+   * The patched fields, in one conditional UPDATE: with `when.from`, only while the copy is in one
+   * of those states; with `when.lastAccessAt`, only while that is still its last use (null: never
+   * used). Returns whether it applied (false also when there is no such copy). The state is a
+   * compare-and-set: whoever writes one (the worker, a reset, a start) names the states it may
+   * replace, so a later intent is never overwritten by an earlier operation's result.
+   */
   update(
     deploymentId: string,
     userId: string,
-    patch: Partial<Pick<LabEnvironment, 'state' | 'environment' | 'attempts' | 'error' | 'lastAccessAt'>> & {
-      updatedAt: Timestamp;
-    },
-  ): Promise<void>;
+    patch: LabEnvironmentPatch,
+    when?: { from?: readonly LabEnvironmentState[]; lastAccessAt?: Timestamp | null },
+  ): Promise<boolean>;
   /** Every copy of a deployment to one state at once (teardown, redeploy). */
   setStateForDeployment(deploymentId: string, state: LabEnvironmentState, at: Timestamp): Promise<number>;
 }

@@ -155,12 +155,9 @@ export class LabReconciler {
         summary.enrolled++;
     }
     for (const userId of changes.revive) {
-      await this.deps.store.labEnvironments.update(deployment.id, userId, {
-        state: 'pending',
-        error: null,
-        updatedAt: at,
-      });
-      summary.enrolled++;
+      const patch = { state: 'pending' as const, error: null, updatedAt: at };
+      if (await this.deps.store.labEnvironments.update(deployment.id, userId, patch, { from: ['removed'] }))
+        summary.enrolled++;
     }
     for (const userId of changes.remove) {
       void this.worker.stop(deployment.id, userId, 'removed');

@@ -10,7 +10,13 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import type { LabTarget } from '../labs/access.ts';
 import { catalogLabTemplate, type LabCatalogOptions } from '../labs/catalog.ts';
 import { lifetimeMs } from '../labs/duration.ts';
-import type { Lab, LabDeployment, LabEnvironment, LabVersion } from '../labs/lab-entities.ts';
+import type {
+  Lab,
+  LabDeployment,
+  LabEnvironment,
+  LabEnvironmentState,
+  LabVersion,
+} from '../labs/lab-entities.ts';
 import type { LabTemplate, LabTemplateProblem } from '../labs/lab-template.ts';
 import { diffTemplates, imagesToPin, type LabTemplateChange, labVersionId } from '../labs/version.ts';
 import { type Actor, canEditCourse, canGradeCourse, isAdmin, isCourseStaff } from '../policy/authz.ts';
@@ -44,6 +50,16 @@ export interface LabAccessRequest {
 }
 
 type Need = 'read' | 'change';
+
+/** Every state but `removed`: a copy that may be reset. */
+const LIVE_COPY: readonly LabEnvironmentState[] = [
+  'pending',
+  'deploying',
+  'ready',
+  'failed',
+  'stopped',
+  'resetting',
+];
 
 export class LabService {
   readonly worker: LabWorker;
@@ -247,11 +263,11 @@ export class LabService {
   async reset(actor: Actor, deploymentId: string, userId: string): Promise<LabEnvironment> {
     const { deployment } = await this.deploymentFor(actor, deploymentId, 'change');
     await this.liveEnvironment(deployment, userId);
-    await this.store.labEnvironments.update(deployment.id, userId, {
-      state: 'resetting',
-      error: null,
-      updatedAt: this.now(),
-    });
+    // Whatever runs now (a deploy, a stop) writes its result only over the state it set, so the
+    // reset recorded here stays and runs after it.
+    const patch = { state: 'resetting' as const, error: null, updatedAt: this.now() };
+    if (!(await this.store.labEnvironments.update(deployment.id, userId, patch, { from: LIVE_COPY })))
+      throw new NotFoundError('Lab environment', `${deployment.id}/${userId}`);
     const resetting = await this.liveEnvironment(deployment, userId);
     void this.worker.reset(deployment.id, userId);
     return resetting;
@@ -261,9 +277,10 @@ export class LabService {
   async start(actor: Actor, deploymentId: string, userId: string): Promise<LabEnvironment> {
     const own = userId === actor.userId;
     const { deployment } = await this.deploymentFor(actor, deploymentId, own ? 'own' : 'change');
+    await this.liveEnvironment(deployment, userId);
+    await this.recordStart(deployment.id, userId);
     // Queued, not awaited: the answer is 202 with the copy as recorded.
-    const deployed = await this.startCopy(deployment, await this.liveEnvironment(deployment, userId));
-    void deployed;
+    void this.worker.apply(deployment.id);
     return this.liveEnvironment(deployment, userId);
   }
 
@@ -333,27 +350,22 @@ export class LabService {
       updatedAt: this.now(),
     });
     if (environment.state === 'stopped') {
-      const deployed = await this.startCopy(deployment, environment);
-      await deployed;
+      await this.recordStart(deployment.id, request.userId);
+      await this.worker.apply(deployment.id);
       await this.worker.waitReady(deployment.id, request.userId, this.startWaitMs);
     }
     return { deploymentId: deployment.id, studentId: request.userId, component: request.component };
   }
 
-  /** Records the start; the promise it returns settles when the copy was deployed again. */
-  private async startCopy(
-    deployment: LabDeployment,
-    environment: { userId: string; state: string },
-  ): Promise<Promise<void>> {
-    if (environment.state === 'resetting' || environment.state === 'deploying') return Promise.resolve();
+  /**
+   * A stopped or failed copy becomes `pending` (the caller queues the deploy); any other state is
+   * left as it is (ready, or already on its way). Returns whether it changed.
+   */
+  private recordStart(deploymentId: string, userId: string): Promise<boolean> {
     // Started on purpose: its idle clock starts again, or the next tick would stop it at once.
-    await this.store.labEnvironments.update(deployment.id, environment.userId, {
-      state: 'pending',
-      error: null,
-      lastAccessAt: this.now(),
-      updatedAt: this.now(),
-    });
-    return this.worker.apply(deployment.id);
+    const at = this.now();
+    const patch = { state: 'pending' as const, error: null, lastAccessAt: at, updatedAt: at };
+    return this.store.labEnvironments.update(deploymentId, userId, patch, { from: ['stopped', 'failed'] });
   }
 
   /**
@@ -366,8 +378,8 @@ export class LabService {
     if (!dev) return;
     const copy = await this.store.labEnvironments.get(dev.id, dev.createdBy);
     if (copy?.state !== 'stopped') return;
-    const deployed = await this.startCopy(dev, copy);
-    await deployed;
+    await this.recordStart(dev.id, dev.createdBy);
+    await this.worker.apply(dev.id);
     await this.worker.waitReady(dev.id, dev.createdBy, this.startWaitMs);
   }
 

@@ -9,6 +9,8 @@ import type {
   LabCheckResult,
   LabDeployment,
   LabEnvironment,
+  LabEnvironmentPatch,
+  LabEnvironmentState,
   LabTeardownSummary,
   LabVersion,
 } from '../labs/lab-entities.ts';
@@ -42,7 +44,9 @@ export interface LabWorkerOptions {
   runChecks?: typeof runLabChecks;
 }
 
-const STATES_TO_APPLY: ReadonlySet<LabEnvironment['state']> = new Set(['pending', 'deploying']);
+const STATES_TO_APPLY: readonly LabEnvironmentState[] = ['pending', 'deploying'];
+/** What a deploy writes over: the `deploying` it set, and the `ready`/`failed` its own progress set. */
+const DEPLOY_SET: readonly LabEnvironmentState[] = ['deploying', 'ready', 'failed'];
 
 export class LabWorker {
   readonly queue: LabWorkQueue;
@@ -147,7 +151,7 @@ export class LabWorker {
     const deployment = await this.store.labDeployments.get(deploymentId);
     if (!deployment || deployment.state === 'destroying' || deployment.state === 'destroyed') return;
     const environments = await this.store.labEnvironments.listByDeployment(deploymentId);
-    const todo = environments.filter((environment) => STATES_TO_APPLY.has(environment.state));
+    const todo = environments.filter((environment) => STATES_TO_APPLY.includes(environment.state));
     if (todo.length > 0) await this.deployStudents(deployment, todo);
     await this.store.labDeployments.setState(deploymentId, ['deploying'], {
       state: 'active',
@@ -159,12 +163,15 @@ export class LabWorker {
     deployment: LabDeployment,
     todo: Array<LabEnvironment & { username: string }>,
   ): Promise<void> {
-    const students: LabStudent[] = todo.map((environment) => ({
-      id: environment.userId,
-      username: environment.username,
-    }));
-    for (const student of students)
-      await this.setEnvironment(deployment.id, student.id, { state: 'deploying' });
+    // Only the copies still waiting for it: one reset, stopped or removed since the read is left alone.
+    const students: LabStudent[] = [];
+    for (const environment of todo) {
+      if (
+        await this.setEnvironment(deployment.id, environment.userId, { state: 'deploying' }, STATES_TO_APPLY)
+      )
+        students.push({ id: environment.userId, username: environment.username });
+    }
+    if (students.length === 0) return;
     // Progress arrives synchronously and fast; the writes go one after another, in order.
     let writes = Promise.resolve();
     const onProgress = (event: LabProgressEvent) => {
@@ -180,12 +187,18 @@ export class LabWorker {
       });
       await writes;
       for (const result of report.students) {
-        await this.setEnvironment(deployment.id, result.student.id, {
-          state: result.ok ? 'ready' : 'failed',
-          environment: result.environment,
-          attempts: result.attempts,
-          error: result.ok ? null : result.error,
-        });
+        // A reset or start recorded while the deploy ran wins: its work is queued behind this one.
+        await this.setEnvironment(
+          deployment.id,
+          result.student.id,
+          {
+            state: result.ok ? 'ready' : 'failed',
+            environment: result.environment,
+            attempts: result.attempts,
+            error: result.ok ? null : result.error,
+          },
+          DEPLOY_SET,
+        );
       }
     } catch (error) {
       // The request itself was refused (a template the engine cannot run, the engine unreachable):
@@ -193,17 +206,22 @@ export class LabWorker {
       await writes;
       const message = (error as Error).message;
       for (const student of students)
-        await this.setEnvironment(deployment.id, student.id, { state: 'failed', error: message });
+        await this.setEnvironment(deployment.id, student.id, { state: 'failed', error: message }, DEPLOY_SET);
       this.options.logger.warn({ err: error, deploymentId: deployment.id }, 'lab deploy refused');
     }
   }
 
   private async recordProgress(deploymentId: string, event: LabProgressEvent): Promise<void> {
-    await this.setEnvironment(deploymentId, event.student.id, {
-      state: event.phase === 'applying' ? 'deploying' : event.phase === 'ready' ? 'ready' : 'failed',
-      attempts: event.attempt,
-      error: event.error ?? null,
-    });
+    await this.setEnvironment(
+      deploymentId,
+      event.student.id,
+      {
+        state: event.phase === 'applying' ? 'deploying' : event.phase === 'ready' ? 'ready' : 'failed',
+        attempts: event.attempt,
+        error: event.error ?? null,
+      },
+      DEPLOY_SET,
+    );
   }
 
   private async resetNow(deploymentId: string, userId: string): Promise<void> {
@@ -217,16 +235,22 @@ export class LabWorker {
         labVersion: await this.versionOf(deployment),
         student: { id: userId, username: user?.username ?? userId },
       });
-      await this.setEnvironment(deploymentId, userId, {
-        state: result.ok ? 'ready' : 'failed',
-        environment: result.environment,
-        attempts: result.attempts,
-        error: result.ok ? null : result.error,
-        // A reset copy is fresh: its idle clock starts again.
-        lastAccessAt: this.now(),
-      });
+      await this.setEnvironment(
+        deploymentId,
+        userId,
+        {
+          state: result.ok ? 'ready' : 'failed',
+          environment: result.environment,
+          attempts: result.attempts,
+          error: result.ok ? null : result.error,
+          // A reset copy is fresh: its idle clock starts again.
+          lastAccessAt: this.now(),
+        },
+        ['resetting'],
+      );
     } catch (error) {
-      await this.setEnvironment(deploymentId, userId, { state: 'failed', error: (error as Error).message });
+      const patch = { state: 'failed' as const, error: (error as Error).message };
+      await this.setEnvironment(deploymentId, userId, patch, ['resetting']);
     }
   }
 
@@ -236,13 +260,26 @@ export class LabWorker {
     state: 'stopped' | 'removed',
     idleSince: string | null | undefined,
   ): Promise<void> {
-    if (idleSince !== undefined) {
-      const now = await this.store.labEnvironments.get(deploymentId, userId);
-      if (now?.state !== 'ready' || now.lastAccessAt !== idleSince) return;
-    }
+    // The state is recorded first, conditionally: an idle stop only of a copy still ready and not
+    // used since the decision. A start or an open during the stop then sees `stopped` and queues
+    // a deploy behind it (the copy ends running, not stopped).
+    const from: readonly LabEnvironmentState[] =
+      state === 'stopped' ? ['ready'] : ['pending', 'deploying', 'ready', 'failed', 'stopped', 'resetting'];
+    const when = idleSince === undefined ? { from } : { from, lastAccessAt: idleSince };
+    const before = await this.store.labEnvironments.get(deploymentId, userId);
+    if (!before) return;
+    if (
+      !(await this.store.labEnvironments.update(deploymentId, userId, { state, updatedAt: this.now() }, when))
+    )
+      return;
     const user = await this.store.users.get(userId);
-    await this.backend.stop({ deploymentId, student: { id: userId, username: user?.username ?? userId } });
-    await this.setEnvironment(deploymentId, userId, { state });
+    try {
+      await this.backend.stop({ deploymentId, student: { id: userId, username: user?.username ?? userId } });
+    } catch (error) {
+      // Still running: back to what it was (unless something else was recorded since), so it is tried again.
+      await this.setEnvironment(deploymentId, userId, { state: before.state }, [state]);
+      throw error;
+    }
   }
 
   /** `destroying` → teardown → `destroyed` with the receipt; a failed teardown stays `destroying` (retried). */
@@ -361,12 +398,19 @@ export class LabWorker {
     }
   }
 
-  private async setEnvironment(
+  /** Only over one of `from` (the states this step set itself); returns whether it applied. */
+  private setEnvironment(
     deploymentId: string,
     userId: string,
-    patch: Partial<Pick<LabEnvironment, 'state' | 'environment' | 'attempts' | 'error' | 'lastAccessAt'>>,
-  ): Promise<void> {
-    await this.store.labEnvironments.update(deploymentId, userId, { ...patch, updatedAt: this.now() });
+    patch: Omit<LabEnvironmentPatch, 'updatedAt'>,
+    from: readonly LabEnvironmentState[],
+  ): Promise<boolean> {
+    return this.store.labEnvironments.update(
+      deploymentId,
+      userId,
+      { ...patch, updatedAt: this.now() },
+      { from },
+    );
   }
 }
 

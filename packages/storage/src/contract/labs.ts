@@ -376,6 +376,83 @@ export function labEnvironmentContract(dbs: TestDatabases): void {
     });
   });
 
+  it('updates a copy only from one of the given states and while its last use is as expected', async () => {
+    const store = await dbs.openFresh();
+    const { user, lab } = await seedLab(store);
+    const deployment = aLabDeployment(lab);
+    await store.labDeployments.insert(deployment);
+    const copy = aLabEnvironment(deployment.id, user.id, { state: 'deploying' });
+    await store.labEnvironments.insertIfMissing(copy);
+    const get = () => store.labEnvironments.get(deployment.id, user.id);
+    const resetting = { state: 'resetting' as const, updatedAt: at(3) };
+    expect(
+      await store.labEnvironments.update(deployment.id, user.id, resetting, { from: ['ready', 'stopped'] }),
+    ).toBe(false);
+    expect(await get()).toEqual(copy);
+    expect(
+      await store.labEnvironments.update(deployment.id, user.id, resetting, { from: ['deploying'] }),
+    ).toBe(true);
+    // The late result of the deploy is written only over the state the deploy set: the reset stays.
+    const ready = { state: 'ready' as const, attempts: 1, updatedAt: at(4) };
+    expect(await store.labEnvironments.update(deployment.id, user.id, ready, { from: ['deploying'] })).toBe(
+      false,
+    );
+    expect(await get()).toEqual({ ...copy, ...resetting });
+    expect(await store.labEnvironments.update(deployment.id, user.id, ready, { from: [] })).toBe(false);
+    expect(await store.labEnvironments.update(deployment.id, 'nobody', ready)).toBe(false);
+    expect(await store.labEnvironments.update(deployment.id, user.id, ready)).toBe(true);
+    // lastAccessAt: null matches a copy never used; a use since makes the expectation fail.
+    const stopped = { state: 'stopped' as const, updatedAt: at(5) };
+    expect(
+      await store.labEnvironments.update(deployment.id, user.id, stopped, {
+        from: ['ready'],
+        lastAccessAt: at(1),
+      }),
+    ).toBe(false);
+    expect(
+      await store.labEnvironments.update(deployment.id, user.id, stopped, {
+        from: ['ready'],
+        lastAccessAt: null,
+      }),
+    ).toBe(true);
+    await store.labEnvironments.update(deployment.id, user.id, {
+      state: 'ready',
+      lastAccessAt: at(6),
+      updatedAt: at(6),
+    });
+    expect(
+      await store.labEnvironments.update(deployment.id, user.id, stopped, {
+        from: ['ready'],
+        lastAccessAt: null,
+      }),
+    ).toBe(false);
+    expect(
+      await store.labEnvironments.update(deployment.id, user.id, stopped, {
+        from: ['ready'],
+        lastAccessAt: at(6),
+      }),
+    ).toBe(true);
+    expect(await get()).toMatchObject({ state: 'stopped', lastAccessAt: at(6), updatedAt: at(5) });
+  });
+
+  it('lets exactly one of two racing copy transitions apply', async () => {
+    const store = await dbs.openFresh();
+    const { user, lab } = await seedLab(store);
+    const deployment = aLabDeployment(lab);
+    await store.labDeployments.insert(deployment);
+    await store.labEnvironments.insertIfMissing(
+      aLabEnvironment(deployment.id, user.id, { state: 'stopped' }),
+    );
+    const race = () =>
+      store.labEnvironments.update(
+        deployment.id,
+        user.id,
+        { state: 'pending', updatedAt: at(8) },
+        { from: ['stopped'] },
+      );
+    expect((await Promise.all([race(), race(), race()])).filter(Boolean)).toHaveLength(1);
+  });
+
   it('sets every copy of one deployment to one state and counts them', async () => {
     const store = await dbs.openFresh();
     const { user, lab } = await seedLab(store);

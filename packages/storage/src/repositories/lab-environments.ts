@@ -9,6 +9,7 @@ import { mapConflicts } from '../errors.ts';
 import type { Database, LabEnvironmentsTable } from '../schema.ts';
 
 type EnvironmentPatch = Parameters<LabEnvironmentRepository['update']>[2];
+type EnvironmentCondition = NonNullable<Parameters<LabEnvironmentRepository['update']>[3]>;
 
 export class KyselyLabEnvironmentRepository implements LabEnvironmentRepository {
   constructor(private readonly db: Kysely<Database>) {}
@@ -61,13 +62,27 @@ export class KyselyLabEnvironmentRepository implements LabEnvironmentRepository 
     return rows.map(fromRow);
   }
 
-  async update(deploymentId: string, userId: string, patch: EnvironmentPatch): Promise<void> {
-    await this.db
+  /** One UPDATE whose WHERE carries the expected state and last use: racing writers cannot both apply. */
+  async update(
+    deploymentId: string,
+    userId: string,
+    patch: EnvironmentPatch,
+    when: EnvironmentCondition = {},
+  ): Promise<boolean> {
+    if (when.from?.length === 0) return false;
+    let query = this.db
       .updateTable('lab_environments')
       .set(patchToRow(patch))
       .where('deployment_id', '=', deploymentId)
-      .where('user_id', '=', userId)
-      .execute();
+      .where('user_id', '=', userId);
+    if (when.from) query = query.where('state', 'in', [...when.from]);
+    if (when.lastAccessAt !== undefined)
+      query =
+        when.lastAccessAt === null
+          ? query.where('last_access_at', 'is', null)
+          : query.where('last_access_at', '=', when.lastAccessAt);
+    const result = await query.executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
   /** Every copy, whatever its state; returns how many rows there were. */
