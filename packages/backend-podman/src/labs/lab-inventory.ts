@@ -3,12 +3,15 @@
  * networks, volumes and pods of one deployment, each checked again against the exact ids, so a
  * filter Podman reads differently can never widen a deletion to another deployment's objects.
  */
+
+import { LABEL_COMPONENT, LABEL_INSTANCE, LABEL_MANAGED } from '@aperture/backend-kubernetes';
 import type { LabObjectRef } from '@aperture/core';
 import type { LabCli } from './lab-cli.ts';
 import {
   belongsTo,
   deploymentFilters,
   environmentName,
+  LABEL_DEPLOYMENT_ID,
   LABEL_STUDENT_ID,
   type LabScope,
 } from './lab-objects.ts';
@@ -102,6 +105,24 @@ export class LabInventory {
       'json',
     ]);
     return listed.filter((volume) => belongsTo(volume.Labels, this.scope, deploymentId));
+  }
+
+  /** The student networks of every deployment of this instance (what the host firewall guards). */
+  async listLabNetworks(): Promise<ListedNetwork[]> {
+    const listed = await this.cli.json<ListedNetwork[]>([
+      'network',
+      'ls',
+      ...filters([`label=${LABEL_MANAGED}=true`, `label=${LABEL_INSTANCE}=${this.scope.instance}`]),
+      '--format',
+      'json',
+    ]);
+    return listed.filter(
+      (network) =>
+        network.labels?.[LABEL_MANAGED] === 'true' &&
+        network.labels[LABEL_INSTANCE] === this.scope.instance &&
+        network.labels[LABEL_COMPONENT] === 'lab' &&
+        Boolean(network.labels[LABEL_DEPLOYMENT_ID]),
+    );
   }
 
   async listNetworks(deploymentId: string, extra: string[] = []): Promise<ListedNetwork[]> {

@@ -61,6 +61,35 @@ async function iptablesRules(): Promise<string> {
   return (await run('iptables', ['-w', '-S', LAB_CHAIN])).stdout;
 }
 
+async function ip6tablesRules(): Promise<string> {
+  return (await run('ip6tables', ['-w', '-S', LAB_CHAIN])).stdout;
+}
+
+/** What a host listener answered the host itself at `host` (the control of a reachability probe). */
+function fromHost(host: string, port: number): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const socket = connect({ host, port }, () => {});
+    socket.setTimeout(5_000, () => reject(new Error(`no answer from ${host}:${port}`)));
+    socket.setEncoding('utf8').once('data', resolve).once('error', reject);
+  });
+}
+
+/** A listener on all addresses, both families (`::` without IPV6_V6ONLY), as a host service is. */
+async function hostService(): Promise<{ port: number; close: () => void }> {
+  const server = createServer((socket) => socket.end('host secret\n'));
+  await new Promise<void>((resolve) => server.listen({ port: 0, host: '::', ipv6Only: false }, resolve));
+  return { port: (server.address() as AddressInfo).port, close: () => server.close() };
+}
+
+/** The link-local IPv6 address the host has on a lab network's bridge. */
+async function bridgeLinkLocal(network: string): Promise<string> {
+  const bridge = (await podman('network', 'inspect', '--format', '{{.NetworkInterface}}', network)).trim();
+  const out = (await run('ip', ['-6', '-o', 'addr', 'show', 'dev', bridge, 'scope', 'link'])).stdout;
+  const address = /inet6 (fe80::[0-9a-f:]+)\//.exec(out)?.[1];
+  if (!address) throw new Error(`${bridge} has no link-local IPv6 address: ${out}`);
+  return `${address}%${bridge}`;
+}
+
 async function sweep(): Promise<void> {
   const filter = ['--filter', `label=${LABEL_INSTANCE}=${INSTANCE}`];
   const ids = (await podman('ps', '--all', '--quiet', ...filter)).split('\n').filter(Boolean);
@@ -200,6 +229,88 @@ describe('PodmanLabProvisioner', { timeout: 120_000 }, () => {
         expect(await iptablesRules()).toContain(`aperture-lab:${environment(carol)}`);
       } finally {
         server.close();
+      }
+    });
+
+    it("IPv6: a host service on :: does not answer a lab at the bridge's link-local address", async () => {
+      const service = await hostService();
+      try {
+        const linkLocal = await bridgeLinkLocal(environment(carol));
+        // The control: the host reaches its own service at that address (so the lab could, unfiltered).
+        expect(await fromHost(linkLocal, service.port)).toBe('host secret\n');
+        const inLab = `${linkLocal.split('%')[0]}%eth0`;
+        const target = { deploymentId, studentId: carol.id, component: 'shell' };
+        const probe = await labs.exec(target, [
+          'sh',
+          '-c',
+          `nc -6 -w 3 ${inLab} ${service.port} </dev/null; echo "nc $?"`,
+        ]);
+        expect(probe.stdout).not.toContain('host secret');
+        expect(probe.stdout).toContain('nc 1');
+        expect(await ip6tablesRules()).toContain(`aperture-lab:${environment(carol)}`);
+      } finally {
+        service.close();
+      }
+    });
+
+    it('a flushed chain and a deleted jump are put back: by verifyFirewall, and by the next deploy', async () => {
+      const service = await hostService();
+      const target = { deploymentId, studentId: carol.id, component: 'shell' };
+      const gateway = (await inspect(containerName(environment(carol), 'shell'))).NetworkSettings.Networks[
+        environment(carol)
+      ]!.Gateway;
+      const linkLocal = (await bridgeLinkLocal(environment(carol))).split('%')[0];
+      const probe = async () =>
+        (
+          await labs.exec(target, [
+            'sh',
+            '-c',
+            `nc -w 2 ${gateway} ${service.port} </dev/null; nc -6 -w 2 ${linkLocal}%eth0 ${service.port} </dev/null; true`,
+          ])
+        ).stdout;
+      const flush = async () => {
+        for (const tool of ['iptables', 'ip6tables']) {
+          await run(tool, ['-w', '-F', LAB_CHAIN]);
+          await run(tool, ['-w', '-D', 'INPUT', '-j', LAB_CHAIN]);
+        }
+      };
+      try {
+        expect(await probe()).toBe('');
+        await flush();
+        // What a cached "chain ready" would have left: the lab reaches the host, in both families.
+        expect(await probe()).toBe('host secret\nhost secret\n');
+        const verified = await labs.verifyFirewall();
+        expect(verified.repaired).toContain(environment(carol));
+        expect(verified.checked).toBeGreaterThanOrEqual(1);
+        expect(await probe()).toBe('');
+        expect(await labs.verifyFirewall()).toMatchObject({ repaired: [] });
+        await flush();
+        expect((await labs.deploy({ deploymentId, labVersion: v1, students: [carol] })).succeeded).toBe(1);
+        expect(await probe()).toBe('');
+        expect(await iptablesRules()).toContain(`aperture-lab:${environment(carol)}`);
+        expect((await run('iptables', ['-w', '-C', 'INPUT', '-j', LAB_CHAIN])).stderr).toBe('');
+      } finally {
+        service.close();
+      }
+    });
+
+    it('many firewall changes at once (other writers on the same tables meanwhile) all land', async () => {
+      const nets = Array.from({ length: 8 }, (_, i) => `lab-many-${i}-${randomBytes(2).toString('hex')}`);
+      // Another writer of the filter table the whole time, as netavark and kube-proxy are.
+      const scratch = `ZZ-${randomBytes(2).toString('hex')}`;
+      const writer = run('sh', [
+        '-c',
+        `iptables -w -N ${scratch}; for i in $(seq 60); do iptables -w -A ${scratch} -j RETURN; iptables -w -D ${scratch} -j RETURN; done; iptables -w -X ${scratch}`,
+      ]);
+      try {
+        await Promise.all(nets.map((net, i) => new LabHostFirewall().isolate(net, `podman-zz${i}`)));
+        const rules = await iptablesRules();
+        for (const net of nets) expect(rules.split(`aperture-lab:${net}"`).length - 1).toBe(4);
+        await Promise.all(nets.map((net) => new LabHostFirewall().release([net])));
+        for (const net of nets) expect(await iptablesRules()).not.toContain(net);
+        for (const net of nets) expect(await ip6tablesRules()).not.toContain(net);
+      } finally {
+        await writer;
       }
     });
 

@@ -81,6 +81,20 @@ export interface PodmanLabProvisionerOptions {
    */
   hostFirewall?: boolean;
   iptables?: string;
+  /** `false`: no IPv6 rules (a host without IPv6). Default `ip6tables` next to `iptables`. */
+  ip6tables?: string | false;
+  /**
+   * How often the host firewall's rules of every lab network are checked and put back
+   * (verifyFirewall), default 60 000 ms once this provisioner has deployed; 0 turns it off.
+   */
+  firewallCheckMs?: number;
+}
+
+export interface FirewallVerification {
+  /** Lab networks of this instance whose rules were checked. */
+  checked: number;
+  /** Those whose rules (or the chain's jump) were missing or changed, and were put back. */
+  repaired: string[];
 }
 
 const SILENT: Logger = { info() {}, warn() {}, error() {}, debug() {} };
@@ -102,6 +116,7 @@ export class PodmanLabProvisioner implements LabProvisioner, LabAccess {
   private readonly render: LabRenderOptions;
   private readonly firewall: LabHostFirewall | undefined;
   private readonly found: LabInventory;
+  private firewallTimer: NodeJS.Timeout | undefined;
   private apiClient: Promise<{ client: PodmanApiClient; service: PodmanService | undefined }> | undefined;
 
   private constructor(private readonly options: PodmanLabProvisionerOptions) {
@@ -111,7 +126,13 @@ export class PodmanLabProvisioner implements LabProvisioner, LabAccess {
     this.concurrency = Math.max(1, options.concurrency ?? 4);
     this.attempts = Math.max(1, options.attempts ?? 3);
     this.found = new LabInventory(this.cli, this.scope);
-    this.firewall = options.hostFirewall === false ? undefined : new LabHostFirewall(options.iptables);
+    this.firewall =
+      options.hostFirewall === false
+        ? undefined
+        : new LabHostFirewall({
+            ...(options.iptables ? { iptables: options.iptables } : {}),
+            ...(options.ip6tables !== undefined ? { ip6tables: options.ip6tables } : {}),
+          });
     this.render = podmanRenderOptions({
       ...this.scope,
       imagePrefix: options.imagePrefix ?? 'localhost/',
@@ -133,11 +154,9 @@ export class PodmanLabProvisioner implements LabProvisioner, LabAccess {
     const found = await this.found.snapshot(request.deploymentId);
     // Housekeeping, not this deploy's work: a failure is logged, and isolate() still runs per student.
     await this.firewall
-      ?.sweep(async () => {
-        const all = await this.cli.run(['network', 'ls', '--format', '{{.Name}}']);
-        return new Set(all.split('\n').filter(Boolean));
-      })
+      ?.sweep(() => this.allNetworks())
       .catch((error) => this.logger.warn({ error: messageOf(error) }, 'stale lab firewall rules stay'));
+    this.watchFirewall();
     const results = await mapLimited(request.students, this.concurrency, (student, index) =>
       this.applyStudent(request.deploymentId, student, plans[index] as StudentPlan, request, found),
     );
@@ -314,12 +333,52 @@ export class PodmanLabProvisioner implements LabProvisioner, LabAccess {
     return connectTo(ip, port);
   }
 
+  /**
+   * Checks the host firewall of every lab network of this instance and puts back what is missing
+   * (the INPUT jump, a network's rules: after an `iptables -F`, a firewalld reload, a host
+   * reboot), then drops rules of networks that are gone. Runs every `firewallCheckMs` on its own;
+   * a reconciler may call it too.
+   */
+  async verifyFirewall(): Promise<FirewallVerification> {
+    if (!this.firewall) return { checked: 0, repaired: [] };
+    const networks = (await this.found.listLabNetworks()).filter((network) => network.network_interface);
+    const repaired = await this.firewall.verify(
+      networks.map((network) => ({ network: network.name, bridge: network.network_interface as string })),
+    );
+    await this.firewall.sweep(() => this.allNetworks());
+    if (repaired.length > 0) this.logger.warn({ repaired }, 'lab firewall rules were missing and are back');
+    return { checked: networks.length, repaired };
+  }
+
   /** Stops the API service this provisioner started, if it did. */
   async close(): Promise<void> {
+    clearInterval(this.firewallTimer);
+    this.firewallTimer = undefined;
     const api = await this.apiClient?.catch(() => undefined);
     this.apiClient = undefined;
     api?.client.close();
     await api?.service?.stop();
+  }
+
+  /** Every network Podman has (any instance's): a firewall rule of one of them is not stray. */
+  private async allNetworks(): Promise<ReadonlySet<string>> {
+    const all = await this.cli.run(['network', 'ls', '--format', '{{.Name}}']);
+    return new Set(all.split('\n').filter(Boolean));
+  }
+
+  /** From the first deploy on, verifyFirewall every firewallCheckMs (not keeping the process up). */
+  private watchFirewall(): void {
+    const every = this.options.firewallCheckMs ?? 60_000;
+    if (!this.firewall || every <= 0 || this.firewallTimer) return;
+    let running = false;
+    this.firewallTimer = setInterval(() => {
+      if (running) return;
+      running = true;
+      this.verifyFirewall()
+        .catch((error) => this.logger.warn({ error: messageOf(error) }, 'lab firewall check failed'))
+        .finally(() => (running = false));
+    }, every);
+    this.firewallTimer.unref();
   }
 
   private async reach(target: LabTarget) {
