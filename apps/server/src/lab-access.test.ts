@@ -45,6 +45,7 @@ let app: FastifyInstance;
 let base: string;
 let alice: { id: string; cookie: string; token: string };
 let bob: { id: string; cookie: string };
+let carol: { id: string; cookie: string };
 const resizes: LabTerminalSize[] = [];
 const shells: ChildProcess[] = [];
 let web: Server;
@@ -117,6 +118,7 @@ beforeAll(async () => {
   const token = await auth.createToken({ userId: a.id, role: 'user' }, 't');
   alice = { ...a, token: token.token };
   bob = await signIn('bob');
+  carol = await signIn('carol');
 
   web = createServer((request, response) => {
     seenUrls.push(request.url ?? '');
@@ -141,6 +143,7 @@ beforeAll(async () => {
       response.end('headers');
       return;
     }
+    if (url.pathname === '/never') return; // accepts the request, never answers
     if (url.pathname === '/redirect') {
       response.writeHead(302, { location: url.searchParams.get('to') ?? '' });
       response.end();
@@ -173,7 +176,7 @@ beforeAll(async () => {
   await labAccessRoutes(
     app,
     { labs: authorizer, labProvisioner: access, deps: { store } },
-    { refreshMs: 100, linkSigner: signer },
+    { refreshMs: 100, linkSigner: signer, maxSessionsPerViewer: 3, upstreamTimeoutMs: 500 },
   );
   base = await app.listen({ host: '127.0.0.1', port: 0 });
 });
@@ -252,6 +255,34 @@ describe('lab terminal WebSocket', () => {
     revoked.add(bob.id);
     expect(await closed).toBe(1008);
     revoked.delete(bob.id);
+  });
+
+  it('caps the terminals and desktops one viewer has open at once (429), freeing a place on close', async () => {
+    const headers = { cookie: carol.cookie, ...ownOrigin() };
+    const sockets: WebSocket[] = [];
+    for (let i = 0; i < 3; i++) {
+      const socket = await open(wsUrl(carol.id), headers);
+      if (typeof socket === 'number') throw new Error(`refused: ${socket}`);
+      sockets.push(socket);
+    }
+    expect(await open(wsUrl(carol.id), headers)).toBe(429);
+    // Another viewer is not held back by carol's.
+    const other = await open(wsUrl(alice.id), { cookie: alice.cookie, ...ownOrigin() });
+    expect(other).toBeInstanceOf(WebSocket);
+    (other as WebSocket).close();
+    sockets.pop()!.close();
+    await expect
+      .poll(
+        async () => {
+          const again = await open(wsUrl(carol.id), headers);
+          if (typeof again === 'number') return again;
+          sockets.push(again);
+          return 'open';
+        },
+        { timeout: 5000 },
+      )
+      .toBe('open');
+    for (const socket of sockets) socket.close();
   });
 
   it('refuses without a session (401), for another student (403), an unknown deployment (404)', async () => {
@@ -421,6 +452,40 @@ describe('lab HTTP proxy', () => {
     });
     expect(big.status).toBe(413);
     expect(((await big.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');
+  });
+
+  it('frames a chunked body on a GET, so it cannot smuggle a second request to the lab', async () => {
+    const smuggled = 'GET /smuggled HTTP/1.1\r\nHost: web\r\n\r\n';
+    const chunk = (text: string) => `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`;
+    const address = new URL(base);
+    const socket = netConnect(Number(address.port), address.hostname);
+    let answer = '';
+    socket.on('data', (data: Buffer) => {
+      answer += data.toString();
+    });
+    const ended = new Promise((resolve) => socket.on('close', resolve));
+    socket.write(
+      `GET /labs/ldp_1/${alice.id}/web/8080/first HTTP/1.1\r\nHost: ${address.host}\r\n` +
+        `Authorization: Bearer ${alice.token}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n` +
+        `${chunk(smuggled)}0\r\n\r\n`,
+    );
+    await ended;
+    expect(answer).toMatch(/^HTTP\/1\.1 200/);
+    const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { url: string; bytes: number };
+    // The lab's server read the bytes as the GET's body, not as a request of their own.
+    expect(body).toMatchObject({ url: '/first', bytes: Buffer.byteLength(smuggled) });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(seenUrls).not.toContain('/smuggled');
+  });
+
+  it('answers 504 when the lab’s server does not start answering in time', async () => {
+    const started = Date.now();
+    const response = await fetch(proxied(alice.id, '/never'), {
+      headers: { authorization: `Bearer ${alice.token}` },
+    });
+    expect(response.status).toBe(504);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('upstream_timeout');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(450);
   });
 
   it('counts a streamed body without a length too (413 once it passes 10 MiB)', async () => {

@@ -6,6 +6,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 /** A student's web server gets at most this much per request; more is a 413 (JSON), not a cut-off. */
 export const PROXY_BODY_LIMIT = 10 * 1024 * 1024;
 
+/** How long the student's server may take to start answering (after the request's last byte) before a 504. */
+export const PROXY_UPSTREAM_TIMEOUT_MS = 30_000;
+
 /**
  * Every proxied page runs in an opaque origin: its scripts cannot read Aperture's pages or call
  * its API with the viewer's cookie, though they run, submit forms and open windows.
@@ -38,6 +41,10 @@ export function requestHeaders(headers: IncomingHttpHeaders, host: string): Outg
     out[name] = value;
   }
   out['host'] = host;
+  // A body sent chunked arrives here unframed (`transfer-encoding` is hop-by-hop). Node frames a
+  // POST or PUT on its own, but not a GET, HEAD or DELETE: there it would write the bytes raw and
+  // the student's server would read them as a second request (smuggling). Frame it always.
+  if (headers['transfer-encoding'] !== undefined) out['transfer-encoding'] = 'chunked';
   return out;
 }
 
@@ -136,6 +143,7 @@ function prefixLength(rawUrl: string, segments: number): number {
 }
 
 class BodyTooLarge extends Error {}
+class UpstreamTimeout extends Error {}
 
 function sendJsonError(reply: FastifyReply, status: number, code: string, message: string): void {
   const raw = reply.raw;
@@ -163,6 +171,8 @@ export async function proxyRequest(
     /** The lab page's prefix on Aperture (for `Location`). */
     prefix: string;
     limit?: number;
+    /** Default PROXY_UPSTREAM_TIMEOUT_MS. */
+    timeoutMs?: number;
   },
 ): Promise<void> {
   const limit = options.limit ?? PROXY_BODY_LIMIT;
@@ -174,14 +184,26 @@ export async function proxyRequest(
     // One connection per request: the LabAccess stream is the socket (no agent, no pooling).
     createConnection: () => options.connection as Socket,
   });
+  // Till the first byte of the answer; restarted by each body chunk (a slow upload is no timeout).
+  let timer: NodeJS.Timeout | undefined;
+  const waitForAnswer = () => {
+    clearTimeout(timer);
+    timer = setTimeout(
+      () => upstream.destroy(new UpstreamTimeout()),
+      options.timeoutMs ?? PROXY_UPSTREAM_TIMEOUT_MS,
+    );
+  };
+  waitForAnswer();
   const done = new Promise<void>((resolve) => {
     reply.raw.on('close', () => {
+      clearTimeout(timer);
       upstream.destroy();
       options.connection.destroy();
       resolve();
     });
   });
   upstream.on('response', (response) => {
+    clearTimeout(timer);
     reply.raw.writeHead(
       response.statusCode ?? 502,
       response.statusMessage,
@@ -191,14 +213,23 @@ export async function proxyRequest(
     response.on('error', () => reply.raw.destroy());
   });
   upstream.on('error', (error) => {
+    clearTimeout(timer);
     if (error instanceof BodyTooLarge)
       sendJsonError(reply, 413, 'payload_too_large', `The request body is larger than ${limit} bytes.`);
+    else if (error instanceof UpstreamTimeout)
+      sendJsonError(
+        reply,
+        504,
+        'upstream_timeout',
+        `${options.label} did not answer within ${Math.round((options.timeoutMs ?? PROXY_UPSTREAM_TIMEOUT_MS) / 1000)} s.`,
+      );
     else sendJsonError(reply, 502, 'unavailable', `${options.label} stopped answering (${error.message}).`);
   });
   let seen = 0;
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       seen += chunk.length;
+      waitForAnswer();
       if (seen > limit) callback(new BodyTooLarge());
       else callback(null, chunk);
     },

@@ -7,6 +7,7 @@ import {
   type LabTerminal,
   type LabTerminalSize,
   NotFoundError,
+  RateLimitedError,
   type Store,
 } from '@aperture/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -69,22 +70,52 @@ const WS_BASE = '/api/v1/lab-deployments/:deployment/students/:user/components/:
  */
 export const ACCESS_REFRESH_MS = 5 * 60_000;
 
+/** Terminals and desktops one viewer may have open at once (every one holds an engine stream). */
+export const MAX_SESSIONS_PER_VIEWER = 8;
+
+export interface LabAccessOptions {
+  refreshMs?: number;
+  linkSigner?: LabLinkSigner;
+  /** Default MAX_SESSIONS_PER_VIEWER. */
+  maxSessionsPerViewer?: number;
+  /** The HTTP proxy's wait for an answer (default PROXY_UPSTREAM_TIMEOUT_MS). */
+  upstreamTimeoutMs?: number;
+}
+
 export async function labAccessRoutes(
   app: FastifyInstance,
   ctx: LabAccessContext,
-  options: { refreshMs?: number; linkSigner?: LabLinkSigner } = {},
+  options: LabAccessOptions = {},
 ): Promise<void> {
   app.decorateRequest('labTarget', undefined);
   const refreshMs = options.refreshMs ?? ACCESS_REFRESH_MS;
+  const maxSessions = options.maxSessionsPerViewer ?? MAX_SESSIONS_PER_VIEWER;
+  const open = new Map<string, number>();
+  /** Counts the session from its authorization until its connection closes (the upgrade may never happen). */
+  const holdSession = (request: FastifyRequest, viewerId: string) => {
+    const count = open.get(viewerId) ?? 0;
+    if (count >= maxSessions)
+      throw new RateLimitedError(
+        `You have ${count} lab terminals and desktops open; close one (at most ${maxSessions} at once).`,
+      );
+    open.set(viewerId, count + 1);
+    request.raw.socket.once('close', () => {
+      const left = (open.get(viewerId) ?? 1) - 1;
+      if (left > 0) open.set(viewerId, left);
+      else open.delete(viewerId);
+    });
+  };
   const accessOf = (request: FastifyRequest, kind: 'terminal' | 'vnc'): LabAccessRequest => {
     const { deployment, user, component } = request.params as ComponentParams;
     return { deploymentId: deployment, userId: user, component, kind };
   };
   const authorizeSocket = (kind: 'terminal' | 'vnc') => async (request: FastifyRequest) => {
     checkOrigin(request);
-    const target = await ctx.labs.authorizeAccess(actorOf(request), accessOf(request, kind));
+    const actor = actorOf(request);
+    const target = await ctx.labs.authorizeAccess(actor, accessOf(request, kind));
     request.labTarget =
       kind === 'vnc' ? { ...target, vncPort: await vncPort(ctx.deps.store, target) } : target;
+    holdSession(request, actor.userId);
   };
   const keepAuthorized = (socket: WebSocket, request: FastifyRequest, kind: 'terminal' | 'vnc') => {
     const actor = actorOf(request);
@@ -122,7 +153,7 @@ export async function labAccessRoutes(
     },
   );
 
-  await labWebRoutes(app, ctx, options.linkSigner);
+  await labWebRoutes(app, ctx, { signer: options.linkSigner, timeoutMs: options.upstreamTimeoutMs });
 }
 
 /**

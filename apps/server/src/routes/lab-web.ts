@@ -14,8 +14,9 @@ import type { LabAccessContext } from './lab-access.ts';
 export async function labWebRoutes(
   app: FastifyInstance,
   ctx: LabAccessContext,
-  signer = new LabLinkSigner(),
+  options: { signer?: LabLinkSigner | undefined; timeoutMs?: number | undefined } = {},
 ): Promise<void> {
+  const signer = options.signer ?? new LabLinkSigner();
   const schema = { hide: true };
   const forward = async (
     request: FastifyRequest,
@@ -42,6 +43,7 @@ export async function labWebRoutes(
       label,
       path,
       prefix: upstreamPrefix(raw, segments),
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     });
   };
   /** A navigation with the session cookie: authorize, then continue on a fresh link. */
