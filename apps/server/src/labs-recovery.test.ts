@@ -13,6 +13,7 @@ import {
   CourseService,
   LabReconciler,
   LabService,
+  type LabServiceOptions,
   type Store,
 } from '@aperture/core';
 import { createStore } from '@aperture/storage';
@@ -33,8 +34,8 @@ let deps: CoreDeps;
 let instructor: Actor;
 let students: Actor[];
 
-function aperture(backend = new FakeLabBackend()) {
-  const labs = new LabService(deps, backend, { logger, checkTimeoutMs: 200, pollIntervalMs: 5 });
+function aperture(backend = new FakeLabBackend(), options: Partial<LabServiceOptions> = {}) {
+  const labs = new LabService(deps, backend, { logger, checkTimeoutMs: 200, pollIntervalMs: 5, ...options });
   const reconciler = new LabReconciler(deps, labs.worker, { logger });
   return { backend, labs, reconciler, settle: () => labs.worker.idle() };
 }
@@ -226,6 +227,91 @@ describe('copy states are compare-and-set', () => {
     expect(backend.copiesOf(deployment.id).get(robin.userId)?.state).toBe('ready');
     // The copy nobody started stays stopped.
     expect((await store.labEnvironments.get(deployment.id, sam.userId))?.state).toBe('stopped');
+  });
+});
+
+/** The first `unverified` teardowns leave a pod behind (still terminating), like a slow engine. */
+class UnverifiedTeardownBackend extends FakeLabBackend {
+  constructor(public unverified: number) {
+    super();
+  }
+  override async teardown(deploymentId: string) {
+    const receipt = await super.teardown(deploymentId);
+    if (this.unverified <= 0) return receipt;
+    this.unverified--;
+    const remaining = [{ kind: 'Pod', name: `fake-${deploymentId}-left` }];
+    return { ...receipt, verified: false, remaining, errors: ['pod still terminating'] };
+  }
+}
+
+describe('a teardown that is not verified', () => {
+  const teardowns = (p: ReturnType<typeof aperture>, id: string) =>
+    p.backend.calls.filter((call) => call === `teardown ${id}`).length;
+
+  it('keeps the deployment destroying with the receipt, and the reconciler retries it with a backoff', async () => {
+    const p = aperture(new UnverifiedTeardownBackend(0));
+    const lab = await publishedLab(p);
+    const { deployment } = await p.labs.deploy(instructor, lab.labId, lab.v1);
+    await p.settle();
+    (p.backend as UnverifiedTeardownBackend).unverified = 2;
+    await p.labs.destroy(instructor, deployment.id);
+    await p.settle();
+    expect(await store.labDeployments.get(deployment.id)).toMatchObject({
+      state: 'destroying',
+      teardown: {
+        verified: false,
+        attempts: 1,
+        deleted: 2,
+        remaining: [`Pod fake-${deployment.id}-left`],
+        errors: ['pod still terminating'],
+      },
+    });
+    expect((await store.labEnvironments.get(deployment.id, students[0]?.userId ?? ''))?.state).toBe('ready');
+    // Not again before the backoff (30 s, then 60 s).
+    expect((await p.reconciler.tick()).teardowns).toBe(0);
+    clock.at += 31_000;
+    expect((await p.reconciler.tick()).teardowns).toBe(1);
+    await p.settle();
+    expect((await store.labDeployments.get(deployment.id))?.teardown).toMatchObject({
+      attempts: 2,
+      verified: false,
+    });
+    clock.at += 31_000;
+    expect((await p.reconciler.tick()).teardowns).toBe(0);
+    clock.at += 30_000;
+    expect((await p.reconciler.tick()).teardowns).toBe(1);
+    await p.settle();
+    expect(await store.labDeployments.get(deployment.id)).toMatchObject({
+      state: 'destroyed',
+      teardown: { verified: true, attempts: 3, remaining: [], errors: [] },
+    });
+    expect(teardowns(p, deployment.id)).toBe(3);
+    const copies = await store.labEnvironments.listByDeployment(deployment.id);
+    expect(copies.map((c) => c.state)).toEqual(['removed', 'removed']);
+  });
+
+  it('gives up after teardownMaxAttempts, still destroying with the errors; DELETE tries again', async () => {
+    const p = aperture(new UnverifiedTeardownBackend(0), { teardownMaxAttempts: 2 });
+    const lab = await publishedLab(p);
+    const { deployment } = await p.labs.deploy(instructor, lab.labId, lab.v1);
+    await p.settle();
+    (p.backend as UnverifiedTeardownBackend).unverified = 99;
+    await p.labs.destroy(instructor, deployment.id);
+    await p.settle();
+    clock.at += 31_000;
+    await p.reconciler.tick();
+    await p.settle();
+    clock.at += 24 * 3_600_000;
+    expect((await p.reconciler.tick()).teardowns).toBe(0);
+    await p.settle();
+    expect(teardowns(p, deployment.id)).toBe(2);
+    expect(await store.labDeployments.get(deployment.id)).toMatchObject({
+      state: 'destroying',
+      teardown: { verified: false, attempts: 2, errors: ['pod still terminating'] },
+    });
+    expect((await p.labs.destroy(instructor, deployment.id)).state).toBe('destroying');
+    await p.settle();
+    expect(teardowns(p, deployment.id)).toBe(3);
   });
 });
 

@@ -64,12 +64,18 @@ export type LabDeploymentKind = 'dev' | 'check' | 'course';
 /** `deploying` until every student was applied once; `destroying` until the receipt is in. */
 export type LabDeploymentState = 'deploying' | 'active' | 'destroying' | 'destroyed';
 
+/**
+ * The last teardown's receipt. While it is not `verified` the deployment stays `destroying` and the
+ * reconciler tries again (backing off); `attempts` counts the tries, `deleted` adds them up.
+ */
 export interface LabTeardownSummary {
   deleted: number;
   verified: boolean;
   remaining: string[];
   errors: string[];
   durationMs: number;
+  /** Absent in receipts recorded before retries existed (one try). */
+  attempts?: number;
 }
 
 export interface LabDeployment {
@@ -86,7 +92,7 @@ export interface LabDeployment {
   updatedAt: Timestamp;
   /** When `lifetime.expireAfter` ends it; the reconciler destroys it then. */
   expiresAt: Timestamp | null;
-  /** Filled in when destroyed. */
+  /** Filled in when destroyed, and after each teardown that was not verified (still `destroying`). */
   teardown: LabTeardownSummary | null;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { enrollmentChanges, idleDue } from './lab-reconciler.ts';
+import { enrollmentChanges, idleDue, teardownDue } from './lab-reconciler.ts';
 
 describe('idleDue', () => {
   const now = new Date('2026-01-01T12:00:00.000Z');
@@ -26,5 +26,36 @@ describe('enrollmentChanges', () => {
       revive: ['b'],
       remove: ['c'],
     });
+  });
+});
+
+describe('teardownDue', () => {
+  const now = new Date('2026-01-01T12:00:00.000Z');
+  const ago = (ms: number) => new Date(now.getTime() - ms).toISOString();
+  const receipt = (attempts: number | undefined, verified = false) => ({
+    deleted: 0,
+    verified,
+    remaining: ['Pod x'],
+    errors: ['still terminating'],
+    durationMs: 1,
+    ...(attempts === undefined ? {} : { attempts }),
+  });
+  const limits = { teardownMaxAttempts: 4 };
+
+  it('tries at once when none was tried, then doubles the wait, and stops at the limit', () => {
+    expect(teardownDue({ teardown: null, updatedAt: ago(0) }, now, 30_000, limits)).toBe(true);
+    expect(teardownDue({ teardown: receipt(1), updatedAt: ago(29_000) }, now, 30_000, limits)).toBe(false);
+    expect(teardownDue({ teardown: receipt(1), updatedAt: ago(30_000) }, now, 30_000, limits)).toBe(true);
+    expect(teardownDue({ teardown: receipt(undefined), updatedAt: ago(30_000) }, now, 30_000, limits)).toBe(
+      true,
+    );
+    expect(teardownDue({ teardown: receipt(3), updatedAt: ago(119_000) }, now, 30_000, limits)).toBe(false);
+    expect(teardownDue({ teardown: receipt(3), updatedAt: ago(120_000) }, now, 30_000, limits)).toBe(true);
+    expect(teardownDue({ teardown: receipt(4), updatedAt: ago(86_400_000) }, now, 30_000, limits)).toBe(
+      false,
+    );
+    // The wait is capped at 30 min however many tries were allowed.
+    const many = { teardownMaxAttempts: 100 };
+    expect(teardownDue({ teardown: receipt(40), updatedAt: ago(1_800_000) }, now, 30_000, many)).toBe(true);
   });
 });

@@ -16,7 +16,14 @@ export interface LabReconcilerOptions {
   logger: Logger;
   /** Between ticks (default 15 s). */
   intervalMs?: number;
+  /**
+   * After a teardown that was not verified, the wait before the next try (default 30 s), doubled
+   * after each (at most 30 min); after `LabWorker.teardownMaxAttempts` tries it is not retried.
+   */
+  teardownRetryMs?: number;
 }
+
+const MAX_TEARDOWN_BACKOFF_MS = 30 * 60_000;
 
 /** What one tick queued, for logs and tests. */
 export interface LabTickSummary {
@@ -166,6 +173,8 @@ export class LabReconciler {
   }
 
   private async queueTeardown(deployment: LabDeployment, summary: LabTickSummary): Promise<void> {
+    if (!teardownDue(deployment, this.deps.clock.now(), this.options.teardownRetryMs ?? 30_000, this.worker))
+      return;
     if (deployment.state !== 'destroying') {
       await this.deps.store.labDeployments.setState(deployment.id, ['deploying', 'active'], {
         state: 'destroying',
@@ -175,6 +184,24 @@ export class LabReconciler {
     void this.worker.teardown(deployment.id);
     summary.teardowns++;
   }
+}
+
+/**
+ * Whether to (re)try a teardown now: always when none was tried; after an unverified one, once its
+ * backoff passed, and never after `teardownMaxAttempts` (the worker logged that it gave up).
+ */
+export function teardownDue(
+  deployment: Pick<LabDeployment, 'teardown' | 'updatedAt'>,
+  now: Date,
+  retryMs: number,
+  limits: { teardownMaxAttempts: number },
+): boolean {
+  const last = deployment.teardown;
+  if (!last || last.verified) return true;
+  const attempts = last.attempts ?? 1;
+  if (attempts >= limits.teardownMaxAttempts) return false;
+  const wait = Math.min(retryMs * 2 ** (attempts - 1), MAX_TEARDOWN_BACKOFF_MS);
+  return now.getTime() - Date.parse(deployment.updatedAt) >= wait;
 }
 
 /** A ready copy nobody opened for `idleMs` (counted from its creation if it was never opened). */

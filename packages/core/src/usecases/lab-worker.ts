@@ -40,6 +40,11 @@ export interface LabWorkerOptions {
   pollIntervalMs?: number;
   /** How long a copy must stay `failed` before a wait gives up on it (default 20 s). */
   failedGraceMs?: number;
+  /**
+   * Teardowns of one deployment that may end unverified before the reconciler stops retrying it
+   * (default 8): it stays `destroying` with the last receipt's errors; DELETE tries again.
+   */
+  teardownMaxAttempts?: number;
   /** Injected by unit tests; the real one runs the checks through LabAccess. */
   runChecks?: typeof runLabChecks;
 }
@@ -50,6 +55,7 @@ const DEPLOY_SET: readonly LabEnvironmentState[] = ['deploying', 'ready', 'faile
 
 export class LabWorker {
   readonly queue: LabWorkQueue;
+  readonly teardownMaxAttempts: number;
   private readonly checking = new Set<string>();
   private readonly checkRuns = new Set<Promise<void>>();
   private readonly readyTimeoutMs: number;
@@ -69,6 +75,7 @@ export class LabWorker {
     this.pollMs = options.pollIntervalMs ?? 2000;
     this.failedGraceMs = options.failedGraceMs ?? 20_000;
     this.runChecks = options.runChecks ?? runLabChecks;
+    this.teardownMaxAttempts = options.teardownMaxAttempts ?? 8;
   }
 
   private get store() {
@@ -282,7 +289,11 @@ export class LabWorker {
     }
   }
 
-  /** `destroying` → teardown → `destroyed` with the receipt; a failed teardown stays `destroying` (retried). */
+  /**
+   * `destroying` → teardown → `destroyed` with the receipt, once the engine verified nothing is
+   * left. An unverified (or failed) teardown stays `destroying` with its receipt recorded; the
+   * reconciler retries it with a backoff, up to `teardownMaxAttempts`.
+   */
   private async teardownNow(deploymentId: string): Promise<void> {
     const deployment = await this.store.labDeployments.get(deploymentId);
     if (!deployment || deployment.state === 'destroyed') return;
@@ -290,16 +301,42 @@ export class LabWorker {
       state: 'destroying',
       updatedAt: this.now(),
     });
-    const receipt = await this.backend.teardown(deploymentId);
+    const earlier = deployment.teardown;
+    const attempts = (earlier?.attempts ?? (earlier ? 1 : 0)) + 1;
+    let summary: LabTeardownSummary;
+    try {
+      const receipt = await this.backend.teardown(deploymentId);
+      summary = { ...teardownSummary(receipt), attempts };
+    } catch (error) {
+      const message = (error as Error).message;
+      summary = { deleted: 0, verified: false, remaining: [], errors: [message], durationMs: 0, attempts };
+    }
+    if (earlier && !earlier.verified) summary.deleted += earlier.deleted;
     const at = this.now();
+    if (!summary.verified) {
+      await this.store.labDeployments.setState(deploymentId, ['destroying'], {
+        state: 'destroying',
+        updatedAt: at,
+        teardown: summary,
+      });
+      const gaveUp = attempts >= this.teardownMaxAttempts;
+      const fields = { deploymentId, attempts, remaining: summary.remaining, errors: summary.errors };
+      if (gaveUp)
+        this.options.logger.error(
+          fields,
+          'lab teardown not verified; giving up: the deployment stays destroying (DELETE it again to retry)',
+        );
+      else this.options.logger.warn(fields, 'lab teardown not verified; the reconciler retries it');
+      return;
+    }
     await this.store.labDeployments.setState(deploymentId, ['destroying'], {
       state: 'destroyed',
       updatedAt: at,
-      teardown: teardownSummary(receipt),
+      teardown: summary,
     });
     await this.store.labEnvironments.setStateForDeployment(deploymentId, 'removed', at);
     this.options.logger.info(
-      { deploymentId, deleted: receipt.deleted.length, verified: receipt.verified },
+      { deploymentId, deleted: summary.deleted, verified: summary.verified, attempts },
       'lab deployment destroyed',
     );
   }
