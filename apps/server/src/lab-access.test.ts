@@ -46,6 +46,7 @@ let base: string;
 let alice: { id: string; cookie: string; token: string };
 let bob: { id: string; cookie: string };
 let carol: { id: string; cookie: string };
+let auth: AuthService;
 const resizes: LabTerminalSize[] = [];
 const shells: ChildProcess[] = [];
 let web: Server;
@@ -108,7 +109,7 @@ beforeAll(async () => {
     hasher: new ScryptSecretHasher(),
     events: new InProcessEventBus(),
   };
-  const auth = new AuthService(deps);
+  auth = new AuthService(deps);
   const signIn = async (username: string) => {
     const user = await auth.createUser('system', { username, password: PASSWORD, role: 'user' });
     const { sessionSecret } = await auth.login(username, PASSWORD);
@@ -175,7 +176,7 @@ beforeAll(async () => {
   registerAuth(app, { auth } as unknown as ServerContext);
   await labAccessRoutes(
     app,
-    { labs: authorizer, labProvisioner: access, deps: { store } },
+    { labs: authorizer, auth, labProvisioner: access, deps: { store } },
     { refreshMs: 100, linkSigner: signer, maxSessionsPerViewer: 3, upstreamTimeoutMs: 500 },
   );
   base = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -255,6 +256,37 @@ describe('lab terminal WebSocket', () => {
     revoked.add(bob.id);
     expect(await closed).toBe(1008);
     revoked.delete(bob.id);
+  });
+
+  it('closes an open session (1008) once the viewer logs out, their session expires, or their token is revoked', async () => {
+    const closedOn = async (headers: Record<string, string>, end: () => Promise<void>) => {
+      const socket = await open(wsUrl(alice.id), headers);
+      if (typeof socket === 'number') throw new Error(`refused: ${socket}`);
+      const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+      // Still open after a few refreshes while signed in.
+      await new Promise((resolve) => setTimeout(resolve, 350));
+      expect(socket.readyState).toBe(WebSocket.OPEN);
+      await end();
+      return closed;
+    };
+    const { sessionSecret } = await auth.login('alice', PASSWORD);
+    const session = `${SESSION_COOKIE}=${sessionSecret}`;
+    expect(await closedOn({ cookie: session, ...ownOrigin() }, () => auth.logout(sessionSecret))).toBe(1008);
+    const second = await auth.login('alice', PASSWORD);
+    expect(
+      await closedOn({ cookie: `${SESSION_COOKIE}=${second.sessionSecret}`, ...ownOrigin() }, async () => {
+        const hash = new ScryptSecretHasher().digest(second.sessionSecret);
+        const stored = await store.sessions.get(hash);
+        await store.sessions.delete(hash);
+        await store.sessions.insert({ ...stored!, expiresAt: new Date(Date.now() - 1000).toISOString() });
+      }),
+    ).toBe(1008);
+    const token = await auth.createToken({ userId: alice.id, role: 'user' }, 'revoked-later');
+    expect(
+      await closedOn({ authorization: `Bearer ${token.token}` }, () =>
+        auth.deleteToken({ userId: alice.id, role: 'user' }, token.record.id),
+      ),
+    ).toBe(1008);
   });
 
   it('caps the terminals and desktops one viewer has open at once (429), freeing a place on close', async () => {

@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import {
   type Actor,
+  type AuthService,
   ForbiddenError,
   type LabAccess,
   type LabTarget,
@@ -9,10 +10,11 @@ import {
   NotFoundError,
   RateLimitedError,
   type Store,
+  type User,
 } from '@aperture/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import { actorOf } from '../http/auth.ts';
+import { actorOf, SESSION_COOKIE } from '../http/auth.ts';
 import type { LabLinkSigner } from '../http/lab-link.ts';
 import {
   bindLifetimes,
@@ -44,6 +46,8 @@ export interface LabAccessAuthorizer {
 
 export interface LabAccessContext {
   labs: LabAccessAuthorizer;
+  /** An open session's credential is checked again on every refresh. */
+  auth: Pick<AuthService, 'authenticateSession' | 'authenticateToken'>;
   labProvisioner: LabAccess;
   deps: { store: Store };
 }
@@ -64,9 +68,9 @@ declare module 'fastify' {
 const WS_BASE = '/api/v1/lab-deployments/:deployment/students/:user/components/:component';
 
 /**
- * An open terminal or desktop is use: it is authorized again this often, which records the use
- * (so the idle stop does not cut off someone working in one long session) and ends the session
- * when access was withdrawn meanwhile (unenrolled, deployment destroyed).
+ * An open terminal or desktop is authorized again this often: the viewer's session or token is
+ * checked again (a logout, an expired session, a revoked token ends it) and so is their access
+ * (unenrolled, deployment destroyed). Either closes the socket with 1008.
  */
 export const ACCESS_REFRESH_MS = 5 * 60_000;
 
@@ -119,10 +123,25 @@ export async function labAccessRoutes(
   };
   const keepAuthorized = (socket: WebSocket, request: FastifyRequest, kind: 'terminal' | 'vnc') => {
     const actor = actorOf(request);
-    const timer = setInterval(() => {
-      ctx.labs.authorizeAccess(actor, accessOf(request, kind)).catch((error: Error) => {
+    const credential = credentialOf(request);
+    const refresh = async () => {
+      // The viewer's own credential first: a logged-out or expired session, a revoked token end it.
+      const user = await viewerNow(ctx.auth, credential);
+      if (!user || user.id !== actor.userId) {
+        request.log.info('lab session ended: the viewer is signed out');
+        return closeSocket(socket, 1008, 'your session ended: sign in again');
+      }
+      try {
+        await ctx.labs.authorizeAccess({ userId: user.id, role: user.role }, accessOf(request, kind));
+      } catch (error) {
         request.log.info({ err: error }, 'lab access withdrawn during a session');
         closeSocket(socket, 1008, 'access to this lab was withdrawn');
+      }
+    };
+    const timer = setInterval(() => {
+      refresh().catch((error: Error) => {
+        request.log.warn({ err: error }, 'lab session could not be checked again');
+        closeSocket(socket, 1008, 'your session could not be checked');
       });
     }, refreshMs);
     socket.on('close', () => clearInterval(timer));
@@ -175,6 +194,27 @@ export function checkOrigin(request: FastifyRequest): void {
   const allowed = [request.headers.host, ...(typeof forwarded === 'string' ? forwarded.split(',') : [])];
   if (!allowed.some((h) => h?.trim().toLowerCase() === host.toLowerCase()))
     throw new ForbiddenError(`A WebSocket from ${origin} may not use this server's session cookie.`);
+}
+
+type Credential = { token: string } | { session: string } | undefined;
+
+/** What signed the upgrade in (auth.ts's rules: a Bearer token wins over the cookie). */
+function credentialOf(request: FastifyRequest): Credential {
+  const header = request.headers.authorization;
+  if (header) {
+    const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+    return token ? { token } : undefined;
+  }
+  const session = request.cookies?.[SESSION_COOKIE];
+  return session ? { session } : undefined;
+}
+
+/** The user the credential names now, or undefined once it expired, was revoked or logged out. */
+async function viewerNow(auth: LabAccessContext['auth'], credential: Credential): Promise<User | undefined> {
+  if (!credential) return undefined;
+  return 'token' in credential
+    ? auth.authenticateToken(credential.token)
+    : auth.authenticateSession(credential.session);
 }
 
 function dimension(value: string | undefined, fallback: number): number {
