@@ -42,22 +42,27 @@ describe('LabHostFirewall calls', () => {
 
   it('waits for the xtables lock on every call, iptables-restore included, in both families', async () => {
     const firewall = new LabHostFirewall({ iptables: await fakeTools(0) });
-    expect(await firewall.isolate('lab-x', 'podman7')).toBe(true);
+    expect(await firewall.isolate('lab-x', 'podman7', '10.89.7.1')).toBe(true);
     const calls = await log();
     expect(calls.length).toBeGreaterThan(0);
     for (const call of calls) expect(call).toMatch(/^ip6?tables(-restore)? -w 10 /);
     expect(calls.filter((call) => call.startsWith('iptables-restore'))).toHaveLength(1);
     expect(calls.filter((call) => call.startsWith('ip6tables-restore'))).toHaveLength(1);
+    // DNS only to the gateway (aardvark), and only over IPv4.
+    const [v4] = calls.filter((call) => call.startsWith('iptables-restore'));
+    expect(v4?.match(/--dport 53/g)).toHaveLength(2);
+    expect(v4?.match(/-d 10\.89\.7\.1\/32 -i podman7 -p (udp|tcp)/g)).toHaveLength(2);
+    expect(calls.find((call) => call.startsWith('ip6tables-restore'))).not.toContain('--dport 53');
     // The jump is checked (and here put back) on each isolate, not once per process.
     expect(calls).toContain('iptables -w 10 -C INPUT -j APERTURE-LABS');
     expect(calls).toContain('ip6tables -w 10 -C INPUT -j APERTURE-LABS');
-    await firewall.isolate('lab-x', 'podman7');
+    await firewall.isolate('lab-x', 'podman7', '10.89.7.1');
     expect((await log()).filter((call) => call.includes('-C INPUT'))).toHaveLength(4);
   });
 
   it('retries an operation refused on the lock', async () => {
     const firewall = new LabHostFirewall({ iptables: await fakeTools(3), ip6tables: false });
-    await firewall.isolate('lab-y', 'podman8');
+    await firewall.isolate('lab-y', 'podman8', '10.89.8.1');
     const restores = (await log()).filter((call) => call.startsWith('iptables-restore'));
     expect(restores.length).toBeGreaterThanOrEqual(1);
     expect(restores.at(-1)).toContain('aperture-lab:lab-y');
@@ -65,11 +70,12 @@ describe('LabHostFirewall calls', () => {
 
   it('gives up after its attempts, quoting iptables', async () => {
     const firewall = new LabHostFirewall({ iptables: await fakeTools(1000), attempts: 2 });
-    await expect(firewall.isolate('lab-z', 'podman9')).rejects.toThrow(/xtables lock/);
+    await expect(firewall.isolate('lab-z', 'podman9', '10.89.9.1')).rejects.toThrow(/xtables lock/);
   });
 
   it('refuses names that could smuggle rules into iptables-restore', () => {
     const firewall = new LabHostFirewall({ iptables: join(tmpdir(), 'none') });
-    expect(() => firewall.isolate('lab-x\n-F INPUT', 'podman1')).toThrow(/plain name/);
+    expect(() => firewall.isolate('lab-x\n-F INPUT', 'podman1', '10.89.1.1')).toThrow(/plain name/);
+    expect(() => firewall.isolate('lab-x', 'podman1', '10.89.1.1 -j ACCEPT')).toThrow(/IPv4/);
   });
 });

@@ -3,7 +3,8 @@
  * gateway address on the host, so every host service listening on all addresses (a database, an
  * agent) would be one `curl` away from every student. Per lab network: in a chain of our own,
  * jumped to first from INPUT, replies to connections the host opened (LabAccess.connect) and DNS
- * to aardvark on the gateway are accepted, everything else from the bridge is dropped. Rules carry
+ * to aardvark on the gateway address (only there) are accepted, everything else from the bridge is
+ * dropped. Rules carry
  * the network's name in a comment, so teardown removes exactly its own and a sweep finds strays.
  *
  * Both families: the lab networks are IPv4-only, but the kernel still gives the bridge and every
@@ -27,6 +28,7 @@ const LOCK_WAIT_S = '10';
 const TIMEOUT_MS = 30_000;
 /** What may appear in a rule we write: network and bridge names, addresses. */
 const PLAIN = /^[A-Za-z0-9_.:-]+$/;
+const IPV4 = /^(\d{1,3}\.){3}\d{1,3}$/;
 /** Failures another writer can cause: worth reading the rules again and retrying. */
 const TRANSIENT =
   /xtables lock|holding the lock|resource temporarily unavailable|resource busy|try again|does a matching rule exist|no chain\/target\/match|chain already exists|interrupted/i;
@@ -81,14 +83,16 @@ export class LabHostFirewall {
    * a missing jump or a missing or changed rule of this network is put back. True when it changed
    * anything.
    */
-  isolate(network: string, bridge: string): Promise<boolean> {
+  isolate(network: string, bridge: string, gateway: string | undefined): Promise<boolean> {
     for (const word of [network, bridge])
       if (!PLAIN.test(word)) throw new Error(`lab firewall: ${JSON.stringify(word)} is not a plain name`);
+    if (gateway !== undefined && !IPV4.test(gateway))
+      throw new Error(`lab firewall: ${JSON.stringify(gateway)} is not an IPv4 address`);
     return this.retrying(async () => {
       let changed = false;
       for (const family of this.families) {
         changed = (await this.ensureChain(family)) || changed;
-        const wanted = this.wanted(family, network, bridge);
+        const wanted = this.wanted(family, network, bridge, gateway);
         const current = (await this.rules(family)).filter((rule) => rule.network === network);
         if (
           sameLines(
@@ -109,10 +113,12 @@ export class LabHostFirewall {
    * Puts back the jump and the rules of every network given (what exists of the labs); names the
    * networks whose rules had to be repaired. Strays are sweep()'s: it needs every network there is.
    */
-  async verify(networks: readonly { network: string; bridge: string }[]): Promise<string[]> {
+  async verify(
+    networks: readonly { network: string; bridge: string; gateway: string | undefined }[],
+  ): Promise<string[]> {
     const repaired: string[] = [];
-    for (const { network, bridge } of networks)
-      if (await this.isolate(network, bridge)) repaired.push(network);
+    for (const { network, bridge, gateway } of networks)
+      if (await this.isolate(network, bridge, gateway)) repaired.push(network);
     return repaired;
   }
 
@@ -155,17 +161,21 @@ export class LabHostFirewall {
     return [...new Set(all)];
   }
 
-  /** The rules of one network, as `iptables -S` prints them, so a listing compares as text. */
-  private wanted(family: Family, network: string, bridge: string): string[] {
+  /**
+   * The rules of one network, as `iptables -S` prints them, so a listing compares as text. DNS
+   * only to the gateway, where aardvark-dns listens: not to any host address that answers on 53
+   * (no gateway known: no DNS, rather than DNS to everything).
+   */
+  private wanted(family: Family, network: string, bridge: string, gateway: string | undefined): string[] {
     const comment = `-m comment --comment "${COMMENT_PREFIX}${network}"`;
     const head = `-A ${LAB_CHAIN} -i ${bridge}`;
     return [
       `${head} -m conntrack --ctstate RELATED,ESTABLISHED ${comment} -j ACCEPT`,
-      ...(family.ipv6
+      ...(family.ipv6 || gateway === undefined
         ? []
         : [
-            `${head} -p udp -m udp --dport 53 ${comment} -j ACCEPT`,
-            `${head} -p tcp -m tcp --dport 53 ${comment} -j ACCEPT`,
+            `-A ${LAB_CHAIN} -d ${gateway}/32 -i ${bridge} -p udp -m udp --dport 53 ${comment} -j ACCEPT`,
+            `-A ${LAB_CHAIN} -d ${gateway}/32 -i ${bridge} -p tcp -m tcp --dport 53 ${comment} -j ACCEPT`,
           ]),
       `${head} ${comment} -j DROP`,
     ];

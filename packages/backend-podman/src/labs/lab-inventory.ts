@@ -17,10 +17,21 @@ import {
 } from './lab-objects.ts';
 import type { ListedContainer, ListedNetwork, ListedVolume } from './lab-state.ts';
 
+export interface NetworkAddress {
+  bridge: string;
+  gateway: string | undefined;
+}
+
+/** The bridge and the first IPv4 gateway of a listed network. */
+export function addressOf(network: ListedNetwork): NetworkAddress {
+  const gateway = (network.subnets ?? []).map((subnet) => subnet.gateway).find((g) => g && !g.includes(':'));
+  return { bridge: network.network_interface ?? '', gateway };
+}
+
 export interface Snapshot {
   containers: ListedContainer[];
-  /** Network name → its bridge on the host. */
-  networks: Map<string, string>;
+  /** Network name → its bridge on the host and its IPv4 gateway (the host's address on it). */
+  networks: Map<string, NetworkAddress>;
   volumes: Set<string>;
 }
 
@@ -45,7 +56,7 @@ export class LabInventory {
     ]);
     return {
       containers,
-      networks: new Map(networks.map((network) => [network.name, network.network_interface ?? ''])),
+      networks: new Map(networks.map((network) => [network.name, addressOf(network)])),
       volumes: new Set(volumes.map((volume) => volume.Name)),
     };
   }

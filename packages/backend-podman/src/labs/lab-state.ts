@@ -22,6 +22,7 @@ export interface ListedNetwork {
   name: string;
   created: string;
   network_interface?: string;
+  subnets?: { subnet: string; gateway?: string }[] | null;
   labels?: Record<string, string> | null;
 }
 

@@ -232,6 +232,32 @@ describe('PodmanLabProvisioner', { timeout: 120_000 }, () => {
       }
     });
 
+    it('DNS is open to the gateway only: a host service on port 53 at another address of the bridge does not answer', async () => {
+      const shell = await inspect(containerName(environment(carol), 'shell'));
+      const { Gateway: gateway } = shell.NetworkSettings.Networks[environment(carol)]!;
+      const bridge = (
+        await podman('network', 'inspect', '--format', '{{.NetworkInterface}}', environment(carol))
+      ).trim();
+      // A second host address inside the lab's subnet (a host with several), with a service on 53.
+      const other = gateway.replace(/\.\d+$/, '.250');
+      await run('ip', ['addr', 'add', `${other}/24`, 'dev', bridge]);
+      const server = createServer((socket) => socket.end('host secret\n'));
+      try {
+        await new Promise<void>((resolve) => server.listen(53, other, resolve));
+        expect(await fromHost(other, 53)).toBe('host secret\n');
+        const target = { deploymentId, studentId: carol.id, component: 'shell' };
+        const probe = await labs.exec(target, ['sh', '-c', `nc -w 2 ${other} 53 </dev/null; echo "nc $?"`]);
+        expect(probe.stdout).not.toContain('host secret');
+        expect(probe.stdout).toContain('nc 1');
+        // aardvark on the gateway still answers.
+        expect(await labs.exec(target, ['getent', 'hosts', 'web'])).toMatchObject({ exitCode: 0 });
+        expect(await iptablesRules()).toContain(`-d ${gateway}/32 -i ${bridge} -p udp -m udp --dport 53`);
+      } finally {
+        server.close();
+        await run('ip', ['addr', 'del', `${other}/24`, 'dev', bridge]);
+      }
+    });
+
     it("IPv6: a host service on :: does not answer a lab at the bridge's link-local address", async () => {
       const service = await hostService();
       try {
@@ -303,7 +329,9 @@ describe('PodmanLabProvisioner', { timeout: 120_000 }, () => {
         `iptables -w -N ${scratch}; for i in $(seq 60); do iptables -w -A ${scratch} -j RETURN; iptables -w -D ${scratch} -j RETURN; done; iptables -w -X ${scratch}`,
       ]);
       try {
-        await Promise.all(nets.map((net, i) => new LabHostFirewall().isolate(net, `podman-zz${i}`)));
+        await Promise.all(
+          nets.map((net, i) => new LabHostFirewall().isolate(net, `podman-zz${i}`, `10.254.${i}.1`)),
+        );
         const rules = await iptablesRules();
         for (const net of nets) expect(rules.split(`aperture-lab:${net}"`).length - 1).toBe(4);
         await Promise.all(nets.map((net) => new LabHostFirewall().release([net])));
@@ -316,7 +344,7 @@ describe('PodmanLabProvisioner', { timeout: 120_000 }, () => {
 
     it('a deploy sweeps firewall rules of networks that are gone', async () => {
       const gone = `lab-gone-${randomBytes(3).toString('hex')}`;
-      await new LabHostFirewall().isolate(gone, 'podman-none0');
+      await new LabHostFirewall().isolate(gone, 'podman-none0', '10.254.99.1');
       expect(await iptablesRules()).toContain(`aperture-lab:${gone}`);
       expect((await labs.deploy({ deploymentId, labVersion: v1, students: [carol] })).succeeded).toBe(1);
       expect(await iptablesRules()).not.toContain(gone);

@@ -41,7 +41,7 @@ import { type ContainerRun, containerRun } from './container-args.ts';
 import { LabHostFirewall } from './host-firewall.ts';
 import { connectTo, execIn, runningContainer, terminalIn } from './lab-access.ts';
 import { LabCli, PodmanLabError } from './lab-cli.ts';
-import { LabInventory, type Snapshot } from './lab-inventory.ts';
+import { addressOf, LabInventory, type Snapshot } from './lab-inventory.ts';
 import {
   containerName,
   environmentName,
@@ -343,7 +343,7 @@ export class PodmanLabProvisioner implements LabProvisioner, LabAccess {
     if (!this.firewall) return { checked: 0, repaired: [] };
     const networks = (await this.found.listLabNetworks()).filter((network) => network.network_interface);
     const repaired = await this.firewall.verify(
-      networks.map((network) => ({ network: network.name, bridge: network.network_interface as string })),
+      networks.map((network) => ({ network: network.name, ...addressOf(network) })),
     );
     await this.firewall.sweep(() => this.allNetworks());
     if (repaired.length > 0) this.logger.warn({ repaired }, 'lab firewall rules were missing and are back');
@@ -504,15 +504,24 @@ export class PodmanLabProvisioner implements LabProvisioner, LabAccess {
   /** Every step looks before it acts, so a retry or a re-deploy resumes where things stand. */
   private async converge(student: LabStudent, plan: StudentPlan, found: Snapshot): Promise<void> {
     const { environment, labels } = plan;
-    let bridge = found.networks.get(environment);
-    if (bridge === undefined) {
+    let address = found.networks.get(environment);
+    if (address === undefined) {
       await this.ignoringExisting(['network', 'create', '--internal', ...labelArgs(labels), environment]);
-      bridge = (
-        await this.cli.run(['network', 'inspect', '--format', '{{.NetworkInterface}}', environment])
-      ).trim();
+      const [bridge = '', ...gateways] = (
+        await this.cli.run([
+          'network',
+          'inspect',
+          '--format',
+          '{{.NetworkInterface}} {{range .Subnets}}{{.Gateway}} {{end}}',
+          environment,
+        ])
+      )
+        .trim()
+        .split(/\s+/);
+      address = { bridge, gateway: gateways.find((gateway) => !gateway.includes(':')) };
     }
     // Before any container exists on it: no moment in which a lab can reach the host.
-    if (this.firewall) await this.firewall.isolate(environment, bridge);
+    if (this.firewall) await this.firewall.isolate(environment, address.bridge, address.gateway);
     for (const volume of plan.volumes)
       if (!found.volumes.has(volume))
         await this.ignoringExisting(['volume', 'create', ...labelArgs(labels), volume]);
