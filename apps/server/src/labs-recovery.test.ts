@@ -315,6 +315,82 @@ describe('a teardown that is not verified', () => {
   });
 });
 
+/** Reports one student's copy failed (a crash loop) whatever was deployed. */
+class CrashingBackend extends FakeLabBackend {
+  crashing = new Set<string>();
+  override async status(deploymentId: string, students: Parameters<FakeLabBackend['status']>[1] = []) {
+    const report = await super.status(deploymentId, students);
+    return {
+      ...report,
+      students: report.students.map((s) =>
+        this.crashing.has(s.student.id)
+          ? { ...s, state: 'failed' as const, message: 'CrashLoopBackOff: "shell"' }
+          : s,
+      ),
+    };
+  }
+}
+
+describe('opening a stopped copy is bounded by startWaitMs', () => {
+  const shell = (deploymentId: string, userId: string) => ({
+    deploymentId,
+    userId,
+    component: 'shell',
+    kind: 'terminal' as const,
+  });
+
+  it('the engine does not answer: unavailable after startWaitMs, and the start goes on', async () => {
+    const p = aperture(new FakeLabBackend(), { startWaitMs: 150 });
+    const lab = await publishedLab(p);
+    const { deployment } = await p.labs.deploy(instructor, lab.labId, lab.v1);
+    await p.settle();
+    const [sam] = students as [Actor];
+    await p.labs.worker.stop(deployment.id, sam.userId, 'stopped');
+    const release = p.backend.hold();
+    const started = Date.now();
+    await expect(p.labs.authorizeAccess(sam, shell(deployment.id, sam.userId))).rejects.toMatchObject({
+      code: 'unavailable',
+      message: expect.stringContaining('not deployed within'),
+    });
+    expect(Date.now() - started).toBeLessThan(2000);
+    release();
+    await p.settle();
+    expect((await store.labEnvironments.get(deployment.id, sam.userId))?.state).toBe('ready');
+  });
+
+  it('a copy that fails to start: unavailable with the reason, not a target', async () => {
+    const p = aperture(new CrashingBackend(), { startWaitMs: 2000, failedGraceMs: 0 });
+    const backend = p.backend as CrashingBackend;
+    const lab = await publishedLab(p);
+    const { deployment } = await p.labs.deploy(instructor, lab.labId, lab.v1);
+    await p.settle();
+    const [sam, robin] = students as [Actor, Actor];
+    await p.labs.worker.stop(deployment.id, sam.userId, 'stopped');
+    backend.failing.add('sam');
+    await expect(p.labs.authorizeAccess(sam, shell(deployment.id, sam.userId))).rejects.toMatchObject({
+      code: 'unavailable',
+      message: 'The lab copy did not start: refused by the fake.',
+    });
+    // Deployed, but the engine says it crashes.
+    await p.labs.worker.stop(deployment.id, robin.userId, 'stopped');
+    backend.crashing.add(robin.userId);
+    await expect(p.labs.authorizeAccess(robin, shell(deployment.id, robin.userId))).rejects.toMatchObject({
+      code: 'unavailable',
+      message: expect.stringContaining('CrashLoopBackOff'),
+    });
+  });
+
+  it('a checkpoint whose stopped dev copy does not start in time: unavailable', async () => {
+    const p = aperture(new FakeLabBackend(), { startWaitMs: 150 });
+    const lab = await publishedLab(p);
+    await p.labs.worker.stop(lab.dev, instructor.userId, 'stopped');
+    const release = p.backend.hold();
+    await expect(p.labs.checkpoint(instructor, lab.labId)).rejects.toMatchObject({ code: 'unavailable' });
+    release();
+    await p.settle();
+  });
+});
+
 describe('who may do what', () => {
   it('a TA reads the labs and deployments of the course but changes nothing; a student sees neither', async () => {
     const p = aperture();

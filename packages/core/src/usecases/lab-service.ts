@@ -6,7 +6,13 @@
  * says what was recorded (`deploying`, `checking`, `destroying`), the store says how it ended.
  */
 import type { CourseRole, Timestamp } from '../domain/entities.ts';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  UnavailableError,
+  ValidationError,
+} from '../errors.ts';
 import type { LabTarget } from '../labs/access.ts';
 import { catalogLabTemplate, type LabCatalogOptions } from '../labs/catalog.ts';
 import { lifetimeMs } from '../labs/duration.ts';
@@ -349,11 +355,7 @@ export class LabService {
       lastAccessAt: this.now(),
       updatedAt: this.now(),
     });
-    if (environment.state === 'stopped') {
-      await this.recordStart(deployment.id, request.userId);
-      await this.worker.apply(deployment.id);
-      await this.worker.waitReady(deployment.id, request.userId, this.startWaitMs);
-    }
+    if (environment.state === 'stopped') await this.startAndWait(deployment.id, request.userId);
     return { deploymentId: deployment.id, studentId: request.userId, component: request.component };
   }
 
@@ -378,9 +380,43 @@ export class LabService {
     if (!dev) return;
     const copy = await this.store.labEnvironments.get(dev.id, dev.createdBy);
     if (copy?.state !== 'stopped') return;
-    await this.recordStart(dev.id, dev.createdBy);
-    await this.worker.apply(dev.id);
-    await this.worker.waitReady(dev.id, dev.createdBy, this.startWaitMs);
+    await this.startAndWait(dev.id, dev.createdBy);
+  }
+
+  /**
+   * Starts a stopped copy and waits, at most `startWaitMs` in all, until the engine says it runs;
+   * an UnavailableError with the reason when it did not (the deploy is still queued or failed, or
+   * the copy never became ready). The deploy goes on after a timeout: a later open may find it ready.
+   */
+  private async startAndWait(deploymentId: string, userId: string): Promise<void> {
+    const deadline = Date.now() + this.startWaitMs;
+    await this.recordStart(deploymentId, userId);
+    const deployed = this.worker.apply(deploymentId);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((done) => {
+      timer = setTimeout(() => done('timeout'), this.startWaitMs);
+    });
+    const outcome = await Promise.race([deployed.then(() => 'deployed' as const), timedOut]).finally(() =>
+      clearTimeout(timer),
+    );
+    const seconds = Math.round(this.startWaitMs / 1000);
+    if (outcome === 'timeout')
+      throw new UnavailableError(
+        `The lab copy is starting but was not deployed within ${seconds} s; try again.`,
+        {
+          deploymentId,
+          userId,
+        },
+      );
+    const copy = await this.store.labEnvironments.get(deploymentId, userId);
+    if (copy?.state !== 'ready')
+      throw new UnavailableError(
+        `The lab copy did not start: ${copy?.error ?? `it is ${copy?.state ?? 'gone'}`}.`,
+        { deploymentId, userId, state: copy?.state ?? null },
+      );
+    const ready = await this.worker.waitReady(deploymentId, userId, Math.max(0, deadline - Date.now()));
+    if (!ready.ok)
+      throw new UnavailableError(`The lab copy did not start: ${ready.message}.`, { deploymentId, userId });
   }
 
   private async startDev(lab: Lab, instructorId: string): Promise<void> {
