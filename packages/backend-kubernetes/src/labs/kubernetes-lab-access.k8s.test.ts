@@ -188,6 +188,48 @@ describe.runIf(hasRealNode())('LabAccess on the real node (Tier B)', () => {
     await expect(labs.connect(web, 9999)).rejects.toThrow(UnavailableError);
   });
 
+  // Finding 1: a producer faster than the reader must not fill Aperture's memory. The reader stops
+  // for PAUSE_MS, then drains slowly; the Duplex's buffer and the process's Buffer memory stay
+  // bounded, and every byte arrives.
+  const PRODUCED = 64 * 1024 * 1024;
+  it('backpressure: a terminal printing 64 MiB to a reader that stops stays bounded, then all arrives', async () => {
+    const terminal = await labs.openTerminal(shell, {
+      size: { cols: 80, rows: 24 },
+      // Raw: no newline translation, so the count is exact. The sleep: the API server may drop the
+      // tail of an exec's output when the process exits while the client is behind (what is in
+      // flight then, ~1 MiB here; kubernetes/kubernetes#124571), which is not what is tested.
+      command: ['sh', '-c', `stty raw -echo; head -c ${PRODUCED} /dev/zero | tr '\\0' x; sleep 5`],
+    });
+    const figures = await drainSlowly(terminal.stream, PRODUCED);
+    console.info(`terminal backpressure: ${JSON.stringify(figures)}`);
+    expect(figures.received).toBe(PRODUCED);
+    expect(figures.bufferedWhilePaused).toBeLessThanOrEqual(1024 * 1024);
+    expect(figures.memoryGrowthWhilePaused).toBeLessThan(24 * 1024 * 1024);
+    expect(await terminal.exited).toBe(0);
+  }, 120_000);
+
+  it('backpressure: connect to a port streaming 64 MiB, read slowly: bounded, then all arrives', async () => {
+    // A one-shot server in the shell pod (setsid: it outlives the exec that starts it).
+    const serve = `import socket,sys
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1",9100)); s.listen(1)
+c,_=s.accept(); b=b"y"*65536
+for _ in range(${PRODUCED / 65536}): c.sendall(b)
+c.close()`;
+    const started = await labs.exec(shell, [
+      'sh',
+      '-c',
+      `setsid python3 -c '${serve}' >/tmp/serve.log 2>&1 < /dev/null & sleep 1; echo started`,
+    ]);
+    expect(started.stdout).toBe('started\n');
+    const socket = await labs.connect(shell, 9100);
+    const figures = await drainSlowly(socket, PRODUCED);
+    console.info(`connect backpressure: ${JSON.stringify(figures)}`);
+    expect(figures.received).toBe(PRODUCED);
+    expect(figures.bufferedWhilePaused).toBeLessThanOrEqual(1024 * 1024);
+    expect(figures.memoryGrowthWhilePaused).toBeLessThan(24 * 1024 * 1024);
+    socket.destroy();
+  }, 120_000);
+
   it('resolveImageDigests reads what containerd runs; a version pinned to them runs', async () => {
     const digests = await labs.resolveImageDigests(['aperture/lab-nginx', 'aperture/lab-shell']);
     for (const digest of Object.values(digests)) expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
@@ -227,6 +269,46 @@ describe.runIf(hasRealNode())('LabAccess on the real node (Tier B)', () => {
     expect((await labs.teardown(deploymentId)).verified).toBe(true);
   });
 });
+
+const PAUSE_MS = 4_000;
+
+/**
+ * Reads nothing for PAUSE_MS (the producer runs on), measures what piled up on our side, then
+ * reads in small sips until `expected` bytes came or the stream ended.
+ */
+async function drainSlowly(stream: Duplex, expected: number) {
+  global.gc?.();
+  const before = process.memoryUsage().arrayBuffers;
+  await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
+  const bufferedWhilePaused = stream.readableLength;
+  const memoryGrowthWhilePaused = process.memoryUsage().arrayBuffers - before;
+  let received = 0;
+  let maxBuffered = bufferedWhilePaused;
+  const started = Date.now();
+  await new Promise<void>((resolve, reject) => {
+    const sip = () => {
+      maxBuffered = Math.max(maxBuffered, stream.readableLength);
+      let chunk: Buffer | null = stream.read();
+      for (let n = 0; chunk !== null && n < 8; n++) {
+        received += chunk.length;
+        chunk = n < 7 ? stream.read() : null;
+      }
+      if (received >= expected) return resolve();
+      // A slow reader: a few chunks, then a pause.
+      setTimeout(sip, 2);
+    };
+    stream.once('end', () => resolve());
+    stream.once('error', reject);
+    sip();
+  });
+  return {
+    received,
+    bufferedWhilePaused,
+    maxBuffered,
+    memoryGrowthWhilePaused,
+    drainMs: Date.now() - started,
+  };
+}
 
 /** Collects a stream's bytes as text; `until` waits for a pattern in what has come so far. */
 function reader(stream: Duplex) {

@@ -1,5 +1,6 @@
+import { Duplex } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { exitCodeOf } from './kubernetes-lab-access.ts';
+import { Backpressure, exitCodeOf } from './kubernetes-lab-access.ts';
 import { labPermissionOf } from './lab-permissions.ts';
 
 describe('exitCodeOf (the exec status channel)', () => {
@@ -24,5 +25,60 @@ describe('labPermissionOf with subresources', () => {
     expect(labPermissionOf('create', 'pods/portforward')?.subresource).toBe('portforward');
     expect(labPermissionOf('list', 'pods')?.subresource).toBeUndefined();
     expect(labPermissionOf('create', 'pods')).toBeUndefined();
+  });
+});
+
+describe('Backpressure (the WebSocket paused while the reader is behind)', () => {
+  const socket = () => {
+    const calls: string[] = [];
+    return { calls, pause: () => calls.push('pause'), resume: () => calls.push('resume') };
+  };
+
+  it('pauses once when full, resumes once when read; a socket attached later starts paused', () => {
+    const ws = socket();
+    const flow = new Backpressure(ws);
+    flow.resume();
+    flow.pause();
+    flow.pause();
+    flow.resume();
+    flow.resume();
+    expect(ws.calls).toEqual(['pause', 'resume']);
+    const late = socket();
+    const early = new Backpressure();
+    early.pause();
+    early.attach(late);
+    expect(late.calls).toEqual(['pause']);
+  });
+
+  it('released: resumed for good (the close handshake must be read)', () => {
+    const ws = socket();
+    const flow = new Backpressure(ws);
+    flow.pause();
+    flow.release();
+    flow.pause();
+    expect(ws.calls).toEqual(['pause', 'resume']);
+  });
+
+  it('a Duplex fed faster than it is read stops the socket at its highWaterMark', async () => {
+    const ws = socket();
+    const flow = new Backpressure(ws);
+    const stream = new Duplex({
+      readableHighWaterMark: 1024,
+      read() {
+        flow.resume();
+      },
+      write(_chunk, _encoding, callback) {
+        callback();
+      },
+    });
+    const feed = (n: number) => {
+      for (let i = 0; i < n; i++) if (!stream.push(Buffer.alloc(512))) flow.pause();
+    };
+    feed(4);
+    expect(ws.calls).toEqual(['pause']);
+    expect(stream.readableLength).toBe(2048);
+    stream.read();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(ws.calls).toEqual(['pause', 'resume']);
   });
 });

@@ -51,6 +51,9 @@ const DEFAULT_SHELL = [
 
 interface WebSocketLike {
   close(): void;
+  /** ws: stops reading the socket (TCP then pushes back to the API server); resume() starts again. */
+  pause(): void;
+  resume(): void;
   on(event: 'close', listener: () => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
 }
@@ -165,17 +168,23 @@ export class KubernetesLabAccess {
         status = s;
       }),
     )) as unknown as WebSocketLike;
+    const flow = new Backpressure(ws);
     const stream = new Duplex({
       write(chunk, _encoding, callback) {
         input.write(chunk, callback);
       },
-      read() {},
+      read() {
+        flow.resume();
+      },
       destroy(error, callback) {
+        flow.release();
         ws.close();
         callback(error);
       },
     });
-    screen.on('data', (chunk: Buffer) => stream.push(chunk));
+    screen.on('data', (chunk: Buffer) => {
+      if (!stream.push(chunk)) flow.pause();
+    });
     const exited = new Promise<number | null>((resolve) => {
       const end = () => {
         stream.push(null);
@@ -188,13 +197,18 @@ export class KubernetesLabAccess {
       stream,
       resize: (size) => screen.resize(size),
       exited,
-      close: () => ws.close(),
+      close: () => {
+        flow.release();
+        ws.close();
+      },
     };
   }
 
   async connect(target: LabTarget, port: number): Promise<Duplex> {
     const where = await this.locate(target);
     const input = new PassThrough();
+    // The socket exists only once the upgrade is done; data may come before that line runs.
+    const flow = new Backpressure();
     const stream = new Duplex({
       write(chunk, _encoding, callback) {
         input.write(chunk, callback);
@@ -203,8 +217,11 @@ export class KubernetesLabAccess {
       final(callback) {
         callback();
       },
-      read() {},
+      read() {
+        flow.resume();
+      },
       destroy(error, callback) {
+        flow.release();
         input.destroy();
         callback(error);
       },
@@ -228,7 +245,7 @@ export class KubernetesLabAccess {
         // client-node strips the port prefix and passes on what is left, possibly nothing.
         if (chunk.length > 0) {
           settle();
-          stream.push(chunk);
+          if (!stream.push(chunk)) flow.pause();
         }
         callback();
       },
@@ -251,6 +268,7 @@ export class KubernetesLabAccess {
     const ws = (await this.upgrade('pods/portforward', where, () =>
       this.forward.portForward(where.namespace, where.pod, [port], output, errors, input),
     )) as unknown as WebSocketLike;
+    flow.attach(ws);
     ws.on('close', () => {
       settle(new UnavailableError(`the port-forward to ${where.pod}:${port} closed at once`));
       stream.push(null);
@@ -327,6 +345,39 @@ export function exitCodeOf(status: V1Status): number | null {
   const cause = status.details?.causes?.find((c) => c.reason === 'ExitCode');
   const code = cause?.message === undefined ? Number.NaN : Number(cause.message);
   return Number.isInteger(code) ? code : null;
+}
+
+/**
+ * Flow control for what comes from the pod. client-node writes every WebSocket message into our
+ * Writable and ignores its return value, so the only place to push back is the socket itself:
+ * when the Duplex's readable buffer is full (push() returned false) the WebSocket is paused, and
+ * read() — the consumer asking for more — resumes it. While paused, TCP stops the API server, and
+ * the process in the pod blocks on a full pipe; what is buffered here stays one socket read
+ * (plus what ws had already received) past the Duplex's highWaterMark.
+ */
+export class Backpressure {
+  private paused = false;
+  private released = false;
+  constructor(private ws?: Pick<WebSocketLike, 'pause' | 'resume'>) {}
+  attach(ws: Pick<WebSocketLike, 'pause' | 'resume'>): void {
+    this.ws = ws;
+    if (this.paused) ws.pause();
+  }
+  pause(): void {
+    if (this.paused || this.released) return;
+    this.paused = true;
+    this.ws?.pause();
+  }
+  /** The reader is gone: read on (so the close handshake is seen) and never pause again. */
+  release(): void {
+    this.resume();
+    this.released = true;
+  }
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.ws?.resume();
+  }
 }
 
 /** Keeps up to MAX_OUTPUT_BYTES of what is written. */
