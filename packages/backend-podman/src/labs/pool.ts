@@ -1,4 +1,10 @@
-/** Runs `work` for every item, at most `limit` at a time; results in the items' order. */
+/**
+ * Runs `work` for every item, at most `limit` at a time; results in the items' order.
+ *
+ * The same as `mapLimited` in backend-kubernetes/src/labs/concurrency.ts, which that package does
+ * not export (its labs/index.ts leaves concurrency.ts out); kept here rather than widening that
+ * package's public surface from this one.
+ */
 export async function mapLimited<T, R>(
   items: readonly T[],
   limit: number,
