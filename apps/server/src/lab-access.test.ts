@@ -176,7 +176,7 @@ beforeAll(async () => {
   registerAuth(app, { auth } as unknown as ServerContext);
   await labAccessRoutes(
     app,
-    { labs: authorizer, auth, labProvisioner: access, deps: { store } },
+    { labs: authorizer, auth, labProvisioner: access, deps: { store, hasher: deps.hasher } },
     { refreshMs: 100, linkSigner: signer, maxSessionsPerViewer: 3, upstreamTimeoutMs: 500 },
   );
   base = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -218,6 +218,9 @@ function record(socket: WebSocket) {
 }
 
 const ownOrigin = () => ({ origin: base });
+
+/** A session's store key (what a lab link names), from its cookie. */
+const sessionIdOf = (cookie: string) => new ScryptSecretHasher().digest(cookie.split('=')[1]!);
 
 describe('lab terminal WebSocket', () => {
   it('types into the shell, resizes it, and ends with an exit frame', async () => {
@@ -452,10 +455,15 @@ describe('lab HTTP proxy', () => {
       component: 'web',
       port: 8080,
       viewerId: alice.id,
+      sessionId: sessionIdOf(alice.cookie),
     };
     const good = signer.sign(link);
+    expect((await fetch(`${base}/lab-sessions/${good}/`)).status).toBe(200);
     const forged = `${good.split('.')[0]}.${'A'.repeat(43)}`;
     expect((await fetch(`${base}/lab-sessions/${forged}/`)).status).toBe(401);
+    // Exactly two parts: nothing may ride along after the signature.
+    expect(signer.verify(`${good}.anything`)).toBeUndefined();
+    expect((await fetch(`${base}/lab-sessions/${good}.anything/`)).status).toBe(401);
     const expired = signer.sign(link, Date.now() - 2 * 60 * 60_000);
     expect((await fetch(`${base}/lab-sessions/${expired}/`)).status).toBe(401);
     const renewed = await fetch(`${base}/lab-sessions/${expired}/x`, {
@@ -465,11 +473,34 @@ describe('lab HTTP proxy', () => {
     expect(renewed.status).toBe(303);
     expect(renewed.headers.get('location')).not.toContain(expired);
     // A link is only as good as its viewer's access: bob's link to alice's copy is refused.
-    const stolen = signer.sign({ ...link, viewerId: bob.id });
+    const stolen = signer.sign({ ...link, viewerId: bob.id, sessionId: sessionIdOf(bob.cookie) });
     expect((await fetch(`${base}/lab-sessions/${stolen}/`)).status).toBe(403);
     expect(
       (await fetch(proxied(alice.id), { headers: { cookie: bob.cookie }, redirect: 'manual' })).status,
     ).toBe(403);
+  });
+
+  it('a lab link lives only as long as the session that opened it (a logout ends it)', async () => {
+    const { sessionSecret } = await auth.login('alice', PASSWORD);
+    const cookie = `${SESSION_COOKIE}=${sessionSecret}`;
+    const navigation = await fetch(proxied(alice.id, '/page'), { headers: { cookie }, redirect: 'manual' });
+    const location = navigation.headers.get('location')!;
+    expect((await fetch(`${base}${location}`)).status).toBe(200);
+    await auth.logout(sessionSecret);
+    const after = await fetch(`${base}${location}`);
+    expect(after.status).toBe(401);
+    expect(((await after.json()) as { error: { message: string } }).error.message).toMatch(/session .*ended/);
+    // Opened again with a live session, the same link is renewed for that session.
+    const renewed = await fetch(`${base}${location}`, {
+      headers: { cookie: alice.cookie },
+      redirect: 'manual',
+    });
+    expect(renewed.status).toBe(303);
+    expect((await fetch(`${base}${renewed.headers.get('location')!}`)).status).toBe(200);
+    // A link naming another user's session is refused too.
+    const token = location.split('/')[2]!;
+    const mixed = signer.sign({ ...signer.verify(token)!, sessionId: sessionIdOf(bob.cookie) });
+    expect((await fetch(`${base}/lab-sessions/${mixed}/`)).status).toBe(401);
   });
 
   it('refuses without a session, for another student, and a body over 10 MiB (413)', async () => {

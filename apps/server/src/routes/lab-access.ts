@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream';
 import {
   type Actor,
   type AuthService,
+  type CoreDeps,
   ForbiddenError,
   type LabAccess,
   type LabTarget,
@@ -49,7 +50,7 @@ export interface LabAccessContext {
   /** An open session's credential is checked again on every refresh. */
   auth: Pick<AuthService, 'authenticateSession' | 'authenticateToken'>;
   labProvisioner: LabAccess;
-  deps: { store: Store };
+  deps: Pick<CoreDeps, 'store' | 'hasher'>;
 }
 
 interface ComponentParams {

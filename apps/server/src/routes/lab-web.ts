@@ -1,6 +1,6 @@
 import { type Actor, PayloadTooLargeError, UnauthenticatedError, ValidationError } from '@aperture/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { actorOf } from '../http/auth.ts';
+import { actorOf, SESSION_COOKIE } from '../http/auth.ts';
 import { type LabLink, LabLinkSigner } from '../http/lab-link.ts';
 import { declaredTooLarge, proxyRequest, upstreamPath, upstreamPrefix } from '../http/lab-proxy.ts';
 import type { LabAccessContext } from './lab-access.ts';
@@ -49,9 +49,19 @@ export async function labWebRoutes(
   /** A navigation with the session cookie: authorize, then continue on a fresh link. */
   const toLink = async (request: FastifyRequest, reply: FastifyReply, link: LinkTarget, path: string) => {
     const viewer = actorOf(request);
+    const cookie = request.cookies?.[SESSION_COOKIE];
+    if (!cookie)
+      throw new UnauthenticatedError('Open a lab page signed in to Aperture (the session cookie).');
     await ctx.labs.authorizeAccess(viewer, { ...link, kind: 'http' });
-    const token = signer.sign({ ...link, viewerId: viewer.userId });
+    const sessionId = ctx.deps.hasher.digest(cookie);
+    const token = signer.sign({ ...link, viewerId: viewer.userId, sessionId });
     return reply.header('referrer-policy', 'no-referrer').redirect(`/lab-sessions/${token}${path}`, 303);
+  };
+
+  /** The link's session still exists, unexpired, and is its viewer's (a logout deletes it). */
+  const sessionLives = async (link: LabLink) => {
+    const session = await ctx.deps.store.sessions.get(link.sessionId);
+    return !!session && session.userId === link.viewerId && Date.parse(session.expiresAt) > Date.now();
   };
 
   await app.register(async (proxy) => {
@@ -77,13 +87,17 @@ export async function labWebRoutes(
       if (!rest.includes('/')) return toDirectory(request, reply, 2);
       const path = upstreamPath(request.raw.url ?? '/', 2);
       const link = signer.verify(token);
-      if (!link) {
-        // An expired link opened again as a navigation still has the session cookie: renew it.
-        const expired = signer.verify(token, Date.now(), true);
+      const live = link && (await sessionLives(link));
+      if (!link || !live) {
+        // An expired link (or one of an ended session) opened again as a navigation with a
+        // session cookie: renew it for that session.
+        const expired = link ?? signer.verify(token, Date.now(), true);
         if (expired && request.user && isNavigation(request))
           return toLink(request, reply, targetOf(expired), path);
         throw new UnauthenticatedError(
-          'This lab link has expired or is not valid: open the lab again from Aperture.',
+          link
+            ? 'The session that opened this lab link has ended: open the lab again from Aperture.'
+            : 'This lab link has expired or is not valid: open the lab again from Aperture.',
         );
       }
       const viewer = await ctx.deps.store.users.get(link.viewerId);
