@@ -82,7 +82,8 @@ async function runCheck(
   }
 }
 
-function kindOf(check: LabCheck): LabCheckResult['kind'] {
+/** What a check probes: `http`, `tcp`, or `exec` (a command in the component). */
+export function kindOf(check: LabCheck): LabCheckResult['kind'] {
   if (check.http) return 'http';
   return check.tcp ? 'tcp' : 'exec';
 }

@@ -6,13 +6,7 @@
  * says what was recorded (`deploying`, `checking`, `destroying`), the store says how it ended.
  */
 import type { CourseRole, Timestamp } from '../domain/entities.ts';
-import {
-  ConflictError,
-  ForbiddenError,
-  NotFoundError,
-  UnavailableError,
-  ValidationError,
-} from '../errors.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import type { LabTarget } from '../labs/access.ts';
 import { catalogLabTemplate, type LabCatalogOptions } from '../labs/catalog.ts';
 import { lifetimeMs } from '../labs/duration.ts';
@@ -25,8 +19,12 @@ import type {
 } from '../labs/lab-entities.ts';
 import type { LabTemplate, LabTemplateProblem } from '../labs/lab-template.ts';
 import { diffTemplates, imagesToPin, type LabTemplateChange, labVersionId } from '../labs/version.ts';
-import { type Actor, canEditCourse, canGradeCourse, isAdmin, isCourseStaff } from '../policy/authz.ts';
+import { type Actor, canEditCourse, canGradeCourse, isAdmin } from '../policy/authz.ts';
 import { type CoreDeps, isoNow } from './deps.ts';
+import { LabAccessPolicy, type LabAccessRequest } from './lab-access-policy.ts';
+
+export type { LabAccessRequest } from './lab-access-policy.ts';
+
 import {
   componentAccess,
   countStates,
@@ -47,14 +45,6 @@ export type LabServiceOptions = LabWorkerOptions & {
 /** A template already validated (the server parses YAML with api-contract), or a catalog type. */
 export type LabTemplateInput = { template: LabTemplate } | ({ type: string } & LabCatalogOptions);
 
-export interface LabAccessRequest {
-  deploymentId: string;
-  userId: string;
-  component: string;
-  kind: 'terminal' | 'vnc' | 'http';
-  port?: number;
-}
-
 type Need = 'read' | 'change';
 
 /** Every state but `removed`: a copy that may be reset. */
@@ -69,7 +59,7 @@ const LIVE_COPY: readonly LabEnvironmentState[] = [
 
 export class LabService {
   readonly worker: LabWorker;
-  private readonly startWaitMs: number;
+  private readonly access: LabAccessPolicy;
 
   constructor(
     private readonly deps: CoreDeps,
@@ -77,7 +67,10 @@ export class LabService {
     options: LabServiceOptions,
   ) {
     this.worker = new LabWorker(deps, backend, options);
-    this.startWaitMs = options.startWaitMs ?? 60_000;
+    this.access = new LabAccessPolicy(deps, this.worker, {
+      logger: options.logger,
+      startWaitMs: options.startWaitMs ?? 60_000,
+    });
   }
 
   private get store() {
@@ -284,7 +277,7 @@ export class LabService {
     const own = userId === actor.userId;
     const { deployment } = await this.deploymentFor(actor, deploymentId, own ? 'own' : 'change');
     await this.liveEnvironment(deployment, userId);
-    await this.recordStart(deployment.id, userId);
+    await this.access.recordStart(deployment.id, userId);
     // Queued, not awaited: the answer is 202 with the copy as recorded.
     void this.worker.apply(deployment.id);
     return this.liveEnvironment(deployment, userId);
@@ -329,45 +322,11 @@ export class LabService {
   }
 
   /**
-   * May the actor open this component of this copy (terminal, desktop, HTTP port)? A student only
-   * their own copy of a course deployment; course staff any copy of the course's deployments.
-   * Records the use (the idle clock) and starts a stopped copy, waiting for it.
+   * May the actor open this component of this copy (terminal, desktop, HTTP port)? See
+   * LabAccessPolicy: records the use and starts a stopped copy, waiting (bounded) for it.
    */
-  async authorizeAccess(actor: Actor, request: LabAccessRequest): Promise<LabTarget> {
-    const deployment = await this.store.labDeployments.get(request.deploymentId);
-    if (!deployment || deployment.state === 'destroyed' || deployment.state === 'destroying')
-      throw new NotFoundError('Lab deployment', request.deploymentId);
-    const role = await this.roleIn(actor, deployment.courseId);
-    const staff = isAdmin(actor) || isCourseStaff(role);
-    const ownCourseCopy =
-      role === 'student' && deployment.kind === 'course' && request.userId === actor.userId;
-    if (!staff && !ownCourseCopy) {
-      // Outsiders learn nothing; a student of the course is told it is not theirs.
-      if (role === undefined) throw new NotFoundError('Lab deployment', request.deploymentId);
-      throw new ForbiddenError('You may open only your own copy of a lab.');
-    }
-    const environment = await this.store.labEnvironments.get(deployment.id, request.userId);
-    if (!environment || environment.state === 'removed')
-      throw new NotFoundError('Lab environment', `${request.deploymentId}/${request.userId}`);
-    const { template } = await this.worker.versionOf(deployment);
-    checkComponentAccess(template, request);
-    await this.store.labEnvironments.update(deployment.id, request.userId, {
-      lastAccessAt: this.now(),
-      updatedAt: this.now(),
-    });
-    if (environment.state === 'stopped') await this.startAndWait(deployment.id, request.userId);
-    return { deploymentId: deployment.id, studentId: request.userId, component: request.component };
-  }
-
-  /**
-   * A stopped or failed copy becomes `pending` (the caller queues the deploy); any other state is
-   * left as it is (ready, or already on its way). Returns whether it changed.
-   */
-  private recordStart(deploymentId: string, userId: string): Promise<boolean> {
-    // Started on purpose: its idle clock starts again, or the next tick would stop it at once.
-    const at = this.now();
-    const patch = { state: 'pending' as const, error: null, lastAccessAt: at, updatedAt: at };
-    return this.store.labEnvironments.update(deploymentId, userId, patch, { from: ['stopped', 'failed'] });
+  authorizeAccess(actor: Actor, request: LabAccessRequest): Promise<LabTarget> {
+    return this.access.authorize(actor, request);
   }
 
   /**
@@ -380,43 +339,7 @@ export class LabService {
     if (!dev) return;
     const copy = await this.store.labEnvironments.get(dev.id, dev.createdBy);
     if (copy?.state !== 'stopped') return;
-    await this.startAndWait(dev.id, dev.createdBy);
-  }
-
-  /**
-   * Starts a stopped copy and waits, at most `startWaitMs` in all, until the engine says it runs;
-   * an UnavailableError with the reason when it did not (the deploy is still queued or failed, or
-   * the copy never became ready). The deploy goes on after a timeout: a later open may find it ready.
-   */
-  private async startAndWait(deploymentId: string, userId: string): Promise<void> {
-    const deadline = Date.now() + this.startWaitMs;
-    await this.recordStart(deploymentId, userId);
-    const deployed = this.worker.apply(deploymentId);
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((done) => {
-      timer = setTimeout(() => done('timeout'), this.startWaitMs);
-    });
-    const outcome = await Promise.race([deployed.then(() => 'deployed' as const), timedOut]).finally(() =>
-      clearTimeout(timer),
-    );
-    const seconds = Math.round(this.startWaitMs / 1000);
-    if (outcome === 'timeout')
-      throw new UnavailableError(
-        `The lab copy is starting but was not deployed within ${seconds} s; try again.`,
-        {
-          deploymentId,
-          userId,
-        },
-      );
-    const copy = await this.store.labEnvironments.get(deploymentId, userId);
-    if (copy?.state !== 'ready')
-      throw new UnavailableError(
-        `The lab copy did not start: ${copy?.error ?? `it is ${copy?.state ?? 'gone'}`}.`,
-        { deploymentId, userId, state: copy?.state ?? null },
-      );
-    const ready = await this.worker.waitReady(deploymentId, userId, Math.max(0, deadline - Date.now()));
-    if (!ready.ok)
-      throw new UnavailableError(`The lab copy did not start: ${ready.message}.`, { deploymentId, userId });
+    await this.access.startAndWait(dev.id, dev.createdBy);
   }
 
   private async startDev(lab: Lab, instructorId: string): Promise<void> {
@@ -603,22 +526,6 @@ export function templateError(problems: readonly LabTemplateProblem[]): Validati
     field: first?.path ?? '',
     errors: problems,
   });
-}
-
-function checkComponentAccess(template: LabTemplate, request: LabAccessRequest): void {
-  const component = template.spec.components.find((c) => c.name === request.component);
-  if (!component) throw new NotFoundError('Lab component', request.component);
-  const access = componentAccess(component);
-  if (request.kind === 'terminal' && !access.terminal)
-    throw new ValidationError(`component: ${component.name} has no terminal.`, { field: 'component' });
-  if (request.kind === 'vnc' && !access.vnc)
-    throw new ValidationError(`component: ${component.name} has no desktop (vnc).`, { field: 'component' });
-  if (request.kind === 'http' && (request.port === undefined || !access.httpPorts.includes(request.port))) {
-    throw new ValidationError(
-      `port: ${component.name} exposes TCP ports ${access.httpPorts.join(', ') || '(none)'}, not ${request.port ?? '(none)'}.`,
-      { field: 'port' },
-    );
-  }
 }
 
 export const shortId = (versionId: string): string => versionId.replace(/^sha256:/, '').slice(0, 12);

@@ -22,7 +22,7 @@ import type {
   LabTeardownReceipt,
   LabVersionRef,
 } from '../labs/provisioner.ts';
-import { runLabChecks } from '../labs/run-checks.ts';
+import { kindOf, runLabChecks } from '../labs/run-checks.ts';
 import { labVersionId } from '../labs/version.ts';
 import type { Logger } from '../ports.ts';
 import { type CoreDeps, isoNow } from './deps.ts';
@@ -477,10 +477,6 @@ export function teardownSummary(receipt: LabTeardownReceipt): LabTeardownSummary
   };
 }
 
-export function checkKind(check: LabCheck): LabCheckResult['kind'] {
-  return check.http ? 'http' : check.tcp ? 'tcp' : 'exec';
-}
-
 /** Every check failed with one reason; a lab without checks gets one line saying why it failed. */
 function notRun(checks: readonly LabCheck[], message: string): LabCheckResult[] {
   if (checks.length === 0)
@@ -488,7 +484,7 @@ function notRun(checks: readonly LabCheck[], message: string): LabCheckResult[] 
   return checks.map((check, index) => ({
     index,
     component: check.component,
-    kind: checkKind(check),
+    kind: kindOf(check),
     ok: false,
     message: `not run: ${message}`,
     durationMs: 0,

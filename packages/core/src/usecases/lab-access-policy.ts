@@ -1,0 +1,139 @@
+/**
+ * Who may open which copy of a lab, and what opening one does: a student only their own copy of a
+ * course deployment; course staff any copy of the course's deployments (dev, check, course). An
+ * open records the use (the idle clock) and starts a stopped copy, waiting a bounded time for it.
+ */
+import type { CourseRole, Timestamp } from '../domain/entities.ts';
+import { ForbiddenError, NotFoundError, UnavailableError, ValidationError } from '../errors.ts';
+import type { LabTarget } from '../labs/access.ts';
+import type { LabTemplate } from '../labs/lab-template.ts';
+import { type Actor, isAdmin, isCourseStaff } from '../policy/authz.ts';
+import type { Logger } from '../ports.ts';
+import { type CoreDeps, isoNow } from './deps.ts';
+import { componentAccess } from './lab-views.ts';
+import type { LabWorker } from './lab-worker.ts';
+
+export interface LabAccessRequest {
+  deploymentId: string;
+  userId: string;
+  component: string;
+  kind: 'terminal' | 'vnc' | 'http';
+  port?: number;
+}
+
+export interface LabAccessPolicyOptions {
+  logger: Logger;
+  /** How long opening a stopped copy waits for it to run again. */
+  startWaitMs: number;
+}
+
+export class LabAccessPolicy {
+  constructor(
+    private readonly deps: CoreDeps,
+    private readonly worker: LabWorker,
+    private readonly options: LabAccessPolicyOptions,
+  ) {}
+
+  private get store() {
+    return this.deps.store;
+  }
+
+  private now(): Timestamp {
+    return isoNow(this.deps.clock);
+  }
+
+  /** The target to open, or Forbidden/NotFound/Validation/Unavailable. */
+  async authorize(actor: Actor, request: LabAccessRequest): Promise<LabTarget> {
+    const deployment = await this.store.labDeployments.get(request.deploymentId);
+    if (!deployment || deployment.state === 'destroyed' || deployment.state === 'destroying')
+      throw new NotFoundError('Lab deployment', request.deploymentId);
+    const role = await this.roleIn(actor, deployment.courseId);
+    const staff = isAdmin(actor) || isCourseStaff(role);
+    const ownCourseCopy =
+      role === 'student' && deployment.kind === 'course' && request.userId === actor.userId;
+    if (!staff && !ownCourseCopy) {
+      // Outsiders learn nothing; a student of the course is told it is not theirs.
+      if (role === undefined) throw new NotFoundError('Lab deployment', request.deploymentId);
+      throw new ForbiddenError('You may open only your own copy of a lab.');
+    }
+    const environment = await this.store.labEnvironments.get(deployment.id, request.userId);
+    if (!environment || environment.state === 'removed')
+      throw new NotFoundError('Lab environment', `${request.deploymentId}/${request.userId}`);
+    const { template } = await this.worker.versionOf(deployment);
+    checkComponentAccess(template, request);
+    await this.store.labEnvironments.update(deployment.id, request.userId, {
+      lastAccessAt: this.now(),
+      updatedAt: this.now(),
+    });
+    if (environment.state === 'stopped') await this.startAndWait(deployment.id, request.userId);
+    return { deploymentId: deployment.id, studentId: request.userId, component: request.component };
+  }
+
+  /**
+   * A stopped or failed copy becomes `pending` (the caller queues the deploy); any other state is
+   * left as it is (ready, or already on its way). Returns whether it changed.
+   */
+  recordStart(deploymentId: string, userId: string): Promise<boolean> {
+    // Started on purpose: its idle clock starts again, or the next tick would stop it at once.
+    const at = this.now();
+    const patch = { state: 'pending' as const, error: null, lastAccessAt: at, updatedAt: at };
+    return this.store.labEnvironments.update(deploymentId, userId, patch, { from: ['stopped', 'failed'] });
+  }
+
+  /**
+   * Starts a stopped copy and waits, at most `startWaitMs` in all, until the engine says it runs;
+   * an UnavailableError with the reason when it did not (the deploy is still queued or failed, or
+   * the copy never became ready). The deploy goes on after a timeout: a later open may find it ready.
+   */
+  async startAndWait(deploymentId: string, userId: string): Promise<void> {
+    const waitMs = this.options.startWaitMs;
+    const deadline = Date.now() + waitMs;
+    await this.recordStart(deploymentId, userId);
+    const deployed = this.worker.apply(deploymentId);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((done) => {
+      timer = setTimeout(() => done('timeout'), waitMs);
+    });
+    const outcome = await Promise.race([deployed.then(() => 'deployed' as const), timedOut]).finally(() =>
+      clearTimeout(timer),
+    );
+    const seconds = Math.round(waitMs / 1000);
+    if (outcome === 'timeout')
+      throw new UnavailableError(
+        `The lab copy is starting but was not deployed within ${seconds} s; try again.`,
+        {
+          deploymentId,
+          userId,
+        },
+      );
+    const copy = await this.store.labEnvironments.get(deploymentId, userId);
+    if (copy?.state !== 'ready')
+      throw new UnavailableError(
+        `The lab copy did not start: ${copy?.error ?? `it is ${copy?.state ?? 'gone'}`}.`,
+        { deploymentId, userId, state: copy?.state ?? null },
+      );
+    const ready = await this.worker.waitReady(deploymentId, userId, Math.max(0, deadline - Date.now()));
+    if (!ready.ok)
+      throw new UnavailableError(`The lab copy did not start: ${ready.message}.`, { deploymentId, userId });
+  }
+
+  private async roleIn(actor: Actor, courseId: string): Promise<CourseRole | undefined> {
+    return (await this.store.enrollments.get(courseId, actor.userId))?.role;
+  }
+}
+
+function checkComponentAccess(template: LabTemplate, request: LabAccessRequest): void {
+  const component = template.spec.components.find((c) => c.name === request.component);
+  if (!component) throw new NotFoundError('Lab component', request.component);
+  const access = componentAccess(component);
+  if (request.kind === 'terminal' && !access.terminal)
+    throw new ValidationError(`component: ${component.name} has no terminal.`, { field: 'component' });
+  if (request.kind === 'vnc' && !access.vnc)
+    throw new ValidationError(`component: ${component.name} has no desktop (vnc).`, { field: 'component' });
+  if (request.kind === 'http' && (request.port === undefined || !access.httpPorts.includes(request.port))) {
+    throw new ValidationError(
+      `port: ${component.name} exposes TCP ports ${access.httpPorts.join(', ') || '(none)'}, not ${request.port ?? '(none)'}.`,
+      { field: 'port' },
+    );
+  }
+}
