@@ -28,4 +28,6 @@ export interface ServerContext {
   executor: RunExecutor;
   version: string;
   secureCookies: boolean;
+  /** APERTURE_PUBLIC_URL, when set: the origin browsers use (the lab WebSocket Origin check). */
+  publicUrl?: string | undefined;
 }

@@ -169,18 +169,33 @@ beforeAll(async () => {
   await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
   await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
 
-  app = Fastify({ logger: false });
-  app.setErrorHandler(handleError);
-  await app.register(cookie);
-  await app.register(websocket);
-  registerAuth(app, { auth } as unknown as ServerContext);
-  await labAccessRoutes(
-    app,
-    { labs: authorizer, auth, labProvisioner: access, deps: { store, hasher: deps.hasher } },
-    { refreshMs: 100, linkSigner: signer, maxSessionsPerViewer: 3, upstreamTimeoutMs: 500 },
-  );
+  app = await buildLabApp();
   base = await app.listen({ host: '127.0.0.1', port: 0 });
 });
+
+/** The lab routes on a bare Fastify with the real auth hook (the server's own app.ts adds the rest). */
+async function buildLabApp(
+  fastify: { trustProxy?: boolean } = {},
+  extra: { publicUrl?: string } = {},
+): Promise<FastifyInstance> {
+  const instance = Fastify({ logger: false, ...fastify });
+  instance.setErrorHandler(handleError);
+  await instance.register(cookie);
+  await instance.register(websocket);
+  registerAuth(instance, { auth } as unknown as ServerContext);
+  await labAccessRoutes(
+    instance,
+    {
+      labs: authorizer,
+      auth,
+      labProvisioner: access,
+      deps: { store, hasher: new ScryptSecretHasher() },
+      ...extra,
+    },
+    { refreshMs: 100, linkSigner: signer, maxSessionsPerViewer: 3, upstreamTimeoutMs: 500 },
+  );
+  return instance;
+}
 
 afterAll(async () => {
   for (const child of shells) child.kill('SIGKILL');
@@ -290,6 +305,42 @@ describe('lab terminal WebSocket', () => {
         auth.deleteToken({ userId: alice.id, role: 'user' }, token.record.id),
       ),
     ).toBe(1008);
+  });
+
+  it('trusts X-Forwarded-Host only behind trustProxy, and only the public URL when one is set', async () => {
+    const spoofed = {
+      cookie: alice.cookie,
+      origin: 'https://evil.example',
+      'x-forwarded-host': 'evil.example',
+    };
+    expect(await open(wsUrl(alice.id), spoofed)).toBe(403);
+    const started: FastifyInstance[] = [];
+    const urlOf = async (fastify: { trustProxy?: boolean }, extra: { publicUrl?: string } = {}) => {
+      const instance = await buildLabApp(fastify, extra);
+      started.push(instance);
+      const at = await instance.listen({ host: '127.0.0.1', port: 0 });
+      return wsUrl(alice.id).replace(base.replace('http', 'ws'), at.replace('http', 'ws'));
+    };
+    try {
+      // Behind a proxy that sets it (trustProxy on), the forwarded host is the server's.
+      const proxied = await urlOf({ trustProxy: true });
+      const behind = await open(proxied, {
+        cookie: alice.cookie,
+        origin: 'https://aperture.example',
+        'x-forwarded-host': 'aperture.example',
+      });
+      expect(behind).toBeInstanceOf(WebSocket);
+      (behind as WebSocket).close();
+      // With a public URL, that origin and no other (not even one matching Host).
+      const pub = await urlOf({}, { publicUrl: 'https://aperture.example/' });
+      const ok = await open(pub, { cookie: alice.cookie, origin: 'https://aperture.example' });
+      expect(ok).toBeInstanceOf(WebSocket);
+      (ok as WebSocket).close();
+      expect(await open(pub, { cookie: alice.cookie, origin: `http://${new URL(pub).host}` })).toBe(403);
+      expect(await open(pub, { cookie: alice.cookie, origin: 'http://aperture.example' })).toBe(403);
+    } finally {
+      for (const instance of started) await instance.close();
+    }
   });
 
   it('caps the terminals and desktops one viewer has open at once (429), freeing a place on close', async () => {

@@ -110,6 +110,7 @@ export async function startServer(
     executor,
     version: VERSION,
     secureCookies: config.secureCookies,
+    publicUrl: config.publicUrl,
   };
   const app = await buildApp(ctx, logger as FastifyBaseLogger | false);
   await dispatcher.start();

@@ -51,6 +51,8 @@ export interface LabAccessContext {
   auth: Pick<AuthService, 'authenticateSession' | 'authenticateToken'>;
   labProvisioner: LabAccess;
   deps: Pick<CoreDeps, 'store' | 'hasher'>;
+  /** APERTURE_PUBLIC_URL: when set, the only Origin a cookie-signed WebSocket may come from. */
+  publicUrl?: string | undefined;
 }
 
 interface ComponentParams {
@@ -115,7 +117,7 @@ export async function labAccessRoutes(
     return { deploymentId: deployment, userId: user, component, kind };
   };
   const authorizeSocket = (kind: 'terminal' | 'vnc') => async (request: FastifyRequest) => {
-    checkOrigin(request);
+    checkOrigin(request, ctx.publicUrl);
     const actor = actorOf(request);
     const target = await ctx.labs.authorizeAccess(actor, accessOf(request, kind));
     request.labTarget =
@@ -181,19 +183,23 @@ export async function labAccessRoutes(
  * page, so a cookie-authenticated upgrade must come from Aperture's own origin. A Bearer token is
  * never ambient (pages cannot set it on a WebSocket), so token upgrades need no Origin.
  */
-export function checkOrigin(request: FastifyRequest): void {
+export function checkOrigin(request: FastifyRequest, publicUrl?: string): void {
   if (request.headers.authorization) return;
   const origin = request.headers.origin;
   if (!origin) throw new ForbiddenError('A WebSocket signed in by cookie must send an Origin header.');
-  let host: string;
+  let from: URL;
   try {
-    host = new URL(origin).host;
+    from = new URL(origin);
   } catch {
     throw new ForbiddenError(`The Origin "${origin}" is not a URL.`);
   }
-  const forwarded = request.headers['x-forwarded-host'];
-  const allowed = [request.headers.host, ...(typeof forwarded === 'string' ? forwarded.split(',') : [])];
-  if (!allowed.some((h) => h?.trim().toLowerCase() === host.toLowerCase()))
+  // The configured public URL is the one origin browsers use, when set. Else the Host the
+  // request names: Fastify's `request.host` is `X-Forwarded-Host` only with trustProxy on, so a
+  // header anyone may send is never trusted on its own.
+  const allowed = publicUrl
+    ? from.origin === new URL(publicUrl).origin
+    : from.host === request.host.toLowerCase();
+  if (!allowed)
     throw new ForbiddenError(`A WebSocket from ${origin} may not use this server's session cookie.`);
 }
 
