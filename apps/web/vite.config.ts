@@ -9,9 +9,11 @@ export default defineConfig({
   plugins: [react()],
   server: {
     proxy: {
-      // ws: the lab terminal and desktop are WebSockets under /api; /labs is the lab HTTP proxy.
+      // ws: the lab terminal and desktop are WebSockets under /api; /labs is the lab HTTP proxy,
+      // which moves a browser on to the page's own signed link under /lab-sessions.
       '/api': { target: api, changeOrigin: false, ws: true },
       '/labs': { target: api, changeOrigin: false },
+      '/lab-sessions': { target: api, changeOrigin: false },
       '/healthz': api,
     },
   },
