@@ -435,6 +435,62 @@ describe('lab lifetime', () => {
     expect(p.backend.calls).not.toContain(`stop ${deployment.id} robin`);
   });
 
+  it('activity in an open session keeps the copy running; its use is written at most every 30 s', async () => {
+    const p = aperture();
+    const lab = await publishedLab(p);
+    const { deployment } = await p.labs.deploy(instructor, lab.labId, lab.v1);
+    await p.settle();
+    const [sam, robin] = students as [Actor, Actor];
+    const start = clock.at;
+    const lastUse = async () => (await store.labEnvironments.get(deployment.id, sam.userId))?.lastAccessAt;
+    const iso = (ms: number) => new Date(ms).toISOString();
+    clock.at = start + 110 * 60_000;
+    const target = await p.labs.authorizeAccess(sam, {
+      deploymentId: deployment.id,
+      userId: sam.userId,
+      component: 'web',
+      kind: 'http',
+      port: 8080,
+    });
+    expect(await lastUse()).toBe(iso(start + 110 * 60_000));
+    // 10 s later: bytes in the session, and another proxied asset: neither writes.
+    clock.at += 10_000;
+    p.labs.noteActivity(target);
+    await p.labs.authorizeAccess(sam, {
+      deploymentId: deployment.id,
+      userId: sam.userId,
+      component: 'web',
+      kind: 'http',
+      port: 8080,
+    });
+    await new Promise((done) => setTimeout(done, 30));
+    expect(await lastUse()).toBe(iso(start + 110 * 60_000));
+    // 40 s after the open: written.
+    clock.at += 30_000;
+    p.labs.noteActivity(target);
+    await until(async () => (await lastUse()) === iso(start + 110 * 60_000 + 40_000));
+    // 3 h 50 min after the deploy (idleStopAfter is 2 h): robin's idle copy stops, sam's in use stays.
+    clock.at = start + 230 * 60_000;
+    await p.reconciler.tick();
+    await p.settle();
+    expect((await store.labEnvironments.get(deployment.id, robin.userId))?.state).toBe('stopped');
+    expect((await store.labEnvironments.get(deployment.id, sam.userId))?.state).toBe('ready');
+    expect(p.backend.calls).not.toContain(`stop ${deployment.id} sam`);
+    // A session left open with nothing flowing does not keep it: 2 h after the last bytes it stops.
+    clock.at = start + 110 * 60_000 + 40_000 + 120 * 60_000;
+    await p.reconciler.tick();
+    await p.settle();
+    expect((await store.labEnvironments.get(deployment.id, sam.userId))?.state).toBe('stopped');
+  });
+
+  it('noteActivity never throws, even for a copy that does not exist', async () => {
+    const p = aperture();
+    expect(() =>
+      p.labs.noteActivity({ deploymentId: 'ldp_none', studentId: 'nobody', component: 'x' }),
+    ).not.toThrow();
+    await new Promise((done) => setTimeout(done, 20));
+  });
+
   it('stops idle copies, starts one again when opened, and destroys the deployment when it expires', async () => {
     const p = aperture();
     const lab = await publishedLab(p);

@@ -27,7 +27,13 @@ export interface LabAccessPolicyOptions {
   startWaitMs: number;
 }
 
+/** At most one `lastAccessAt` write per copy in this long (the idle clock needs no finer grain). */
+export const LAB_USE_WRITE_INTERVAL_MS = 30_000;
+
 export class LabAccessPolicy {
+  /** Per copy (`deployment\nuser`), the clock time of this process's last `lastAccessAt` write. */
+  private readonly lastUseWrite = new Map<string, number>();
+
   constructor(
     private readonly deps: CoreDeps,
     private readonly worker: LabWorker,
@@ -61,12 +67,39 @@ export class LabAccessPolicy {
       throw new NotFoundError('Lab environment', `${request.deploymentId}/${request.userId}`);
     const { template } = await this.worker.versionOf(deployment);
     checkComponentAccess(template, request);
-    await this.store.labEnvironments.update(deployment.id, request.userId, {
-      lastAccessAt: this.now(),
-      updatedAt: this.now(),
-    });
+    // Every proxied asset comes through here: the use is written at most every 30 s per copy.
+    await this.recordUse(deployment.id, request.userId);
     if (environment.state === 'stopped') await this.startAndWait(deployment.id, request.userId);
     return { deploymentId: deployment.id, studentId: request.userId, component: request.component };
+  }
+
+  /**
+   * Bytes flowed from the browser in an open terminal, desktop or HTTP session: the copy is in use,
+   * so its idle clock starts again (throttled like an open). Fire and forget: errors are logged.
+   */
+  noteActivity(target: LabTarget): void {
+    this.recordUse(target.deploymentId, target.studentId).catch((error: unknown) =>
+      this.options.logger.warn({ err: error, ...target }, 'lab activity not recorded'),
+    );
+  }
+
+  /** `lastAccessAt` = now, unless this process wrote it for that copy less than 30 s ago. */
+  private async recordUse(deploymentId: string, userId: string): Promise<void> {
+    const now = this.deps.clock.now().getTime();
+    const key = `${deploymentId}\n${userId}`;
+    const last = this.lastUseWrite.get(key);
+    // (A clock that went back writes again rather than going quiet.)
+    if (last !== undefined && now >= last && now - last < LAB_USE_WRITE_INTERVAL_MS) return;
+    if (this.lastUseWrite.size >= 10_000) this.forgetOldUses(now);
+    this.lastUseWrite.set(key, now);
+    const at = new Date(now).toISOString();
+    await this.store.labEnvironments.update(deploymentId, userId, { lastAccessAt: at, updatedAt: at });
+  }
+
+  /** Entries past the interval throttle nothing: dropped, so the map stays as big as the copies in use. */
+  private forgetOldUses(now: number): void {
+    for (const [key, at] of this.lastUseWrite)
+      if (now - at >= LAB_USE_WRITE_INTERVAL_MS) this.lastUseWrite.delete(key);
   }
 
   /**

@@ -330,6 +330,14 @@ export class LabService {
   }
 
   /**
+   * Browser bytes flowed in an open session of that copy (the routes call it): its idle clock
+   * starts again, written at most every 30 s per copy. Never throws; errors are logged.
+   */
+  noteActivity(target: LabTarget): void {
+    this.access.noteActivity(target);
+  }
+
+  /**
    * An idle-stopped dev copy is started (and waited for) before a checkpoint: on Kubernetes the
    * digests come from the images its pods run.
    */
