@@ -11,6 +11,7 @@ import {
   type CoreDeps,
   ForbiddenError,
   type LabAccess,
+  type LabAccessRequest,
   type LabTarget,
   type LabTerminalSize,
   NotFoundError,
@@ -30,7 +31,7 @@ import { PROXY_CSP } from './http/lab-proxy.ts';
 import { InProcessEventBus } from './infra/event-bus.ts';
 import { ScryptSecretHasher } from './infra/hasher.ts';
 import { RandomIdGenerator } from './infra/ids.ts';
-import { type LabAccessRequest, labAccessRoutes } from './routes/lab-access.ts';
+import { labAccessRoutes } from './routes/lab-access.ts';
 
 /**
  * The browser-access protocol against real sockets: a real `sh` (no TTY) stands in for the
@@ -96,6 +97,12 @@ const authorizer = {
     if (request.deploymentId !== 'ldp_1') throw new NotFoundError('Lab deployment', request.deploymentId);
     if (request.userId !== actor.userId) throw new ForbiddenError('Only your own copy of a lab.');
     return { deploymentId: request.deploymentId, studentId: request.userId, component: request.component };
+  },
+  // No deployment is stored here (the desktop's port comes from its template): lab-access-flow.test.ts opens one.
+  worker: {
+    versionOf: async (deployment: { id: string }) => {
+      throw new NotFoundError('Lab deployment', deployment.id);
+    },
   },
 };
 

@@ -5,12 +5,13 @@ import {
   type CoreDeps,
   ForbiddenError,
   type LabAccess,
+  type LabAccessRequest,
   type LabTarget,
   type LabTerminal,
   type LabTerminalSize,
+  type LabWorker,
   NotFoundError,
   RateLimitedError,
-  type Store,
   type User,
 } from '@aperture/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -32,17 +33,11 @@ import { labWebRoutes } from './lab-web.ts';
  * (who may see which copy lives there, not here), then reaches the copy only through LabAccess.
  */
 
-export interface LabAccessRequest {
-  deploymentId: string;
-  userId: string;
-  component: string;
-  kind: 'terminal' | 'vnc' | 'http';
-  port?: number;
-}
-
-/** What this file needs of LabService (H4's `ctx.labs`). */
+/** What this file needs of LabService (`ctx.labs`). */
 export interface LabAccessAuthorizer {
   authorizeAccess(actor: Actor, request: LabAccessRequest): Promise<LabTarget>;
+  /** The deployed template (the VNC port is its `components[].vnc.port`). */
+  worker: Pick<LabWorker, 'versionOf'>;
 }
 
 export interface LabAccessContext {
@@ -120,8 +115,7 @@ export async function labAccessRoutes(
     checkOrigin(request, ctx.publicUrl);
     const actor = actorOf(request);
     const target = await ctx.labs.authorizeAccess(actor, accessOf(request, kind));
-    request.labTarget =
-      kind === 'vnc' ? { ...target, vncPort: await vncPort(ctx.deps.store, target) } : target;
+    request.labTarget = kind === 'vnc' ? { ...target, vncPort: await vncPort(ctx, target) } : target;
     holdSession(request, actor.userId);
   };
   const keepAuthorized = (socket: WebSocket, request: FastifyRequest, kind: 'terminal' | 'vnc') => {
@@ -328,17 +322,12 @@ function relay(socket: WebSocket, opened: Promise<Duplex>, request: FastifyReque
   );
 }
 
-/**
- * The VNC port is the template's (`components[].vnc.port`), read from the deployed template:
- * the version's for `check`/`course`, the lab's dev template for `dev`.
- */
-async function vncPort(store: Store, target: LabTarget): Promise<number> {
-  const deployment = await store.labDeployments.get(target.deploymentId);
+/** The VNC port is the deployed template's (`components[].vnc.port`): the version's, or the lab's dev template. */
+async function vncPort(ctx: LabAccessContext, target: LabTarget): Promise<number> {
+  const deployment = await ctx.deps.store.labDeployments.get(target.deploymentId);
   if (!deployment) throw new NotFoundError('Lab deployment', target.deploymentId);
-  const template = deployment.versionId
-    ? (await store.labVersions.get(deployment.labId, deployment.versionId))?.template
-    : (await store.labs.get(deployment.labId))?.devTemplate;
-  const port = template?.spec.components.find((c) => c.name === target.component)?.vnc?.port;
+  const { template } = await ctx.labs.worker.versionOf(deployment);
+  const port = template.spec.components.find((c) => c.name === target.component)?.vnc?.port;
   if (!port) throw new NotFoundError('Lab desktop (vnc) of component', target.component);
   return port;
 }
