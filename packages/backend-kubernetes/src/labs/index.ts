@@ -7,4 +7,5 @@ export * from './lab-permissions.ts';
 export * from './names.ts';
 export * from './network-policies.ts';
 export * from './render.ts';
+export * from './volume-snapshots.ts';
 export * from './workloads.ts';

@@ -15,6 +15,7 @@ import type { Duplex } from 'node:stream';
 import {
   type ImageDigests,
   type LabAccess,
+  type LabCapabilities,
   type LabDeployReport,
   type LabDeployRequest,
   type LabExecOptions,
@@ -22,6 +23,7 @@ import {
   type LabProgressEvent,
   type LabProvisioner,
   type LabResetRequest,
+  type LabSnapshotRequest,
   type LabStatusReport,
   type LabStopRequest,
   type LabStudent,
@@ -54,6 +56,7 @@ import { labStatuses } from './lab-status.ts';
 import { labNamespaceName } from './names.ts';
 import { type LabRenderOptions, type RenderedStudentLab, renderStudentLab } from './render.ts';
 import { namespacesGone, teardownDeployment } from './teardown.ts';
+import { KUBEVIRT_GROUP, LabVolumeSnapshots, SNAPSHOT_GROUP } from './volume-snapshots.ts';
 
 export interface KubernetesLabProvisionerOptions {
   kubeConfig: KubeConfig;
@@ -65,6 +68,13 @@ export interface KubernetesLabProvisionerOptions {
   /** How long teardown and reset wait for namespaces to finish terminating (default 120 s). */
   namespaceGoneTimeoutMs?: number;
   pollIntervalMs?: number;
+  /** Checkpoint snapshots of the dev copy's volumes (where the cluster has the snapshot API). */
+  volumeSnapshots?: {
+    /** Unset: the cluster's default VolumeSnapshotClass. */
+    snapshotClassName?: string;
+    /** How long a checkpoint waits for each snapshot to be ready (default 5 min). */
+    readyTimeoutMs?: number;
+  };
 }
 
 export const DEFAULT_LAB_CONCURRENCY = 10;
@@ -74,6 +84,7 @@ export class KubernetesLabProvisioner implements LabProvisioner, LabAccess {
   readonly requests = new ApiRequestCounter();
   private readonly api: LabKubernetesApi;
   private readonly access: KubernetesLabAccess;
+  private readonly snapshots: LabVolumeSnapshots;
   private readonly concurrency: number;
   private readonly retry: RetryPolicy;
   private readonly waits: { namespaceGoneTimeoutMs: number; pollIntervalMs: number };
@@ -87,6 +98,12 @@ export class KubernetesLabProvisioner implements LabProvisioner, LabAccess {
       namespaceGoneTimeoutMs: options.namespaceGoneTimeoutMs ?? 120_000,
       pollIntervalMs: options.pollIntervalMs ?? 1_000,
     };
+    this.snapshots = new LabVolumeSnapshots(this.api, {
+      instance: options.render.instance,
+      namespacePrefix: options.render.namespacePrefix,
+      pollIntervalMs: this.waits.pollIntervalMs,
+      ...options.volumeSnapshots,
+    });
   }
 
   static fromOptions(options: KubernetesLabProvisionerOptions): KubernetesLabProvisioner {
@@ -161,6 +178,10 @@ export class KubernetesLabProvisioner implements LabProvisioner, LabAccess {
         throw new Error(
           `namespace ${lab.namespace} was still terminating after ${this.waits.namespaceGoneTimeoutMs / 1000} s`,
         );
+      // A restored claim's content is cluster-scoped and bound to the old VolumeSnapshot: made anew.
+      const restored = Object.keys(request.labVersion.snapshots ?? {});
+      if (restored.length > 0)
+        await retrying(() => this.snapshots.deleteStudentContents(lab.namespace, restored), this.retry);
     } catch (error) {
       const failure = failureOf(error instanceof RetriesExhausted ? error.last : error);
       emit({ student: request.student, phase: 'failed', attempt: 1, error: failure.error });
@@ -223,6 +244,20 @@ export class KubernetesLabProvisioner implements LabProvisioner, LabAccess {
     return digestsFromPods(images, pods as V1Pod[], this.options.render.imagePrefix);
   }
 
+  /** volume-snapshots.ts: one VolumeSnapshot per claim of the copy, each waited for; null without the API. */
+  snapshotVolumes(request: LabSnapshotRequest): Promise<Record<string, string> | null> {
+    return this.snapshots.snapshotClaims(request);
+  }
+
+  /** From discovery: KubeVirt's group, and the snapshot API with a VolumeSnapshotClass. */
+  async capabilities(): Promise<LabCapabilities> {
+    const groups = await this.api.servedGroups();
+    return {
+      kubevirt: groups.has(KUBEVIRT_GROUP),
+      volumeSnapshots: await this.snapshots.available(groups.has(SNAPSHOT_GROUP)),
+    };
+  }
+
   exec(target: LabTarget, command: readonly string[], options?: LabExecOptions): Promise<LabExecResult> {
     return this.access.run(target, command, options);
   }
@@ -247,6 +282,7 @@ export class KubernetesLabProvisioner implements LabProvisioner, LabAccess {
         template: version.template,
         images: version.images,
         versionId: version.id,
+        snapshots: version.snapshots ?? null,
       },
       this.options.render,
     );

@@ -5,6 +5,7 @@
  * of the whole class, not one per student.
  */
 import {
+  ApisApi,
   type KubeConfig,
   type KubernetesObject,
   KubernetesObjectApi,
@@ -34,6 +35,7 @@ class DiscoveringObjectApi extends KubernetesObjectApi {
 
 export class LabKubernetesApi {
   private readonly objects: DiscoveringObjectApi;
+  private readonly apis: ApisApi;
   /** apiVersions whose resource list client-node has fetched (and caches from then on). */
   private readonly discovered = new Map<string, Promise<unknown>>();
 
@@ -42,6 +44,62 @@ export class LabKubernetesApi {
     private readonly requests: ApiRequestCounter,
   ) {
     this.objects = kubeConfig.makeApiClient(DiscoveringObjectApi);
+    this.apis = kubeConfig.makeApiClient(ApisApi);
+  }
+
+  /** The API groups the server serves now (one discovery request, not cached: CRDs come and go). */
+  async servedGroups(): Promise<Set<string>> {
+    this.requests.count('get', 'discovery');
+    const list = await this.apis.getAPIVersions();
+    return new Set(list.groups.map((group) => group.name));
+  }
+
+  /** One object, or undefined when there is none. */
+  async get<T extends KubernetesObject>(
+    resource: LabResource,
+    name: string,
+    namespace?: string,
+  ): Promise<T | undefined> {
+    await this.discover(resource);
+    const spec = objectHeader(resource, name, namespace);
+    try {
+      return (await this.call('get', resource, namespace ?? name, () => this.objects.read(spec))) as T;
+    } catch (error) {
+      if (statusCode(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async create<T extends KubernetesObject>(object: T): Promise<T> {
+    const resource = resourceOfKind(object.kind ?? '');
+    await this.discover(resource);
+    const where = object.metadata?.namespace ?? object.metadata?.name ?? '';
+    return this.call('create', resource, where, () =>
+      this.objects.create(object, undefined, undefined, FIELD_MANAGER),
+    ) as Promise<T>;
+  }
+
+  /** A JSON merge patch of the fields given (not server-side apply: no field ownership taken). */
+  async mergePatch<T extends KubernetesObject>(object: T): Promise<T> {
+    const resource = resourceOfKind(object.kind ?? '');
+    await this.discover(resource);
+    const where = object.metadata?.namespace ?? object.metadata?.name ?? '';
+    return this.call('patch', resource, where, () =>
+      this.objects.patch(object, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch),
+    ) as Promise<T>;
+  }
+
+  /** False when it was already gone. */
+  async delete(resource: LabResource, name: string, namespace?: string): Promise<boolean> {
+    await this.discover(resource);
+    const spec = objectHeader(resource, name, namespace);
+    try {
+      await this.call('delete', resource, namespace ?? name, () => this.objects.delete(spec));
+      return true;
+    } catch (error) {
+      if (statusCode(error) === 404) return false;
+      throw error;
+    }
   }
 
   /** Server-side apply as `manager` (default `aperture`), taking over fields others hold (force). */
@@ -142,4 +200,12 @@ export function explain(error: unknown, verb: string, resource: string, where: s
   const denied = /\bcannot create resource\b/.test(message) ? 'create' : verb;
   const permission = labPermissionOf(denied, resource);
   return permission ? new KubernetesPermissionError(permission, where, message) : error;
+}
+
+function objectHeader(resource: LabResource, name: string, namespace: string | undefined) {
+  return {
+    apiVersion: resource.apiVersion,
+    kind: resource.kind,
+    metadata: { name, ...(namespace ? { namespace } : {}) },
+  };
 }

@@ -25,7 +25,37 @@ export const LAB_RESOURCES = [
 /** Not written, but labelled by us (the Deployments' template): read by status and teardown's check. */
 export const LAB_POD = { kind: 'Pod', apiVersion: 'v1', group: '', resource: 'pods' } as const;
 
-export type LabResource = (typeof LAB_RESOURCES)[number] | typeof LAB_POD;
+/**
+ * The snapshot API (external-snapshotter's CRDs, where the cluster has them): checkpoints snapshot
+ * the dev copy's claims, and a student's claim is restored from a per-student copy of each
+ * (volume-snapshots.ts). Not part of every lab, so not in LAB_RESOURCES: teardown lists them only
+ * where the API is served.
+ */
+export const SNAPSHOT_RESOURCES = [
+  {
+    kind: 'VolumeSnapshotContent',
+    apiVersion: 'snapshot.storage.k8s.io/v1',
+    group: 'snapshot.storage.k8s.io',
+    resource: 'volumesnapshotcontents',
+  },
+  {
+    kind: 'VolumeSnapshot',
+    apiVersion: 'snapshot.storage.k8s.io/v1',
+    group: 'snapshot.storage.k8s.io',
+    resource: 'volumesnapshots',
+  },
+  {
+    kind: 'VolumeSnapshotClass',
+    apiVersion: 'snapshot.storage.k8s.io/v1',
+    group: 'snapshot.storage.k8s.io',
+    resource: 'volumesnapshotclasses',
+  },
+] as const;
+
+export type LabResource =
+  | (typeof LAB_RESOURCES)[number]
+  | typeof LAB_POD
+  | (typeof SNAPSHOT_RESOURCES)[number];
 
 export type LabKind = (typeof LAB_RESOURCES)[number]['kind'];
 
@@ -83,6 +113,30 @@ export const LAB_PERMISSIONS: readonly Permission[] = [
     'HTTP proxy, VNC and TCP checks (port-forward over WebSocket)',
     'portforward',
   ),
+  ...['create', 'patch', 'get', 'list', 'delete'].map((verb) =>
+    labPermission(
+      'snapshot.storage.k8s.io',
+      'volumesnapshots',
+      verb,
+      "checkpoint snapshots of the dev copy's volumes (create, get until ready, delete a failed one); " +
+        "a student's copy of each (server-side apply); teardown's check (list)",
+    ),
+  ),
+  ...['create', 'patch', 'get', 'list', 'delete'].map((verb) =>
+    labPermission(
+      'snapshot.storage.k8s.io',
+      'volumesnapshotcontents',
+      verb,
+      "a checkpoint reads the dev snapshot's content and keeps it (deletionPolicy Retain); each student " +
+        'gets a pre-provisioned copy (server-side apply) that teardown and reset delete (cluster-scoped)',
+    ),
+  ),
+  labPermission(
+    'snapshot.storage.k8s.io',
+    'volumesnapshotclasses',
+    'list',
+    'whether checkpoints can snapshot volumes (a VolumeSnapshotClass exists), and which class',
+  ),
 ];
 
 /** The lab permission for a verb on a resource (`pods/exec` for a subresource), if there is one. */
@@ -92,7 +146,7 @@ export function labPermissionOf(verb: string, resource: string): Permission | un
 }
 
 export function resourceOfKind(kind: string): LabResource {
-  const found = [...LAB_RESOURCES, LAB_POD].find((r) => r.kind === kind);
+  const found = [...LAB_RESOURCES, LAB_POD, ...SNAPSHOT_RESOURCES].find((r) => r.kind === kind);
   if (!found) throw new Error(`the lab provisioner does not write ${kind} objects`);
   return found;
 }

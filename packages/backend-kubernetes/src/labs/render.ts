@@ -31,6 +31,11 @@ import {
 } from './lab-labels.ts';
 import { labNamespaceName } from './names.ts';
 import { type LabNetworkOptions, renderNetworkPolicies } from './network-policies.ts';
+import {
+  renderSnapshotRestore,
+  type VolumeSnapshot,
+  type VolumeSnapshotContent,
+} from './volume-snapshots.ts';
 import { type LabWorkloadOptions, renderClaims, renderDeployment, renderService } from './workloads.ts';
 
 export type LabObject =
@@ -38,6 +43,8 @@ export type LabObject =
   | V1ResourceQuota
   | V1LimitRange
   | V1NetworkPolicy
+  | VolumeSnapshotContent
+  | VolumeSnapshot
   | V1PersistentVolumeClaim
   | V1Service
   | V1Deployment;
@@ -57,6 +64,8 @@ export interface StudentLabInput {
   images?: ImageDigests;
   /** The version id, recorded on the namespace so an operator sees what a student runs. */
   versionId?: string;
+  /** Claim name → snapshot reference from the checkpoint: that claim starts as a copy of it. */
+  snapshots?: Readonly<Record<string, string>> | null;
 }
 
 export interface RenderedStudentLab {
@@ -94,11 +103,37 @@ export function renderStudentLab(input: StudentLabInput, options: LabRenderOptio
     renderResourceQuota(namespace, labels, template),
     renderLimitRange(namespace, labels, template),
     ...renderNetworkPolicies(namespace, labels, options),
-    ...workloads.flatMap((workload) => renderClaims(workload, options)),
+    ...withSnapshots(
+      namespace,
+      labels,
+      workloads.flatMap((workload) => renderClaims(workload, options)),
+      input.snapshots ?? {},
+    ),
     ...workloads.flatMap((workload) => renderService(workload) ?? []),
     ...workloads.map((workload) => renderDeployment(workload, options)),
   ];
   return { namespace, objects };
+}
+
+/**
+ * A claim the checkpoint snapshotted is restored from it: its VolumeSnapshotContent and
+ * VolumeSnapshot come first (volume-snapshots.ts), then the claim with that `dataSource`.
+ */
+function withSnapshots(
+  namespace: string,
+  labels: Record<string, string>,
+  claims: V1PersistentVolumeClaim[],
+  snapshots: Readonly<Record<string, string>>,
+): LabObject[] {
+  const restores: LabObject[] = [];
+  const restored = claims.map((claim) => {
+    const reference = snapshots[claim.metadata?.name ?? ''];
+    if (!reference || !claim.spec) return claim;
+    const restore = renderSnapshotRestore(namespace, labels, claim.metadata?.name ?? '', reference);
+    restores.push(...restore.objects);
+    return { ...claim, spec: { ...claim.spec, dataSource: restore.dataSource } };
+  });
+  return [...restores, ...restored];
 }
 
 function renderNamespace(name: string, labels: Record<string, string>, input: StudentLabInput): V1Namespace {

@@ -6,10 +6,10 @@
  */
 import type { LabObjectRef, LabTeardownReceipt } from '@aperture/core';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { apiMessage } from '../api-errors.ts';
+import { apiMessage, statusCode } from '../api-errors.ts';
 import { mapLimited, RetriesExhausted, type RetryPolicy, retrying, sleep } from './concurrency.ts';
 import type { LabKubernetesApi } from './lab-api.ts';
-import { LAB_POD, LAB_RESOURCES } from './lab-permissions.ts';
+import { LAB_POD, LAB_RESOURCES, type LabResource, SNAPSHOT_RESOURCES } from './lab-permissions.ts';
 
 export interface TeardownOptions {
   concurrency: number;
@@ -20,7 +20,12 @@ export interface TeardownOptions {
 }
 
 /** Every kind the renderer writes, plus the pods its Deployments make. */
-const VERIFIED_KINDS = [...LAB_RESOURCES, LAB_POD];
+const VERIFIED_KINDS: readonly LabResource[] = [...LAB_RESOURCES, LAB_POD];
+/** Where the snapshot API is served: a student's restored claims' VolumeSnapshot(Content)s too. */
+const SNAPSHOT_KINDS: readonly LabResource[] = SNAPSHOT_RESOURCES.filter(
+  (resource) => resource.kind !== 'VolumeSnapshotClass',
+);
+const CONTENT = SNAPSHOT_RESOURCES[0];
 
 export async function teardownDeployment(
   api: LabKubernetesApi,
@@ -29,7 +34,9 @@ export async function teardownDeployment(
   options: TeardownOptions,
 ): Promise<LabTeardownReceipt> {
   const started = Date.now();
-  const before = await inventory(api, selector);
+  const snapshots = (await api.servedGroups()).has(CONTENT.group);
+  const kinds = snapshots ? [...VERIFIED_KINDS, ...SNAPSHOT_KINDS] : VERIFIED_KINDS;
+  const before = await inventory(api, selector, kinds);
   const namespaces = before.filter((ref) => ref.kind === 'Namespace').map((ref) => ref.name);
   const errors: string[] = [];
   // One namespace that cannot be deleted must not keep the others: the check below reports it.
@@ -39,7 +46,16 @@ export async function teardownDeployment(
     }),
   );
   await namespacesGone(api, selector, options);
-  const remaining = await inventory(api, selector);
+  // Cluster-scoped, so not deleted with a namespace; Retain, so deleting them keeps the dev data.
+  const contents = before.filter((ref) => ref.kind === CONTENT.kind).map((ref) => ref.name);
+  await mapLimited(contents, options.concurrency, (name) =>
+    retrying(() => api.delete(CONTENT, name), options.retry).catch((error: unknown) => {
+      errors.push(
+        `VolumeSnapshotContent ${name}: ${apiMessage(error instanceof RetriesExhausted ? error.last : error)}`,
+      );
+    }),
+  );
+  const remaining = await inventory(api, selector, kinds);
   const left = new Set(remaining.map(refKey));
   return {
     deploymentId,
@@ -52,8 +68,18 @@ export async function teardownDeployment(
 }
 
 /** Everything labelled with the deployment, one paged list per kind across the cluster. */
-export async function inventory(api: LabKubernetesApi, selector: string): Promise<LabObjectRef[]> {
-  const lists = await Promise.all(VERIFIED_KINDS.map((resource) => api.list(resource, selector)));
+export async function inventory(
+  api: LabKubernetesApi,
+  selector: string,
+  kinds: readonly LabResource[] = VERIFIED_KINDS,
+): Promise<LabObjectRef[]> {
+  const lists = await Promise.all(
+    kinds.map((resource) =>
+      SNAPSHOT_KINDS.includes(resource)
+        ? api.list(resource, selector).catch(noneWhereUnserved)
+        : api.list(resource, selector),
+    ),
+  );
   return lists.flat().map(refOf);
 }
 
@@ -71,6 +97,16 @@ export async function namespacesGone(
     if (Date.now() >= deadline) return false;
     await sleep(options.pollIntervalMs);
   }
+}
+
+/** The snapshot CRDs were removed since discovery: nothing of them can be left. */
+function noneWhereUnserved(error: unknown): KubernetesObject[] {
+  if (
+    statusCode(error) === 404 ||
+    /Unrecognized API version|Failed to fetch resource metadata/.test(apiMessage(error))
+  )
+    return [];
+  throw error;
 }
 
 function refOf(object: KubernetesObject): LabObjectRef {

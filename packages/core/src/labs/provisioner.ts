@@ -13,6 +13,11 @@ export interface LabVersionRef {
   id: string;
   template: LabTemplate;
   images: ImageDigests;
+  /**
+   * Claim name → snapshot reference from the checkpoint (LabProvisioner.snapshotVolumes): a
+   * student's claim of that name starts as a copy of it. Unset or null: claims start empty.
+   */
+  snapshots?: Record<string, string> | null;
 }
 
 export interface LabStudent {
@@ -125,6 +130,22 @@ export interface LabStopRequest {
   student: LabStudent;
 }
 
+export interface LabSnapshotRequest {
+  /** The deployment whose copy is snapshotted (the lab's `dev`). */
+  deploymentId: string;
+  student: LabStudent;
+  /** The version the snapshots belong to: names and labels them. */
+  versionId: string;
+}
+
+/** What the engine under the provisioner offers labs, for the UI to show only what works. */
+export interface LabCapabilities {
+  /** VM components (KubeVirt's API is there). */
+  kubevirt: boolean;
+  /** Checkpoints snapshot the dev copy's volumes (the snapshot API and a VolumeSnapshotClass are there). */
+  volumeSnapshots: boolean;
+}
+
 export interface LabObjectRef {
   kind: string;
   /** Unset for cluster-scoped objects (a Namespace). */
@@ -164,4 +185,13 @@ export interface LabProvisioner {
    * An image the engine cannot resolve is a ValidationError naming it.
    */
   resolveImageDigests(images: readonly string[]): Promise<ImageDigests>;
+  /**
+   * Optional (Kubernetes only; Podman has none): a snapshot of every volume claim of that
+   * student's copy, for a checkpoint. Resolves once each is ready to use, to claim name → snapshot
+   * reference (what `LabVersionRef.snapshots` hands back to deploy); null when this engine or
+   * cluster cannot snapshot. A snapshot that fails or is not ready in time is an error naming its claim.
+   */
+  snapshotVolumes?(request: LabSnapshotRequest): Promise<Record<string, string> | null>;
+  /** Optional: what the engine offers; a provisioner without it offers neither. */
+  capabilities?(): Promise<LabCapabilities>;
 }
