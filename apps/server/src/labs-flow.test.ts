@@ -236,6 +236,17 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       ).resolves.toMatchObject({ component: 'web' });
     });
 
+    it('refuses a second deploy of a version already deployed, naming the live deployment', async () => {
+      const again = await t.api(instructor, 'POST', `/api/v1/labs/${labId}/deployments`, {
+        version: versionId,
+      });
+      expect(again.status).toBe(409);
+      expect(again.body.error.message).toContain(deploymentId);
+      expect(again.body.error.details.deployment).toBe(deploymentId);
+      const lab = await t.api(instructor, 'GET', `/api/v1/labs/${labId}`);
+      expect(lab.body.deployments.filter((d: { kind: string }) => d.kind === 'course')).toHaveLength(1);
+    });
+
     it('gives a student enrolled later the lab, and stops the copy of one who left', async () => {
       const enrolled = await t.api(instructor, 'POST', `/api/v1/courses/${DEMO_COURSE}/enrollments`, {
         username: 'late',
@@ -295,6 +306,12 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       });
       expect(view.body.counts).toEqual({ removed: 3 });
       expect((await t.api(student, 'GET', '/api/v1/me/labs')).body).toEqual([]);
+      // Destroyed, the version may be deployed again.
+      const again = await t.api(instructor, 'POST', `/api/v1/labs/${labId}/deployments`, {
+        version: versionId,
+      });
+      expect(again.status).toBe(202);
+      await settle();
     });
   });
 }

@@ -391,6 +391,29 @@ describe('opening a stopped copy is bounded by startWaitMs', () => {
   });
 });
 
+describe('deploying a version', () => {
+  it('two racing deploys of one version: one deployment, the other a conflict naming it', async () => {
+    const p = aperture();
+    const lab = await publishedLab(p);
+    const results = await Promise.allSettled([
+      p.labs.deploy(instructor, lab.labId, lab.v1),
+      p.labs.deploy(instructor, lab.labId, lab.v1),
+    ]);
+    const done = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const refused = results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
+    expect(done).toHaveLength(1);
+    expect(refused).toEqual([
+      expect.objectContaining({
+        code: 'conflict',
+        details: expect.objectContaining({ deployment: done[0]?.deployment.id }),
+      }),
+    ]);
+    await p.settle();
+    const course = (await store.labDeployments.listByLab(lab.labId)).filter((d) => d.kind === 'course');
+    expect(course).toHaveLength(1);
+  });
+});
+
 describe('who may do what', () => {
   it('a TA reads the labs and deployments of the course but changes nothing; a student sees neither', async () => {
     const p = aperture();

@@ -60,6 +60,7 @@ const LIVE_COPY: readonly LabEnvironmentState[] = [
 export class LabService {
   readonly worker: LabWorker;
   private readonly access: LabAccessPolicy;
+  private readonly locks = new Map<string, Promise<void>>();
 
   constructor(
     private readonly deps: CoreDeps,
@@ -218,8 +219,18 @@ export class LabService {
     return checking;
   }
 
-  /** A published version to every student of the course (students enrolled later get it from the reconciler). */
-  async deploy(actor: Actor, labId: string, versionRef: string): Promise<DeploymentView> {
+  /**
+   * A published version to every student of the course (students enrolled later get it from the
+   * reconciler). Once per version: while a course deployment of it is deploying or active, another
+   * is a ConflictError naming it (a retried POST must not double the class's copies). One being
+   * destroyed does not count: the version may be deployed afresh meanwhile.
+   */
+  deploy(actor: Actor, labId: string, versionRef: string): Promise<DeploymentView> {
+    // One at a time per lab in this process, so two racing requests cannot both pass the check.
+    return this.serial(`deploy\n${labId}`, () => this.deployOnce(actor, labId, versionRef));
+  }
+
+  private async deployOnce(actor: Actor, labId: string, versionRef: string): Promise<DeploymentView> {
     const { lab } = await this.lab(actor, labId, 'change');
     const version = await this.findVersion(lab.id, versionRef);
     if (version.state !== 'published') {
@@ -228,6 +239,17 @@ export class LabService {
         { field: 'version', state: version.state },
       );
     }
+    const live = (await this.store.labDeployments.listByLab(lab.id)).find(
+      (d) =>
+        d.kind === 'course' &&
+        d.versionId === version.id &&
+        (d.state === 'deploying' || d.state === 'active'),
+    );
+    if (live)
+      throw new ConflictError(
+        `Version ${shortId(version.id)} is already deployed to the course as ${live.id}; destroy that deployment to deploy it again.`,
+        { deployment: live.id, version: version.id },
+      );
     const at = this.now();
     const { expireAfterMs } = lifetimeMs(version.template.spec.lifetime);
     const deployment: LabDeployment = {
@@ -499,6 +521,19 @@ export class LabService {
       if (role === undefined && !isAdmin(actor)) throw hidden();
     } else allow(actor, role, need, hidden);
     return { deployment, lab, role };
+  }
+
+  private serial<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const run = (this.locks.get(key) ?? Promise.resolve()).then(task);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.locks.set(key, tail);
+    void tail.then(() => {
+      if (this.locks.get(key) === tail) this.locks.delete(key);
+    });
+    return run;
   }
 
   private async roleIn(actor: Actor, courseId: string): Promise<CourseRole | undefined> {
