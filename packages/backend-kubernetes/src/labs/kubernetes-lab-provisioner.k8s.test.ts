@@ -206,7 +206,7 @@ describe('KubernetesLabProvisioner on a real API server', () => {
       expect(phases.at(-1)).toBe('ready');
     }
     const result = report.students[0]!;
-    expect(result.ok && result.objects).toBe(12);
+    expect(result.ok && result.objects).toBe(8);
     expect(result.environment).toBe(namespaceOf(deploymentId, students[0]!));
   });
 
@@ -241,8 +241,8 @@ describe('KubernetesLabProvisioner on a real API server', () => {
     expect(withoutClaims(afterSecond)).toEqual(withoutClaims(before));
     await labs.deploy({ deploymentId, labVersion: webserver, students });
     expect(await resourceVersions(deploymentId)).toEqual(afterSecond);
-    // Writes only, one per object, no reads: 12 per student.
-    expect(perStudent(labs.requests.snapshot(), 10)).toBe(12);
+    // Writes only, one per object, no reads: 8 per student.
+    expect(perStudent(labs.requests.snapshot(), 10)).toBe(8);
   });
 
   it("a student whose namespace refuses the lab fails alone; the others' deploy is unaffected", async () => {
@@ -322,7 +322,7 @@ describe('KubernetesLabProvisioner on a real API server', () => {
     expect(receipt.deleted).toEqual(
       expect.arrayContaining([
         { kind: 'ResourceQuota', namespace: alice, name: 'lab-budget' },
-        { kind: 'NetworkPolicy', namespace: alice, name: 'default-deny' },
+        { kind: 'NetworkPolicy', namespace: alice, name: 'lab-isolation' },
         { kind: 'PersistentVolumeClaim', namespace: alice, name: claimName('shell', 'home') },
         { kind: 'Service', namespace: alice, name: 'web' },
         { kind: 'Deployment', namespace: alice, name: 'shell' },
@@ -334,7 +334,7 @@ describe('KubernetesLabProvisioner on a real API server', () => {
     expect(left.items).toEqual([]);
   });
 
-  it('a three-component lab takes at most 15 API requests per student', async () => {
+  it('a three-component lab takes at most 11 API requests per student', async () => {
     const base = catalog('webserver', '0');
     const template: LabTemplate = {
       ...base,
@@ -365,7 +365,7 @@ describe('KubernetesLabProvisioner on a real API server', () => {
     const requests = fresh.requests.snapshot();
     timings['requestsPerStudentThree'] = perStudent(requests, 5);
     console.log(`[labs] requests for 5 students of a 3-component lab: ${JSON.stringify(requests)}`);
-    expect(perStudent(requests, 5)).toBeLessThanOrEqual(15);
+    expect(perStudent(requests, 5)).toBeLessThanOrEqual(11);
     const receipt = await fresh.teardown(`three-${run}`);
     expect(receipt.verified).toBe(true);
   });

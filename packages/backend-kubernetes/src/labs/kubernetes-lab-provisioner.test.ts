@@ -37,7 +37,10 @@ function answer(req: IncomingMessage, body: string): [number, unknown] {
   if (req.method === 'GET' && resources) return [200, { kind: 'APIResourceList', resources }];
   if (req.method !== 'PATCH') return [404, { kind: 'Status', message: 'not here' }];
   patches.push(path);
-  if (path === `/apis/networking.k8s.io/v1/namespaces/${bobNs}/networkpolicies/allow-dns` && !bobThrottled) {
+  if (
+    path === `/apis/networking.k8s.io/v1/namespaces/${bobNs}/networkpolicies/lab-isolation` &&
+    !bobThrottled
+  ) {
     bobThrottled = true;
     return [429, { kind: 'Status', code: 429, message: 'too many requests' }];
   }
@@ -121,8 +124,8 @@ describe('KubernetesLabProvisioner.deploy', () => {
     });
     const [alice, bob, mallory] = report.students;
     expect([alice?.ok, bob?.ok, mallory?.ok]).toEqual([true, true, false]);
-    expect(alice).toMatchObject({ attempts: 1, objects: 11 });
-    expect(bob).toMatchObject({ attempts: 2, objects: 11 });
+    expect(alice).toMatchObject({ attempts: 1, objects: 7 });
+    expect(bob).toMatchObject({ attempts: 2, objects: 7 });
     const of = (id: string) => events.filter((e) => e.student.id === id).map((e) => [e.phase, e.attempt]);
     expect(of('bob')).toEqual([
       ['applying', 1],
@@ -130,7 +133,7 @@ describe('KubernetesLabProvisioner.deploy', () => {
       ['ready', 2],
     ]);
     expect(events.find((e) => e.student.id === 'bob' && e.attempt === 2)?.error).toBe(
-      'NetworkPolicy allow-dns: too many requests',
+      'NetworkPolicy lab-isolation: too many requests',
     );
     // Resumed at the throttled object: bob's namespace was applied once.
     expect(patches.filter((p) => p === `/api/v1/namespaces/${bobNs}`)).toHaveLength(1);
@@ -139,8 +142,8 @@ describe('KubernetesLabProvisioner.deploy', () => {
       /^Service web: .*may not patch services in namespace/,
     );
     const requests = provisioner.requests.snapshot();
-    // 11 objects each; mallory stops at her 9th (the Service); bob's throttled one twice; 3 lookups.
-    expect(Object.values(requests).reduce((a, b) => a + b, 0)).toBe(11 + 12 + 9 + 3);
+    // 7 objects each; mallory stops at her 5th (the Service); bob's throttled one twice; 3 lookups.
+    expect(Object.values(requests).reduce((a, b) => a + b, 0)).toBe(7 + 8 + 5 + 3);
     expect(requests['get discovery']).toBe(3);
   });
 });

@@ -6,7 +6,7 @@
  * students already right untouched. Students go through a bounded pool; each object is retried
  * on transient errors, resuming where the student stopped; a student's failure is its own result.
  *
- * API requests: one apply per object (11 for a webserver lab, 14 for three components with
+ * API requests: one apply per object (7 for a webserver lab, 8 with storage, 10 for three components with
  * ports), three discovery lookups per process, and lists by label across the cluster for status
  * and teardown (a handful for the whole class, not per student).
  */

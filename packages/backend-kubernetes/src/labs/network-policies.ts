@@ -1,11 +1,19 @@
 /**
- * The network of one student's lab namespace. NetworkPolicies are additive, so the namespace
- * starts from deny-all (both directions) and each further policy opens one thing:
+ * The network of one student's lab namespace: ONE NetworkPolicy, `lab-isolation`, selecting every
+ * pod with both policy types. A policy that selects a pod for a direction denies that direction
+ * except what one of its rules allows, and rules (and peers within a rule) are ORed, so this one
+ * object is the default deny plus:
  *
- *   allow-same-namespace  the lab's components talk to each other
- *   allow-from-aperture   Aperture's proxy reaches the lab (terminal, desktop, web ports)
- *   allow-dns             names resolve (kube-system's DNS pods, port 53)
- *   allow-internet        egress to public addresses, minus private, shared and link-local ranges
+ *   ingress  from the namespace's own pods (the components talk to each other)
+ *            from Aperture's proxy pods (terminal, desktop, web ports)
+ *   egress   to the namespace's own pods
+ *            to kube-system's DNS pods, port 53 UDP and TCP
+ *            to public IPv4 addresses, minus private, shared and link-local ranges (only when
+ *            internet egress is on)
+ *
+ * It used to be five policies (default-deny, allow-same-namespace, allow-from-aperture,
+ * allow-dns, allow-internet) with the same union; one object is one apply per student instead
+ * of five (docs/benchmarks.md, "Labs on Kubernetes").
  *
  * No rule selects another namespace, so a student's lab reaches neither other students nor the
  * cluster's services; the ipBlock exceptions keep pod and node addresses (which live in private
@@ -13,7 +21,12 @@
  * "internet". Only IPv4 is opened: on dual-stack clusters IPv6 egress stays denied, because pod
  * addresses there are often globally routable and could not be told from the internet.
  */
-import type { V1LabelSelector, V1NetworkPolicy, V1NetworkPolicySpec } from '@kubernetes/client-node';
+import type {
+  V1LabelSelector,
+  V1NetworkPolicy,
+  V1NetworkPolicyEgressRule,
+  V1NetworkPolicySpec,
+} from '@kubernetes/client-node';
 
 /**
  * RFC 1918, RFC 6598 shared address space (carrier-grade NAT, used by some CNIs and VPNs) and
@@ -50,66 +63,45 @@ export const DEFAULT_DNS_PEER: PodPeer = Object.freeze({
 
 const EVERY_POD: V1LabelSelector = {};
 
+export const LAB_NETWORK_POLICY = 'lab-isolation';
+
 export function renderNetworkPolicies(
   namespace: string,
   labels: Record<string, string>,
   options: LabNetworkOptions,
 ): V1NetworkPolicy[] {
-  const policy = (name: string, spec: V1NetworkPolicySpec): V1NetworkPolicy => ({
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: { name, namespace, labels },
-    spec,
-  });
-  const policies = [
-    policy('default-deny', { podSelector: EVERY_POD, policyTypes: ['Ingress', 'Egress'] }),
-    policy('allow-same-namespace', {
-      podSelector: EVERY_POD,
-      policyTypes: ['Ingress', 'Egress'],
-      ingress: [{ _from: [{ podSelector: EVERY_POD }] }],
-      egress: [{ to: [{ podSelector: EVERY_POD }] }],
-    }),
-    policy('allow-from-aperture', {
-      podSelector: EVERY_POD,
-      policyTypes: ['Ingress'],
-      // One peer with both selectors: pods with these labels *in* namespaces with those (AND).
-      ingress: [{ _from: [peerOf(options.proxy)] }],
-    }),
-    policy('allow-dns', {
-      podSelector: EVERY_POD,
-      policyTypes: ['Egress'],
-      egress: [
-        {
-          to: [peerOf(options.dns)],
-          ports: [
-            { protocol: 'UDP', port: 53 },
-            { protocol: 'TCP', port: 53 },
-          ],
-        },
+  const egress: V1NetworkPolicyEgressRule[] = [
+    { to: [{ podSelector: EVERY_POD }] },
+    {
+      to: [peerOf(options.dns)],
+      ports: [
+        { protocol: 'UDP', port: 53 },
+        { protocol: 'TCP', port: 53 },
       ],
-    }),
+    },
   ];
-  if (options.internetEgress) {
-    policies.push(
-      policy('allow-internet', {
-        podSelector: EVERY_POD,
-        policyTypes: ['Egress'],
-        egress: [
-          {
-            to: [
-              {
-                ipBlock: {
-                  cidr: '0.0.0.0/0',
-                  except: [...BLOCKED_EGRESS_CIDRS, ...options.extraBlockedCidrs],
-                },
-              },
-            ],
-          },
-        ],
-      }),
-    );
-  }
-  return policies;
+  if (options.internetEgress)
+    egress.push({
+      to: [
+        { ipBlock: { cidr: '0.0.0.0/0', except: [...BLOCKED_EGRESS_CIDRS, ...options.extraBlockedCidrs] } },
+      ],
+    });
+  const spec: V1NetworkPolicySpec = {
+    podSelector: EVERY_POD,
+    policyTypes: ['Ingress', 'Egress'],
+    // Two peers, ORed: any pod of this namespace; Aperture's proxy, whose one peer has both
+    // selectors (pods with these labels *in* namespaces with those: AND).
+    ingress: [{ _from: [{ podSelector: EVERY_POD }, peerOf(options.proxy)] }],
+    egress,
+  };
+  return [
+    {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: LAB_NETWORK_POLICY, namespace, labels },
+      spec,
+    },
+  ];
 }
 
 function peerOf(peer: PodPeer) {

@@ -177,12 +177,16 @@ describe("one student's lab on a real API server", () => {
     const policy = (await objectsApi.read({
       apiVersion: 'networking.k8s.io/v1',
       kind: 'NetworkPolicy',
-      metadata: { name: 'allow-from-aperture', namespace: lab.namespace },
+      metadata: { name: 'lab-isolation', namespace: lab.namespace },
     })) as V1NetworkPolicy;
     // client-node's `_from` reached the server as `from`: an unknown field would have been dropped.
-    expect(policy.spec?.ingress?.[0]?._from?.[0]?.podSelector?.matchLabels).toEqual({
+    expect(policy.spec?.ingress?.[0]?._from?.[1]?.podSelector?.matchLabels).toEqual({
       'app.kubernetes.io/name': 'aperture',
     });
+    // The one policy is the default deny too: both types, every pod, the server kept all rules.
+    expect(policy.spec?.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(policy.spec?.podSelector).toEqual({});
+    expect(policy.spec?.egress).toHaveLength(3);
   });
 
   it('a second apply changes nothing', async () => {
