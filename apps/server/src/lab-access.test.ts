@@ -31,7 +31,7 @@ import { PROXY_CSP } from './http/lab-proxy.ts';
 import { InProcessEventBus } from './infra/event-bus.ts';
 import { ScryptSecretHasher } from './infra/hasher.ts';
 import { RandomIdGenerator } from './infra/ids.ts';
-import { labAccessRoutes } from './routes/lab-access.ts';
+import { isRfbInput, labAccessRoutes } from './routes/lab-access.ts';
 
 /**
  * The browser-access protocol against real sockets: a real `sh` (no TTY) stands in for the
@@ -90,6 +90,8 @@ const access: LabAccess = {
 
 const revoked = new Set<string>();
 let authorizations = 0;
+/** What noteActivity was told: one entry per browser frame of input. */
+const activity: LabTarget[] = [];
 const authorizer = {
   async authorizeAccess(actor: Actor, request: LabAccessRequest): Promise<LabTarget> {
     authorizations++;
@@ -97,6 +99,9 @@ const authorizer = {
     if (request.deploymentId !== 'ldp_1') throw new NotFoundError('Lab deployment', request.deploymentId);
     if (request.userId !== actor.userId) throw new ForbiddenError('Only your own copy of a lab.');
     return { deploymentId: request.deploymentId, studentId: request.userId, component: request.component };
+  },
+  noteActivity(target: LabTarget) {
+    activity.push(target);
   },
   // No deployment is stored here (the desktop's port comes from its template): lab-access-flow.test.ts opens one.
   worker: {
@@ -261,6 +266,31 @@ describe('lab terminal WebSocket', () => {
     expect(seen.control).toEqual([{ type: 'exit', code: 3 }]);
   });
 
+  it('records use whenever the viewer types (not on resizes)', async () => {
+    const socket = await open(wsUrl(alice.id), { cookie: alice.cookie, ...ownOrigin() });
+    if (typeof socket === 'number') throw new Error(`refused: ${socket}`);
+    const seen = record(socket);
+    const before = activity.length;
+    socket.send(JSON.stringify({ type: 'resize', cols: 90, rows: 20 }));
+    await expect.poll(() => resizes.at(-1), { timeout: 5000 }).toEqual({ cols: 90, rows: 20 });
+    expect(activity.length).toBe(before);
+    socket.send(Buffer.from('echo typed\n'));
+    await expect.poll(() => seen.text, { timeout: 5000 }).toContain('typed');
+    expect(activity.slice(before)).toEqual([
+      { deploymentId: 'ldp_1', studentId: alice.id, component: 'shell' },
+    ]);
+    socket.close();
+  });
+
+  it('counts a desktop’s key, pointer and clipboard messages as use, not its update requests', () => {
+    expect(isRfbInput(Buffer.from([5, 0, 0, 10, 0, 20]))).toBe(true); // PointerEvent
+    expect(isRfbInput(Buffer.from([4, 1, 0, 0, 0, 0, 0, 0x61]))).toBe(true); // KeyEvent
+    expect(isRfbInput(Buffer.from([6, 0, 0, 0, 0, 0, 0, 1, 0x61]))).toBe(true); // ClientCutText
+    expect(isRfbInput(Buffer.from([3, 1, 0, 0, 0, 0, 4, 0, 3, 0]))).toBe(false); // FramebufferUpdateRequest
+    expect(isRfbInput(Buffer.from('RFB 003.008\n'))).toBe(false);
+    expect(isRfbInput(Buffer.alloc(0))).toBe(false);
+  });
+
   it('hangs up the shell when the browser goes away', async () => {
     const before = shells.length;
     const socket = await open(wsUrl(alice.id), { cookie: alice.cookie, ...ownOrigin() });
@@ -272,7 +302,7 @@ describe('lab terminal WebSocket', () => {
     await expect(gone).resolves.toBeDefined();
   });
 
-  it('authorizes an open session again and again (recording the use), closing it once access is withdrawn', async () => {
+  it('authorizes an open session again and again, closing it once access is withdrawn', async () => {
     const socket = await open(wsUrl(bob.id), { cookie: bob.cookie, ...ownOrigin() });
     if (typeof socket === 'number') throw new Error(`refused: ${socket}`);
     const before = authorizations;

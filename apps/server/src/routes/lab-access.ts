@@ -38,6 +38,8 @@ export interface LabAccessAuthorizer {
   authorizeAccess(actor: Actor, request: LabAccessRequest): Promise<LabTarget>;
   /** The deployed template (the VNC port is its `components[].vnc.port`). */
   worker: Pick<LabWorker, 'versionOf'>;
+  /** The viewer typed or moved the mouse: the copy's idle clock starts again (throttled there). */
+  noteActivity(target: LabTarget): void;
 }
 
 export interface LabAccessContext {
@@ -68,7 +70,8 @@ const WS_BASE = '/api/v1/lab-deployments/:deployment/students/:user/components/:
 /**
  * An open terminal or desktop is authorized again this often: the viewer's session or token is
  * checked again (a logout, an expired session, a revoked token ends it) and so is their access
- * (unenrolled, deployment destroyed). Either closes the socket with 1008.
+ * (unenrolled, deployment destroyed). Either closes the socket with 1008. (Use, for the idle
+ * stop, is what the browser sends: LabService.noteActivity on every keystroke or pointer event.)
  */
 export const ACCESS_REFRESH_MS = 5 * 60_000;
 
@@ -152,6 +155,10 @@ export async function labAccessRoutes(
     (socket, request) => {
       const query = request.query as { cols?: string; rows?: string };
       keepAuthorized(socket, request, 'terminal');
+      // Binary frames are keystrokes (text frames are resizes): use, for the idle stop.
+      socket.on('message', (_data, binary) => {
+        if (binary) ctx.labs.noteActivity(request.labTarget!);
+      });
       runTerminal(socket, ctx.labProvisioner, request.labTarget!, {
         cols: dimension(query.cols, 80),
         rows: dimension(query.rows, 24),
@@ -165,6 +172,9 @@ export async function labAccessRoutes(
     (socket, request) => {
       const { vncPort: port, ...target } = request.labTarget!;
       keepAuthorized(socket, request, 'vnc');
+      socket.on('message', (data) => {
+        if (isRfbInput(toBuffer(data))) ctx.labs.noteActivity(target);
+      });
       relay(socket, ctx.labProvisioner.connect(target, port!), request);
     },
   );
@@ -289,6 +299,16 @@ function runTerminal(socket: WebSocket, access: LabAccess, target: LabTarget, si
       closeSocket(socket, 1011, 'the terminal could not be opened');
     },
   );
+}
+
+/**
+ * A key, pointer or clipboard message from the viewer (RFB client message types 4, 5, 6): use.
+ * Not every browser frame is: noVNC asks for screen updates on its own (type 3) as long as the
+ * screen changes, so a forgotten desktop tab would otherwise keep its copy running forever.
+ */
+export function isRfbInput(frame: Buffer): boolean {
+  const type = frame[0];
+  return type === 4 || type === 5 || type === 6;
 }
 
 /** Raw RFB both ways, as noVNC's websock expects (binary frames only). */
