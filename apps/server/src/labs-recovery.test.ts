@@ -414,6 +414,31 @@ describe('deploying a version', () => {
   });
 });
 
+describe('my labs', () => {
+  it('skips a deployment whose version is missing instead of failing the whole list', async () => {
+    const p = aperture();
+    const lab = await publishedLab(p);
+    await p.labs.publish(instructor, lab.labId, lab.v2);
+    await p.settle();
+    const one = await p.labs.deploy(instructor, lab.labId, lab.v1);
+    const two = await p.labs.deploy(instructor, lab.labId, lab.v2);
+    await p.settle();
+    const [sam] = students as [Actor];
+    expect((await p.labs.listMine(sam)).map((m) => m.deploymentId).sort()).toEqual(
+      [one.deployment.id, two.deployment.id].sort(),
+    );
+    // The store loses v1 (a bad restore, a manual delete).
+    const versions = store.labVersions;
+    const get = versions.get.bind(versions);
+    versions.get = async (labId, id) => (id === lab.v1 ? undefined : get(labId, id));
+    try {
+      expect((await p.labs.listMine(sam)).map((m) => m.deploymentId)).toEqual([two.deployment.id]);
+    } finally {
+      versions.get = get;
+    }
+  });
+});
+
 describe('who may do what', () => {
   it('a TA reads the labs and deployments of the course but changes nothing; a student sees neither', async () => {
     const p = aperture();

@@ -6,7 +6,13 @@
  * says what was recorded (`deploying`, `checking`, `destroying`), the store says how it ended.
  */
 import type { CourseRole, Timestamp } from '../domain/entities.ts';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  UnavailableError,
+  ValidationError,
+} from '../errors.ts';
 import type { LabTarget } from '../labs/access.ts';
 import { catalogLabTemplate, type LabCatalogOptions } from '../labs/catalog.ts';
 import { lifetimeMs } from '../labs/duration.ts';
@@ -65,7 +71,7 @@ export class LabService {
   constructor(
     private readonly deps: CoreDeps,
     private readonly backend: LabBackend,
-    options: LabServiceOptions,
+    private readonly options: LabServiceOptions,
   ) {
     this.worker = new LabWorker(deps, backend, options);
     this.access = new LabAccessPolicy(deps, this.worker, {
@@ -155,14 +161,18 @@ export class LabService {
     const { lab } = await this.lab(actor, labId, 'change');
     await this.wakeDev(lab);
     const images = await this.backend.resolveImageDigests(imagesToPin(lab.devTemplate));
+    const id = labVersionId(lab.devTemplate, images);
+    // Snapshots are recorded on the version, not part of its id: the same content again keeps the first.
+    const existing = await this.store.labVersions.get(lab.id, id);
+    if (existing) return { version: existing, created: false };
     const version: LabVersion = {
-      id: labVersionId(lab.devTemplate, images),
+      id,
       labId: lab.id,
       template: lab.devTemplate,
       images,
       state: 'draft',
       checkResults: null,
-      snapshots: null,
+      snapshots: await this.snapshotDev(lab, id),
       createdBy: actor.userId,
       createdAt: this.now(),
       checkedAt: null,
@@ -170,6 +180,34 @@ export class LabService {
     };
     const created = await this.store.labVersions.insert(version);
     return { version: created ? version : await this.mustVersion(lab.id, version.id), created };
+  }
+
+  /**
+   * Where the backend can (Kubernetes with a VolumeSnapshotClass) and the dev template has volumes:
+   * a snapshot of each of the dev copy's claims, claim → reference; null otherwise. A snapshot that
+   * fails fails the checkpoint (a version without the volume data it was meant to have is worse).
+   */
+  private async snapshotDev(lab: Lab, versionId: string): Promise<Record<string, string> | null> {
+    const hasVolumes = lab.devTemplate.spec.components.some((c) => (c.volumes ?? []).length > 0);
+    if (!this.backend.snapshotVolumes || !hasVolumes) return null;
+    const deployments = await this.store.labDeployments.listByLab(lab.id);
+    const dev = newest(deployments.filter((d) => d.kind === 'dev' && d.state === 'active'));
+    if (!dev) return null;
+    const copy = (await this.store.labEnvironments.listByDeployment(dev.id)).find(
+      (environment) => environment.userId === dev.createdBy,
+    );
+    try {
+      return await this.backend.snapshotVolumes({
+        deploymentId: dev.id,
+        student: { id: dev.createdBy, username: copy?.username ?? dev.createdBy },
+        versionId,
+      });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new UnavailableError(`The checkpoint could not snapshot the dev copy's volumes: ${message}`, {
+        version: versionId,
+      });
+    }
   }
 
   async versions(actor: Actor, labId: string): Promise<LabVersion[]> {
@@ -328,7 +366,17 @@ export class LabService {
       const lab = await this.store.labs.get(deployment.labId);
       const course = await this.store.courses.get(deployment.courseId);
       if (!lab || !course) continue;
-      const template = (await this.worker.versionOf(deployment)).template;
+      let template: LabTemplate;
+      try {
+        template = (await this.worker.versionOf(deployment)).template;
+      } catch (error) {
+        // One broken row (its version gone) must not hide the student's other labs.
+        this.options.logger.warn(
+          { err: error, deploymentId: deployment.id, userId: actor.userId },
+          'lab deployment skipped in my labs: its version is missing',
+        );
+        continue;
+      }
       mine.push({
         deploymentId: deployment.id,
         labId: lab.id,
@@ -419,7 +467,7 @@ export class LabService {
     return {
       deployment,
       labName: lab.name,
-      courseId: lab.courseId,
+      courseId: deployment.courseId,
       template: (await this.worker.versionOf(deployment)).template,
       students: environments.map((environment) => {
         const now = live.get(environment.userId);
@@ -515,7 +563,8 @@ export class LabService {
     if (!deployment) throw new NotFoundError('Lab deployment', deploymentId);
     const lab = await this.store.labs.get(deployment.labId);
     if (!lab) throw new NotFoundError('Lab deployment', deploymentId);
-    const role = await this.roleIn(actor, lab.courseId);
+    // The deployment's own course, as authorizeAccess reads it (one source for who may see it).
+    const role = await this.roleIn(actor, deployment.courseId);
     const hidden = () => new NotFoundError('Lab deployment', deploymentId);
     if (need === 'own') {
       if (role === undefined && !isAdmin(actor)) throw hidden();
