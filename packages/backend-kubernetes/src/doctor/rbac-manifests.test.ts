@@ -51,6 +51,7 @@ function expectNoWildcards(rules: readonly V1PolicyRule[]) {
 describe('deploy/rbac/', () => {
   it('is plain YAML that kubectl applies in an order that works (namespaces before what lives in them)', () => {
     expect(files.map((f) => f.file)).toEqual([
+      'admissionpolicy-labs.yaml',
       'clusterrole-doctor.yaml',
       'clusterrole-labs.yaml',
       'namespace.yaml',

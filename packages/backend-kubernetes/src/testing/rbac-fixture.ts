@@ -36,6 +36,11 @@ export const RBAC_NAMES = {
 
 /** The ClusterRole (and binding) of labs: cluster-wide rights runs do not need. */
 export const LABS_FILE = 'clusterrole-labs.yaml';
+/**
+ * The labs' ValidatingAdmissionPolicy: names the real ServiceAccount and is cluster-wide, so
+ * applyRbac leaves it out; lab-admission.k8s.test.ts installs it under names of its own.
+ */
+export const ADMISSION_FILE = 'admissionpolicy-labs.yaml';
 
 export interface ManifestFile {
   file: string;
@@ -111,7 +116,7 @@ export async function applyRbac(
   };
   // The labs ClusterRole only when asked: the runs tests show what the account can do without it.
   const objects = loadRbacManifests()
-    .filter((m) => options.labs || m.file !== LABS_FILE)
+    .filter((m) => (options.labs || m.file !== LABS_FILE) && m.file !== ADMISSION_FILE)
     .flatMap((m) => m.objects.map((o) => renamed(o, names)));
   const api = KubernetesObjectApi.makeApiClient(admin);
   const core = admin.makeApiClient(CoreV1Api);
