@@ -2,7 +2,7 @@ import { renderStudentLab } from '@aperture/backend-kubernetes';
 import { catalogLabTemplate, type LabTemplate } from '@aperture/core';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { containerRun, LAB_PIDS_LIMIT } from './container-args.ts';
+import { containerRun, LAB_HOST_ID_BASE, LAB_PIDS_LIMIT } from './container-args.ts';
 import { podmanRenderOptions } from './render-options.ts';
 
 const render = podmanRenderOptions({
@@ -18,7 +18,7 @@ function webserver(): LabTemplate {
   return result.template;
 }
 
-function runsOf(template: LabTemplate, images = {}) {
+function runsOf(template: LabTemplate, images = {}, hostIdBase?: number) {
   const lab = renderStudentLab(
     { deploymentId: 'd', studentId: 's', template, images, versionId: 'v1' },
     render,
@@ -33,6 +33,7 @@ function runsOf(template: LabTemplate, images = {}) {
       versionId: 'v1',
       components: ['web', 'shell'],
       volumes: new Map(claims.map((claim) => [claim, `env-${claim}`])),
+      ...(hostIdBase !== undefined ? { hostIdBase } : {}),
     }),
   );
 }
@@ -57,6 +58,16 @@ describe('containerRun', () => {
       expect(run.args).not.toContain('--publish');
       expect(run.args).not.toContain('--privileged');
     }
+  });
+
+  it("runs the components in the labs' user namespace when asked (lab uid 1000 is not host uid 1000)", () => {
+    for (const run of [web!, shell!]) expect(run.args).not.toContain('--uidmap');
+    for (const run of runsOf(webserver(), {}, LAB_HOST_ID_BASE)) {
+      expect(values(run.args, '--uidmap')).toEqual([`0:${LAB_HOST_ID_BASE}:65536`]);
+      expect(values(run.args, '--gidmap')).toEqual([`0:${LAB_HOST_ID_BASE}:65536`]);
+      expect(run.specHash).not.toBe(web!.specHash);
+    }
+    expect(() => runsOf(webserver(), {}, 1000)).toThrow(/not a usable uid range/);
   });
 
   it('names the component on the network, and splits the budget as the rendering does', () => {

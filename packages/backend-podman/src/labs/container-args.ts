@@ -19,6 +19,15 @@ import { LABEL_LAB_COMPONENTS, LABEL_LAB_SPEC, LABEL_LAB_VERSION, labelArgs } fr
 export const LAB_PIDS_LIMIT = 1024;
 /** A component that keeps crashing is restarted this often, then reported failed. */
 export const LAB_RESTART_RETRIES = 3;
+/**
+ * With `userNamespace` on, lab containers run in a user namespace: their uid/gid 0–65535 are host
+ * ids from here, so a lab's uid 1000 is host uid 1 000 001 000, not the host's first user. One
+ * range for every lab (not `--userns=auto`): a replaced container must own its student's volume
+ * files as the old one did. Off by default: a process in it cannot open its own stdout/stderr by
+ * path (`/dev/stdout`), which stops the catalog's nginx (docs/labs.md).
+ */
+export const LAB_HOST_ID_BASE = 1_000_000_000;
+export const LAB_ID_RANGE = 65_536;
 
 export interface ContainerContext {
   name: string;
@@ -29,6 +38,8 @@ export interface ContainerContext {
   components: readonly string[];
   /** Claim name (as the rendering calls it) → the student's Podman volume. */
   volumes: ReadonlyMap<string, string>;
+  /** First host id of the containers' user namespace (`--uidmap`/`--gidmap 0:<hostIdBase>:65536`); unset: none. */
+  hostIdBase?: number;
 }
 
 export interface ContainerRun {
@@ -61,6 +72,7 @@ export function containerRun(deployment: V1Deployment, context: ContainerContext
     context.network,
     '--network-alias',
     component,
+    ...idMaps(context.hostIdBase),
     ...hardening(pod, container),
     ...limits(container),
     '--restart',
@@ -101,6 +113,14 @@ function hardening(pod: V1PodSpec, container: V1Container): string[] {
     ...(security.capabilities?.drop ?? []).flatMap((cap) => ['--cap-drop', cap]),
     ...(security.allowPrivilegeEscalation === false ? ['--security-opt', 'no-new-privileges'] : []),
   ];
+}
+
+function idMaps(base: number | undefined): string[] {
+  if (base === undefined) return [];
+  if (!Number.isInteger(base) || base < LAB_ID_RANGE || base + LAB_ID_RANGE > 2 ** 32 - 1)
+    throw new Error(`lab user namespace: host id base ${base} is not a usable uid range`);
+  const map = `0:${base}:${LAB_ID_RANGE}`;
+  return ['--uidmap', map, '--gidmap', map];
 }
 
 /** Requests = limits in the rendering: the limit is the component's share; no swap beyond it. */

@@ -65,7 +65,12 @@ function classify(code: number | null, said: string): PodmanLabError['code'] {
   if (IMAGE_MISSING.test(said)) return 'podman_image_missing';
   if (NAME_IN_USE.test(said)) return 'podman_name_in_use';
   // Killed by our timeout, or Podman's own lock and storage trouble: may pass on a retry.
-  if (code === null || /database is locked|timed out|resource temporarily unavailable/i.test(said))
+  // "device or resource busy": `rm` of a container in a user namespace sometimes fails to unlink
+  // its shm while the container is in fact gone (Podman 4.3, about 1 in 10): the retry finds it gone.
+  if (
+    code === null ||
+    /database is locked|timed out|resource temporarily unavailable|device or resource busy/i.test(said)
+  )
     return 'podman_unavailable';
   return 'podman_refused';
 }

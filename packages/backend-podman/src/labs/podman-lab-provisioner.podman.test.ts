@@ -11,6 +11,7 @@ import { collect, contractLabTemplate, labProvisionerContract } from '@aperture/
 import { LABEL_INSTANCE } from '@aperture/backend-kubernetes';
 import { catalogLabTemplate, type LabStudent, type LabVersionRef, labVersionId } from '@aperture/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LAB_HOST_ID_BASE } from './container-args.ts';
 import { LAB_CHAIN, LabHostFirewall } from './host-firewall.ts';
 import { containerName, environmentName, LABEL_DEPLOYMENT_ID } from './lab-objects.ts';
 import { PodmanLabProvisioner } from './podman-lab-provisioner.ts';
@@ -466,6 +467,74 @@ describe('PodmanLabProvisioner', { timeout: 120_000 }, () => {
         }
       }
     }, 120_000);
+
+    it('userNamespace: lab uid 1000 is host uid 1 000 001 000; the database and desktop labs work in it', async () => {
+      const mapped = PodmanLabProvisioner.fromOptions({ instance: INSTANCE, userNamespace: true });
+      try {
+        for (const type of ['database', 'desktop']) {
+          const catalog = catalogLabTemplate(type, { cpu: '2', memory: '2Gi', storage: '1Gi' });
+          if (!catalog.ok) throw new Error(JSON.stringify(catalog.errors));
+          const labVersion = {
+            id: labVersionId(catalog.template, {}),
+            template: catalog.template,
+            images: {},
+          };
+          const id = `${deploymentId}-uns-${type}`;
+          const component = type === 'database' ? 'shell' : 'desktop';
+          const container = containerName(environmentName(scope, id, carol.id), component);
+          try {
+            expect((await mapped.deploy({ deploymentId: id, labVersion, students: [carol] })).succeeded).toBe(
+              1,
+            );
+            const target = { deploymentId: id, studentId: carol.id, component };
+            const inLab = await mapped.exec(target, ['sh', '-c', 'id -u; cat /proc/self/uid_map']);
+            expect(inLab.stdout.trim().split(/\s+/)).toEqual([
+              '1000',
+              '0',
+              String(LAB_HOST_ID_BASE),
+              '65536',
+            ]);
+            const huser = await podman('top', container, 'user', 'huser');
+            expect(huser).toMatch(new RegExp(`\\s${LAB_HOST_ID_BASE + 1000}\\s*$`, 'm'));
+            const pid = (await podman('inspect', '--format', '{{.State.Pid}}', container)).trim();
+            const status = (await run('cat', [`/proc/${pid}/status`])).stdout;
+            expect(/^Uid:\s+(\d+)/m.exec(status)?.[1]).toBe(String(LAB_HOST_ID_BASE + 1000));
+            // The volume (home) and a tmpfs are writable.
+            const wrote = await mapped.exec(target, [
+              'sh',
+              '-c',
+              'echo mine > "$HOME/n.txt" && touch /tmp/t && echo ok',
+            ]);
+            expect(wrote.stdout).toBe('ok\n');
+            const answer = await eventually(async () => {
+              if (type === 'database') {
+                const result = await mapped.exec(target, ['psql', '-Atc', 'select 6 * 7']);
+                if (result.exitCode !== 0) throw new Error(result.stderr);
+                return result.stdout;
+              }
+              const socket = await mapped.connect(target, 5901);
+              try {
+                return await collect(socket).until(/^RFB \d{3}\.\d{3}\n/, 5_000);
+              } finally {
+                socket.destroy();
+              }
+            });
+            expect(answer).toBe(type === 'database' ? '42\n' : 'RFB 003.008\n');
+            const terminal = await mapped.openTerminal(target, { size: { cols: 80, rows: 24 } });
+            const screen = collect(terminal.stream);
+            terminal.stream.write('echo $((6*7))\r');
+            await screen.until(/[\r\n]42\r?\n/);
+            terminal.close();
+            // What breaks (why it is off by default): a process cannot open its own stdout by path.
+            expect((await mapped.exec(target, ['sh', '-c', 'echo x > /dev/stdout'])).exitCode).not.toBe(0);
+          } finally {
+            expect((await mapped.teardown(id)).verified).toBe(true);
+          }
+        }
+      } finally {
+        await mapped.close();
+      }
+    }, 180_000);
 
     it('teardown leaves no container, volume or network of the deployment', async () => {
       const receipt = await labs.teardown(deploymentId);

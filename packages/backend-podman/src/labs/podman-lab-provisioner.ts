@@ -37,7 +37,7 @@ import {
 } from '@aperture/core';
 import type { V1Deployment, V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import { PodmanApiClient, PodmanService } from '../podman-api-client.ts';
-import { type ContainerRun, containerRun } from './container-args.ts';
+import { type ContainerRun, containerRun, LAB_HOST_ID_BASE } from './container-args.ts';
 import { LabHostFirewall } from './host-firewall.ts';
 import { connectTo, execIn, runningContainer, terminalIn } from './lab-access.ts';
 import { LabCli, PodmanLabError } from './lab-cli.ts';
@@ -81,6 +81,13 @@ export interface PodmanLabProvisionerOptions {
    */
   hostFirewall?: boolean;
   iptables?: string;
+  /**
+   * Run lab containers in a user namespace (`--uidmap 0:<base>:65536`): `true` for base
+   * LAB_HOST_ID_BASE (1e9, lab uid 1000 = host uid 1 000 001 000), or a base of your own. Default
+   * off: a process in it cannot open `/dev/stdout` by path, which the catalog's nginx does
+   * (docs/labs.md). Rootful Podman only.
+   */
+  userNamespace?: boolean | number;
   /** `false`: no IPv6 rules (a host without IPv6). Default `ip6tables` next to `iptables`. */
   ip6tables?: string | false;
   /**
@@ -259,7 +266,7 @@ export class PodmanLabProvisioner implements LabProvisioner, LabAccess {
       }
     };
     // Containers first: a network or volume in use cannot go.
-    await remove(['rm', '--force', '--ignore', '--time', '0'], names(found, 'Container'));
+    await this.removeContainers(names(found, 'Container')).catch((error) => errors.push(messageOf(error)));
     await remove(['pod', 'rm', '--force', '--ignore'], names(found, 'Pod'));
     // Firewall rules before their networks, so a bridge name reused later is never caught by them.
     await this.firewall?.release(networks).catch((error) => errors.push(messageOf(error)));
@@ -443,6 +450,11 @@ export class PodmanLabProvisioner implements LabProvisioner, LabAccess {
         versionId: version.id,
         components,
         volumes,
+        ...(this.options.userNamespace === true
+          ? { hostIdBase: LAB_HOST_ID_BASE }
+          : typeof this.options.userNamespace === 'number'
+            ? { hostIdBase: this.options.userNamespace }
+            : {}),
       }),
     );
     return { environment, labels, volumes: [...volumes.values()], runs };
@@ -532,15 +544,14 @@ export class PodmanLabProvisioner implements LabProvisioner, LabAccess {
     );
     const wanted = new Set(plan.runs.map((run) => run.component));
     const strays = existing.filter((container) => !wanted.has(container.Labels?.[LABEL_LAB_COMPONENT] ?? ''));
-    if (strays.length > 0)
-      await this.cli.run(['rm', '--force', '--ignore', '--time', '0', ...strays.map((c) => c.Id)]);
+    await this.removeContainers(strays.map((c) => c.Id));
     for (const run of plan.runs) {
       const current = existing.find((container) => container.Labels?.[LABEL_LAB_COMPONENT] === run.component);
       if (current?.Labels?.[LABEL_LAB_SPEC] === run.specHash) {
         if (current.State !== 'running') await this.cli.run(['start', current.Id]);
         continue;
       }
-      if (current) await this.cli.run(['rm', '--force', '--ignore', '--time', '0', current.Id]);
+      if (current) await this.removeContainers([current.Id]);
       await this.cli.run(run.args);
     }
   }
@@ -551,12 +562,28 @@ export class PodmanLabProvisioner implements LabProvisioner, LabAccess {
     const mine = <T extends { Labels?: Record<string, string> | null }>(list: T[]) =>
       list.filter((item) => item.Labels?.[LABEL_STUDENT_ID] === studentId);
     const containers = mine(await this.found.listContainers(deploymentId, filter));
-    if (containers.length > 0)
-      await this.cli.run(['rm', '--force', '--ignore', '--time', '0', ...containers.map((c) => c.Id)]);
+    await this.removeContainers(containers.map((c) => c.Id));
     const volumes = mine(await this.found.listVolumes(deploymentId, filter));
     if (volumes.length > 0) await this.cli.run(['volume', 'rm', '--force', ...volumes.map((v) => v.Name)]);
     if (what.removeNetwork)
       await this.cli.run(['network', 'rm', '--force', environmentName(this.scope, deploymentId, studentId)]);
+  }
+
+  /**
+   * `podman rm --force --ignore`, again on a transient failure: in a user namespace Podman 4.3
+   * sometimes reports "device or resource busy" for the container's shm after removing it.
+   */
+  private async removeContainers(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.cli.run(['rm', '--force', '--ignore', '--time', '0', ...ids]);
+        return;
+      } catch (error) {
+        if (attempt >= 3 || !(error instanceof PodmanLabError && error.transient)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
+    }
   }
 
   /** A create that lost a race with another create of the same object has what it wanted. */

@@ -151,7 +151,12 @@ export class LabWorker {
     }
     const version = await this.store.labVersions.get(deployment.labId, deployment.versionId);
     if (!version) throw new Error(`version ${deployment.versionId} of deployment ${deployment.id} is gone`);
-    return { id: version.id, template: version.template, images: version.images };
+    return {
+      id: version.id,
+      template: version.template,
+      images: version.images,
+      snapshots: version.snapshots,
+    };
   }
 
   private async applyNow(deploymentId: string): Promise<void> {
