@@ -27,7 +27,7 @@ import type { ServerContext } from './context.ts';
 import { registerAuth, SESSION_COOKIE } from './http/auth.ts';
 import { handleError } from './http/errors.ts';
 import { LabLinkSigner } from './http/lab-link.ts';
-import { PROXY_CSP } from './http/lab-proxy.ts';
+import { labLocation, PROXY_CSP } from './http/lab-proxy.ts';
 import { InProcessEventBus } from './infra/event-bus.ts';
 import { ScryptSecretHasher } from './infra/hasher.ts';
 import { RandomIdGenerator } from './infra/ids.ts';
@@ -491,6 +491,10 @@ describe('lab HTTP proxy', () => {
     expect(await locationOf('/abs/path')).toBe('/abs/path');
     // What a server builds from the Host it was sent: the lab's own address, moved under the prefix.
     expect(await locationOf('http://web:8080/login?next=%2F')).toBe(`${prefix}/login?next=%2F`);
+    // Port 80 is the lab's own too, though a URL leaves it out.
+    expect(labLocation('http://web:80/x', { prefix: '/p', host: 'web:80' })).toBe('/p/x');
+    expect(labLocation('http://web/x', { prefix: '/p', host: 'web:80' })).toBe('/p/x');
+    expect(labLocation('http://web/x', { prefix: '/p', host: 'web:8080' })).toBeUndefined();
     for (const away of [
       'https://evil.example/',
       '//evil.example/x',

@@ -98,7 +98,9 @@ export function labLocation(location: string, place: ProxyPlace): string | undef
   } catch {
     return undefined;
   }
-  if (url.protocol !== 'http:' || url.host.toLowerCase() !== place.host.toLowerCase()) return undefined;
+  // (`URL` drops a default port: `http://web:80/` has host `web`, the Host sent was `web:80`.)
+  const host = `${url.hostname}:${url.port || '80'}`;
+  if (url.protocol !== 'http:' || host.toLowerCase() !== place.host.toLowerCase()) return undefined;
   return `${place.prefix}${url.pathname}${url.search}${url.hash}`;
 }
 
