@@ -14,7 +14,7 @@ import { parseBody } from '../http/validate.ts';
  * Lab templates, as far as they need no provisioner: the JSON Schema (for editors), the built-in
  * types, and a check that names every bad field (the lab builder validates as one types).
  */
-export function labRoutes(app: FastifyInstance, _ctx: ServerContext): void {
+export function labRoutes(app: FastifyInstance, ctx: ServerContext): void {
   route(app, {
     method: 'GET',
     url: '/api/v1/labs/schema',
@@ -29,6 +29,27 @@ export function labRoutes(app: FastifyInstance, _ctx: ServerContext): void {
     summary: 'The built-in lab types (`aperture lab template <type>`).',
     tags: ['labs'],
     handler: async () => LAB_CATALOG.map((entry) => ({ type: entry.type, description: entry.description })),
+  });
+  route(app, {
+    method: 'GET',
+    url: '/api/v1/labs/capabilities',
+    summary:
+      'What the lab engine offers: VM components (KubeVirt) and volume snapshots in checkpoints; both false on Podman.',
+    tags: ['labs'],
+    handler: async (request) => {
+      const backend = ctx.labProvisioner;
+      try {
+        const offered = (await backend.capabilities?.()) ?? { kubevirt: false, volumeSnapshots: false };
+        return { backend: backend.name, ...offered };
+      } catch (error) {
+        // Discovery failed: offer nothing that might not work, and say why in the log.
+        request.log.warn(
+          { error: error instanceof Error ? error.message : String(error) },
+          'lab capabilities',
+        );
+        return { backend: backend.name, kubevirt: false, volumeSnapshots: false };
+      }
+    },
   });
   route(app, {
     method: 'POST',
