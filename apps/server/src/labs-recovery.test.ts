@@ -124,6 +124,7 @@ describe('lab recovery after a crash', () => {
       removed: 0,
       idleStopped: 0,
       teardowns: 0,
+      lost: 0,
     });
   });
 });
@@ -436,6 +437,48 @@ describe('my labs', () => {
     } finally {
       versions.get = get;
     }
+  });
+});
+
+describe('copies the engine lost', () => {
+  it('a ready copy the engine reports missing or stopped (a host reboot) is deployed again on the next tick', async () => {
+    const p = aperture();
+    const lab = await publishedLab(p);
+    const { deployment } = await p.labs.deploy(instructor, lab.labId, lab.v1);
+    await p.settle();
+    const [sam, robin] = students as [Actor, Actor];
+    // The host rebooted: sam's containers are gone, robin's exited.
+    const copies = p.backend.copiesOf(deployment.id);
+    copies.delete(sam.userId);
+    const robins = copies.get(robin.userId);
+    if (robins) robins.state = 'stopped';
+    const summary = await p.reconciler.tick();
+    expect(summary).toMatchObject({ lost: 2, applies: 1 });
+    await p.settle();
+    for (const student of [sam, robin]) {
+      expect(await store.labEnvironments.get(deployment.id, student.userId)).toMatchObject({
+        state: 'ready',
+        error: null,
+      });
+      expect(copies.get(student.userId)?.state).toBe('ready');
+    }
+    expect(p.backend.calls.filter((c) => c.startsWith(`deploy ${deployment.id}`)).at(-1)).toBe(
+      `deploy ${deployment.id} robin,sam`,
+    );
+    expect(await p.reconciler.tick()).toMatchObject({ lost: 0, applies: 0 });
+  });
+
+  it('a status the engine cannot give changes nothing', async () => {
+    const p = aperture();
+    const lab = await publishedLab(p);
+    const { deployment } = await p.labs.deploy(instructor, lab.labId, lab.v1);
+    await p.settle();
+    p.backend.status = async () => {
+      throw new Error('engine unreachable');
+    };
+    expect(await p.reconciler.tick()).toMatchObject({ lost: 0, applies: 0 });
+    const states = (await store.labEnvironments.listByDeployment(deployment.id)).map((c) => c.state);
+    expect(states).toEqual(['ready', 'ready']);
   });
 });
 

@@ -34,6 +34,8 @@ export interface LabTickSummary {
   removed: number;
   idleStopped: number;
   teardowns: number;
+  /** Copies recorded ready that the engine no longer runs, made `pending` (deployed again). */
+  lost: number;
 }
 
 export class LabReconciler {
@@ -91,6 +93,7 @@ export class LabReconciler {
       removed: 0,
       idleStopped: 0,
       teardowns: 0,
+      lost: 0,
     };
     await this.resumeChecks(summary);
     for (const deployment of await this.deps.store.labDeployments.listLive()) {
@@ -129,7 +132,13 @@ export class LabReconciler {
     if (deployment.expiresAt !== null && deployment.expiresAt <= now.toISOString())
       return this.queueTeardown(deployment, summary);
     if (deployment.kind === 'course') await this.syncEnrollments(deployment, summary);
-    const environments = await this.deps.store.labEnvironments.listByDeployment(deployment.id);
+    let environments = await this.deps.store.labEnvironments.listByDeployment(deployment.id);
+    // Recorded ready is not proof it runs (a host reboot): one status call, and the lost are redeployed.
+    const lost = new Set(await this.worker.markLost(deployment, environments));
+    if (lost.size > 0) {
+      summary.lost += lost.size;
+      environments = environments.map((e) => (lost.has(e.userId) ? { ...e, state: 'pending' as const } : e));
+    }
     if (
       deployment.state === 'deploying' ||
       environments.some((e) => e.state === 'pending' || e.state === 'deploying')

@@ -21,6 +21,7 @@ import type {
   LabStudent,
   LabTeardownReceipt,
   LabVersionRef,
+  StudentLabState,
 } from '../labs/provisioner.ts';
 import { kindOf, runLabChecks } from '../labs/run-checks.ts';
 import { labVersionId } from '../labs/version.ts';
@@ -50,6 +51,8 @@ export interface LabWorkerOptions {
 }
 
 const STATES_TO_APPLY: readonly LabEnvironmentState[] = ['pending', 'deploying'];
+/** What the engine may report of a copy recorded `ready` that means it no longer runs. */
+const LOST_STATES: readonly StudentLabState[] = ['missing', 'stopped', 'failed'];
 /** What a deploy writes over: the `deploying` it set, and the `ready`/`failed` its own progress set. */
 const DEPLOY_SET: readonly LabEnvironmentState[] = ['deploying', 'ready', 'failed'];
 
@@ -157,6 +160,46 @@ export class LabWorker {
       images: version.images,
       snapshots: version.snapshots,
     };
+  }
+
+  /**
+   * Copies recorded `ready` that the engine reports `missing`, `stopped` or `failed` (a host
+   * reboot, a deleted namespace, a crash) become `pending`, to be deployed again; one status call
+   * for the deployment. Returns whose. A status the engine cannot give changes nothing.
+   */
+  async markLost(
+    deployment: LabDeployment,
+    environments: ReadonlyArray<LabEnvironment & { username: string }>,
+  ): Promise<string[]> {
+    const ready = environments.filter((environment) => environment.state === 'ready');
+    if (ready.length === 0) return [];
+    let report: Awaited<ReturnType<LabBackend['status']>>;
+    try {
+      report = await this.backend.status(
+        deployment.id,
+        ready.map((environment) => ({ id: environment.userId, username: environment.username })),
+      );
+    } catch (error) {
+      this.options.logger.warn(
+        { err: error, deploymentId: deployment.id },
+        'lab status failed; not compared',
+      );
+      return [];
+    }
+    const lost: string[] = [];
+    for (const status of report.students) {
+      if (!LOST_STATES.includes(status.state)) continue;
+      if (!ready.some((environment) => environment.userId === status.student.id)) continue;
+      const error = `the engine reported it ${status.state}${status.message ? ` (${status.message})` : ''}; deployed again`;
+      if (await this.setEnvironment(deployment.id, status.student.id, { state: 'pending', error }, ['ready']))
+        lost.push(status.student.id);
+    }
+    if (lost.length > 0)
+      this.options.logger.warn(
+        { deploymentId: deployment.id, students: lost },
+        'lab copies lost by the engine',
+      );
+    return lost;
   }
 
   private async applyNow(deploymentId: string): Promise<void> {
