@@ -7,6 +7,7 @@ import type {
   DeploymentView,
   EnrollmentWithUser,
   Gradebook,
+  LabCapabilities,
   LabDetail,
   LabSummary,
   LabTemplateBody,
@@ -123,6 +124,7 @@ export class ApiClient {
 
   // --- labs -----------------------------------------------------------------------------
   labTypes = () => this.request<LabType[]>('GET', '/api/v1/labs/types');
+  labCapabilities = () => this.request<LabCapabilities>('GET', '/api/v1/labs/capabilities');
   validateLab = (body: LabTemplateBody) =>
     this.request<LabValidation>('POST', '/api/v1/labs/validate', { body });
   labs = (course: string) => this.request<LabSummary[]>('GET', `/api/v1/courses/${enc(course)}/labs`);

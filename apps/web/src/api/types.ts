@@ -129,6 +129,13 @@ export interface NewUser {
 }
 
 /** GET /api/v1/labs/types. */
+/** GET /api/v1/labs/capabilities: what the lab engine offers. */
+export interface LabCapabilities {
+  backend: string;
+  kubevirt: boolean;
+  volumeSnapshots: boolean;
+}
+
 export interface LabType {
   type: string;
   description: string;

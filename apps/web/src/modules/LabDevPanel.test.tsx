@@ -41,12 +41,13 @@ const detail = (state: string) =>
 
 describe('LabDevPanel', () => {
   it('opens the dev copy only once it is ready', () => {
+    vi.stubGlobal('fetch', fakeFetch({}).fetch);
     renderWithProviders(<LabDevPanel detail={detail('deploying')} canEdit />);
     const terminal = screen.getByRole('link', { name: 'Open terminal (shell)' });
     expect(terminal.getAttribute('href')).toBe('/terminal/ldp_dev/usr_i/shell');
     expect(terminal.getAttribute('data-disabled')).toBe('true');
     expect(screen.getByTestId('lab-resources').textContent).toContain('CPU 1');
-    // No "Create VM": the server cannot say KubeVirt is there.
+    // No "Create VM": the server has not said KubeVirt is there.
     expect(screen.queryByRole('button', { name: 'Create VM' })).toBeNull();
   });
 
@@ -58,8 +59,9 @@ describe('LabDevPanel', () => {
     fireEvent.change(screen.getByLabelText(/^Name/), { target: { value: 'api' } });
     fireEvent.change(screen.getByLabelText(/^HTTP port/), { target: { value: '3000' } });
     fireEvent.click(screen.getByRole('button', { name: 'Add container' }));
-    await waitFor(() => expect(fake.calls).toHaveLength(1));
-    const body = fake.calls[0]!.body as { template: typeof devTemplate };
+    const puts = () => fake.calls.filter((c) => c.method === 'PUT');
+    await waitFor(() => expect(puts()).toHaveLength(1));
+    const body = puts()[0]!.body as { template: typeof devTemplate };
     expect(body.template.spec.components.map((c) => c.name)).toEqual(['web', 'shell', 'api']);
     expect(body.template.spec.components[2]).toEqual({
       name: 'api',
@@ -67,6 +69,44 @@ describe('LabDevPanel', () => {
       image: 'aperture/lab-shell',
       ports: [{ name: 'http', port: 3000, protocol: 'TCP' }],
       terminal: true,
+    });
+  });
+
+  it('"Create VM" only where the cluster has KubeVirt; it adds a vm component', async () => {
+    const without = fakeFetch({
+      'GET /api/v1/labs/capabilities': [
+        200,
+        { backend: 'kubernetes', kubevirt: false, volumeSnapshots: true },
+      ],
+    });
+    vi.stubGlobal('fetch', without.fetch);
+    renderWithProviders(<LabDevPanel detail={detail('ready')} canEdit />);
+    await waitFor(() => expect(without.calls.map((c) => c.url)).toContain('/api/v1/labs/capabilities'));
+    expect(screen.queryByRole('button', { name: 'Create VM' })).toBeNull();
+    cleanup();
+
+    const fake = fakeFetch({
+      'GET /api/v1/labs/capabilities': [
+        200,
+        { backend: 'kubernetes', kubevirt: true, volumeSnapshots: false },
+      ],
+      'PUT /api/v1/labs/lab_1/template': [200, detail('ready')],
+    });
+    vi.stubGlobal('fetch', fake.fetch);
+    renderWithProviders(<LabDevPanel detail={detail('ready')} canEdit />);
+    fireEvent.click(await screen.findByRole('button', { name: 'Create VM' }));
+    fireEvent.change(screen.getByLabelText(/^Name/), { target: { value: 'router' } });
+    fireEvent.change(screen.getByLabelText(/^Disk image/), {
+      target: { value: 'quay.io/containerdisks/debian:12' },
+    });
+    fireEvent.click(screen.getByRole('button', { name: 'Add VM' }));
+    const puts = () => fake.calls.filter((c) => c.method === 'PUT');
+    await waitFor(() => expect(puts()).toHaveLength(1));
+    const body = puts()[0]!.body as { template: typeof devTemplate };
+    expect(body.template.spec.components[2]).toEqual({
+      name: 'router',
+      kind: 'vm',
+      image: 'quay.io/containerdisks/debian:12',
     });
   });
 });

@@ -13,13 +13,14 @@ import {
   TextInput,
   Title,
 } from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import { useUpdateLabTemplate } from '../api/queries/labs.ts';
+import { labCapabilitiesQuery, useUpdateLabTemplate } from '../api/queries/labs.ts';
 import type { LabDetail } from '../api/types.ts';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { LabOpenButtons } from '../components/LabOpenButtons.tsx';
 import { LabStateBadge } from '../components/LabStateBadge.tsx';
-import { componentAccess, labProblemsOf, withContainer } from '../utils/labs.ts';
+import { componentAccess, labProblemsOf, withContainer, withVm } from '../utils/labs.ts';
 
 /**
  * The lab builder's dev environment: the dev template's resources and components, the
@@ -93,7 +94,8 @@ export function LabDevPanel({ detail, canEdit }: { detail: LabDetail; canEdit: b
 }
 
 function ChangeTemplate({ detail }: { detail: LabDetail }) {
-  const [open, setOpen] = useState<'none' | 'container' | 'yaml'>('none');
+  const [open, setOpen] = useState<'none' | 'container' | 'vm' | 'yaml'>('none');
+  const capabilities = useQuery(labCapabilitiesQuery());
   const update = useUpdateLabTemplate(detail.lab.id);
   const problems = labProblemsOf(update.error);
   return (
@@ -102,7 +104,12 @@ function ChangeTemplate({ detail }: { detail: LabDetail }) {
         <Button variant="default" onClick={() => setOpen(open === 'container' ? 'none' : 'container')}>
           Create container
         </Button>
-        {/* "Create VM" waits for the server to say KubeVirt is there; it cannot yet. */}
+        {/* Only where the cluster has KubeVirt (GET /api/v1/labs/capabilities). */}
+        {capabilities.data?.kubevirt ? (
+          <Button variant="default" onClick={() => setOpen(open === 'vm' ? 'none' : 'vm')}>
+            Create VM
+          </Button>
+        ) : null}
         <Button variant="default" onClick={() => setOpen(open === 'yaml' ? 'none' : 'yaml')}>
           Edit template
         </Button>
@@ -113,6 +120,17 @@ function ChangeTemplate({ detail }: { detail: LabDetail }) {
           onSave={(container) =>
             update.mutate(
               { template: withContainer(detail.lab.devTemplate, container) },
+              { onSuccess: () => setOpen('none') },
+            )
+          }
+        />
+      ) : null}
+      {open === 'vm' ? (
+        <NewVm
+          loading={update.isPending}
+          onSave={(vm) =>
+            update.mutate(
+              { template: withVm(detail.lab.devTemplate, vm) },
               { onSuccess: () => setOpen('none') },
             )
           }
@@ -182,6 +200,44 @@ function NewContainer({
           <Group>
             <Button type="submit" loading={loading}>
               Add container
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Paper>
+  );
+}
+
+function NewVm({
+  loading,
+  onSave,
+}: {
+  loading: boolean;
+  onSave: (vm: { name: string; image: string }) => void;
+}) {
+  const [name, setName] = useState('');
+  const [image, setImage] = useState('');
+  return (
+    <Paper withBorder p="md">
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          onSave({ name: name.trim(), image: image.trim() });
+        }}
+      >
+        <Stack gap="sm">
+          <SimpleGrid cols={{ base: 1, sm: 2 }}>
+            <TextInput label="Name" required value={name} onChange={(e) => setName(e.currentTarget.value)} />
+            <TextInput
+              label="Disk image (containerDisk)"
+              required
+              value={image}
+              onChange={(e) => setImage(e.currentTarget.value)}
+            />
+          </SimpleGrid>
+          <Group>
+            <Button type="submit" loading={loading}>
+              Add VM
             </Button>
           </Group>
         </Stack>

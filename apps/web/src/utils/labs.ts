@@ -125,6 +125,12 @@ export function withContainer(template: LabTemplate, container: NewContainer): L
   return { ...template, spec: { ...template.spec, components: [...template.spec.components, component] } };
 }
 
+/** A KubeVirt VM component booting `image` (a containerDisk), for the builder's "Create VM". */
+export function withVm(template: LabTemplate, vm: { name: string; image: string }): LabTemplate {
+  const component: Component = { name: vm.name, kind: 'vm', image: vm.image };
+  return { ...template, spec: { ...template.spec, components: [...template.spec.components, component] } };
+}
+
 /** `{ cpu: "1" }` → `"1"`; objects and lists as compact JSON, for the change table. */
 export function showValue(value: unknown): string {
   if (value === undefined) return '';

@@ -17,6 +17,7 @@ export const keys = {
   tokens: ['tokens'] as const,
   system: ['system'] as const,
   labTypes: ['lab-types'] as const,
+  labCapabilities: ['lab-capabilities'] as const,
   labs: (course: string) => ['courses', course, 'labs'] as const,
   lab: (id: string) => ['labs', id] as const,
   labDiff: (id: string, version: string, against: string) => ['labs', id, 'diff', version, against] as const,

@@ -7,6 +7,10 @@ import { keys } from './keys.ts';
 /** While something is on its way (deploying, checking, resetting), follow it every 2 s. */
 const POLL_MS = 2000;
 
+/** Whether the engine offers VMs (KubeVirt) and volume snapshots: the builder shows only what works. */
+export const labCapabilitiesQuery = () =>
+  queryOptions({ queryKey: keys.labCapabilities, queryFn: api.labCapabilities, staleTime: 5 * 60_000 });
+
 export const labTypesQuery = () =>
   queryOptions({ queryKey: keys.labTypes, queryFn: api.labTypes, staleTime: 60 * 60_000 });
 
