@@ -82,3 +82,25 @@ describe('Backpressure (the WebSocket paused while the reader is behind)', () =>
     expect(ws.calls).toEqual(['pause', 'resume']);
   });
 });
+
+describe('Backpressure.whenSent (writes to the lab wait for the send queue)', () => {
+  it('calls back at once under 1 MiB queued; otherwise once it drained or the socket closed', async () => {
+    const ws = { pause() {}, resume() {}, bufferedAmount: 0, readyState: 1 };
+    const flow = new Backpressure(ws);
+    let calls = 0;
+    flow.whenSent(() => calls++);
+    expect(calls).toBe(1);
+    ws.bufferedAmount = 2 * 1024 * 1024;
+    flow.whenSent(() => calls++);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(calls).toBe(1);
+    ws.bufferedAmount = 1000;
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(calls).toBe(2);
+    ws.bufferedAmount = 2 * 1024 * 1024;
+    flow.whenSent(() => calls++);
+    ws.readyState = 3;
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(calls).toBe(3);
+  });
+});

@@ -40,6 +40,10 @@ const MAX_OUTPUT_BYTES = 1024 * 1024;
  * channel; this long without one (and no data) counts as connected.
  */
 const CONNECT_SETTLE_MS = 300;
+/** What may wait in the WebSocket's send queue before a write to the lab waits for it to drain. */
+const SEND_HIGH_WATER = 1024 * 1024;
+/** How often a waiting write looks at the send queue again. */
+const SEND_POLL_MS = 10;
 /** An API server that takes the connection and never answers the upgrade must not hang a caller. */
 const UPGRADE_TIMEOUT_MS = 30_000;
 /** bash as a login shell where the image has it, else sh. */
@@ -54,6 +58,9 @@ interface WebSocketLike {
   /** ws: stops reading the socket (TCP then pushes back to the API server); resume() starts again. */
   pause(): void;
   resume(): void;
+  /** Bytes ws.send() has queued and the socket not yet written. */
+  readonly bufferedAmount: number;
+  readonly readyState: number;
   on(event: 'close', listener: () => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
 }
@@ -171,7 +178,8 @@ export class KubernetesLabAccess {
     const flow = new Backpressure(ws);
     const stream = new Duplex({
       write(chunk, _encoding, callback) {
-        input.write(chunk, callback);
+        input.write(chunk);
+        flow.whenSent(callback);
       },
       read() {
         flow.resume();
@@ -211,7 +219,8 @@ export class KubernetesLabAccess {
     const flow = new Backpressure();
     const stream = new Duplex({
       write(chunk, _encoding, callback) {
-        input.write(chunk, callback);
+        input.write(chunk);
+        flow.whenSent(callback);
       },
       // A half-close would close the WebSocket, and with it the answer still to come.
       final(callback) {
@@ -347,6 +356,9 @@ export function exitCodeOf(status: V1Status): number | null {
   return Number.isInteger(code) ? code : null;
 }
 
+type FlowSocket = Pick<WebSocketLike, 'pause' | 'resume'> &
+  Partial<Pick<WebSocketLike, 'bufferedAmount' | 'readyState'>>;
+
 /**
  * Flow control for what comes from the pod. client-node writes every WebSocket message into our
  * Writable and ignores its return value, so the only place to push back is the socket itself:
@@ -358,8 +370,8 @@ export function exitCodeOf(status: V1Status): number | null {
 export class Backpressure {
   private paused = false;
   private released = false;
-  constructor(private ws?: Pick<WebSocketLike, 'pause' | 'resume'>) {}
-  attach(ws: Pick<WebSocketLike, 'pause' | 'resume'>): void {
+  constructor(private ws?: FlowSocket) {}
+  attach(ws: FlowSocket): void {
     this.ws = ws;
     if (this.paused) ws.pause();
   }
@@ -367,6 +379,19 @@ export class Backpressure {
     if (this.paused || this.released) return;
     this.paused = true;
     this.ws?.pause();
+  }
+  /**
+   * The other direction: client-node passes what we write to ws.send() at once, so a write's
+   * callback waits while more than SEND_HIGH_WATER is queued for the socket (the writer then sees
+   * backpressure from our Duplex); a socket that is closing or closed holds nothing back.
+   */
+  whenSent(callback: () => void): void {
+    const check = () => {
+      const ws = this.ws;
+      if (!ws || (ws.readyState ?? 1) >= 2 || (ws.bufferedAmount ?? 0) <= SEND_HIGH_WATER) callback();
+      else setTimeout(check, SEND_POLL_MS);
+    };
+    check();
   }
   /** The reader is gone: read on (so the close handshake is seen) and never pause again. */
   release(): void {
