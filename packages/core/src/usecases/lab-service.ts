@@ -5,14 +5,8 @@
  * checks who may do it, records the intent, and queues the slow part on LabWorker; the answer
  * says what was recorded (`deploying`, `checking`, `destroying`), the store says how it ended.
  */
-import type { CourseRole, Timestamp } from '../domain/entities.ts';
-import {
-  ConflictError,
-  ForbiddenError,
-  NotFoundError,
-  UnavailableError,
-  ValidationError,
-} from '../errors.ts';
+import type { Timestamp } from '../domain/entities.ts';
+import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '../errors.ts';
 import type { LabTarget } from '../labs/access.ts';
 import { catalogLabTemplate, type LabCatalogOptions } from '../labs/catalog.ts';
 import { lifetimeMs } from '../labs/duration.ts';
@@ -25,9 +19,11 @@ import type {
 } from '../labs/lab-entities.ts';
 import type { LabTemplate, LabTemplateProblem } from '../labs/lab-template.ts';
 import { diffTemplates, imagesToPin, type LabTemplateChange, labVersionId } from '../labs/version.ts';
-import { type Actor, canEditCourse, canGradeCourse, isAdmin } from '../policy/authz.ts';
+import type { Actor } from '../policy/authz.ts';
 import { type CoreDeps, isoNow } from './deps.ts';
 import { LabAccessPolicy, type LabAccessRequest } from './lab-access-policy.ts';
+import { deploymentView, labSummary } from './lab-deployment-view.ts';
+import { LabLookup } from './lab-lookup.ts';
 
 export type { LabAccessRequest } from './lab-access-policy.ts';
 
@@ -37,7 +33,6 @@ import {
   type DeploymentSummary,
   type DeploymentView,
   type LabDetail,
-  type LabStudentView,
   type LabSummary,
   type MyLab,
 } from './lab-views.ts';
@@ -50,8 +45,6 @@ export type LabServiceOptions = LabWorkerOptions & {
 
 /** A template already validated (the server parses YAML with api-contract), or a catalog type. */
 export type LabTemplateInput = { template: LabTemplate } | ({ type: string } & LabCatalogOptions);
-
-type Need = 'read' | 'change';
 
 /** Every state but `removed`: a copy that may be reset. */
 const LIVE_COPY: readonly LabEnvironmentState[] = [
@@ -66,6 +59,7 @@ const LIVE_COPY: readonly LabEnvironmentState[] = [
 export class LabService {
   readonly worker: LabWorker;
   private readonly access: LabAccessPolicy;
+  private readonly lookup: LabLookup;
   private readonly locks = new Map<string, Promise<void>>();
 
   constructor(
@@ -74,6 +68,7 @@ export class LabService {
     private readonly options: LabServiceOptions,
   ) {
     this.worker = new LabWorker(deps, backend, options);
+    this.lookup = new LabLookup(deps.store);
     this.access = new LabAccessPolicy(deps, this.worker, {
       logger: options.logger,
       startWaitMs: options.startWaitMs ?? 60_000,
@@ -89,7 +84,7 @@ export class LabService {
   }
 
   async create(actor: Actor, courseRef: string, input: LabTemplateInput): Promise<LabDetail> {
-    const { course } = await this.course(actor, courseRef, 'change');
+    const { course } = await this.lookup.course(actor, courseRef, 'change');
     const template = templateOf(input);
     const at = this.now();
     const lab: Lab = {
@@ -107,13 +102,13 @@ export class LabService {
   }
 
   async list(actor: Actor, courseRef: string): Promise<LabSummary[]> {
-    const { course } = await this.course(actor, courseRef, 'read');
+    const { course } = await this.lookup.course(actor, courseRef, 'read');
     const labs = await this.store.labs.listByCourse(course.id);
-    return Promise.all(labs.map((lab) => this.summary(lab)));
+    return Promise.all(labs.map((lab) => labSummary(this.store, lab)));
   }
 
   async get(actor: Actor, labId: string): Promise<LabDetail> {
-    const { lab } = await this.lab(actor, labId, 'read');
+    const { lab } = await this.lookup.lab(actor, labId, 'read');
     const deployments = await this.store.labDeployments.listByLab(lab.id);
     const dev = newest(deployments.filter((d) => d.kind === 'dev' && d.state !== 'destroyed'));
     const summaries: DeploymentSummary[] = [];
@@ -131,7 +126,7 @@ export class LabService {
 
   /** A new dev template; the instructor's dev copy is applied again (or made, if it was destroyed). */
   async applyDevTemplate(actor: Actor, labId: string, template: LabTemplate): Promise<LabDetail> {
-    const { lab } = await this.lab(actor, labId, 'change');
+    const { lab } = await this.lookup.lab(actor, labId, 'change');
     if (template.metadata.name !== lab.name) {
       throw new ValidationError(
         `metadata.name: this lab is ${JSON.stringify(lab.name)}; a template for it keeps that name.`,
@@ -158,7 +153,7 @@ export class LabService {
 
   /** The dev template with its images pinned as an immutable version; the same content twice is one version. */
   async checkpoint(actor: Actor, labId: string): Promise<{ version: LabVersion; created: boolean }> {
-    const { lab } = await this.lab(actor, labId, 'change');
+    const { lab } = await this.lookup.lab(actor, labId, 'change');
     await this.wakeDev(lab);
     const images = await this.backend.resolveImageDigests(imagesToPin(lab.devTemplate));
     const id = labVersionId(lab.devTemplate, images);
@@ -179,7 +174,7 @@ export class LabService {
       publishedAt: null,
     };
     const created = await this.store.labVersions.insert(version);
-    return { version: created ? version : await this.mustVersion(lab.id, version.id), created };
+    return { version: created ? version : await this.lookup.mustVersion(lab.id, version.id), created };
   }
 
   /**
@@ -211,13 +206,13 @@ export class LabService {
   }
 
   async versions(actor: Actor, labId: string): Promise<LabVersion[]> {
-    const { lab } = await this.lab(actor, labId, 'read');
+    const { lab } = await this.lookup.lab(actor, labId, 'read');
     return this.store.labVersions.listByLab(lab.id);
   }
 
   async version(actor: Actor, labId: string, versionRef: string): Promise<LabVersion> {
-    const { lab } = await this.lab(actor, labId, 'read');
-    return this.findVersion(lab.id, versionRef);
+    const { lab } = await this.lookup.lab(actor, labId, 'read');
+    return this.lookup.findVersion(lab.id, versionRef);
   }
 
   /** What changed from `versionRef` to `against` (another version, or `dev`: the dev template now). */
@@ -227,9 +222,9 @@ export class LabService {
     versionRef: string,
     against = 'dev',
   ): Promise<{ from: string; to: string; changes: LabTemplateChange[] }> {
-    const { lab } = await this.lab(actor, labId, 'read');
-    const from = await this.findVersion(lab.id, versionRef);
-    const to = against === 'dev' ? null : await this.findVersion(lab.id, against);
+    const { lab } = await this.lookup.lab(actor, labId, 'read');
+    const from = await this.lookup.findVersion(lab.id, versionRef);
+    const to = against === 'dev' ? null : await this.lookup.findVersion(lab.id, against);
     return {
       from: from.id,
       to: to?.id ?? 'dev',
@@ -239,8 +234,8 @@ export class LabService {
 
   /** `checking` now; published or check_failed once its checks ran in a throw-away copy. */
   async publish(actor: Actor, labId: string, versionRef: string): Promise<LabVersion> {
-    const { lab } = await this.lab(actor, labId, 'change');
-    const version = await this.findVersion(lab.id, versionRef);
+    const { lab } = await this.lookup.lab(actor, labId, 'change');
+    const version = await this.lookup.findVersion(lab.id, versionRef);
     if (version.state === 'published') return version;
     const started = await this.store.labVersions.setState(lab.id, version.id, ['draft', 'check_failed'], {
       state: 'checking',
@@ -252,7 +247,7 @@ export class LabService {
       });
     }
     // Read before queueing: the answer is the state this call recorded, not a race with the check.
-    const checking = await this.mustVersion(lab.id, version.id);
+    const checking = await this.lookup.mustVersion(lab.id, version.id);
     void this.worker.check(lab.id, version.id, actor.userId);
     return checking;
   }
@@ -269,8 +264,8 @@ export class LabService {
   }
 
   private async deployOnce(actor: Actor, labId: string, versionRef: string): Promise<DeploymentView> {
-    const { lab } = await this.lab(actor, labId, 'change');
-    const version = await this.findVersion(lab.id, versionRef);
+    const { lab } = await this.lookup.lab(actor, labId, 'change');
+    const version = await this.lookup.findVersion(lab.id, versionRef);
     if (version.state !== 'published') {
       throw new ValidationError(
         `version: ${shortId(version.id)} is ${version.state}; only a published version is deployed (publish it first).`,
@@ -315,12 +310,12 @@ export class LabService {
   }
 
   async deployment(actor: Actor, deploymentId: string): Promise<DeploymentView> {
-    const { deployment, lab } = await this.deploymentFor(actor, deploymentId, 'read');
+    const { deployment, lab } = await this.lookup.deploymentFor(actor, deploymentId, 'read');
     return this.view(deployment, lab);
   }
 
   async reset(actor: Actor, deploymentId: string, userId: string): Promise<LabEnvironment> {
-    const { deployment } = await this.deploymentFor(actor, deploymentId, 'change');
+    const { deployment } = await this.lookup.deploymentFor(actor, deploymentId, 'change');
     await this.liveEnvironment(deployment, userId);
     // Whatever runs now (a deploy, a stop) writes its result only over the state it set, so the
     // reset recorded here stays and runs after it.
@@ -335,7 +330,7 @@ export class LabService {
   /** Deploy a stopped (or failed) copy again; the instructor, or the student for their own copy. */
   async start(actor: Actor, deploymentId: string, userId: string): Promise<LabEnvironment> {
     const own = userId === actor.userId;
-    const { deployment } = await this.deploymentFor(actor, deploymentId, own ? 'own' : 'change');
+    const { deployment } = await this.lookup.deploymentFor(actor, deploymentId, own ? 'own' : 'change');
     await this.liveEnvironment(deployment, userId);
     await this.access.recordStart(deployment.id, userId);
     // Queued, not awaited: the answer is 202 with the copy as recorded.
@@ -345,7 +340,7 @@ export class LabService {
 
   /** `destroying` now; `destroyed` with the teardown receipt when the engine confirms. */
   async destroy(actor: Actor, deploymentId: string): Promise<LabDeployment> {
-    const { deployment } = await this.deploymentFor(actor, deploymentId, 'change');
+    const { deployment } = await this.lookup.deploymentFor(actor, deploymentId, 'change');
     if (deployment.state === 'destroyed') return deployment;
     await this.store.labDeployments.setState(deployment.id, ['deploying', 'active'], {
       state: 'destroying',
@@ -440,138 +435,6 @@ export class LabService {
     void this.worker.apply(dev.id);
   }
 
-  private async view(deployment: LabDeployment, lab: Lab): Promise<DeploymentView> {
-    const environments = await this.store.labEnvironments.listByDeployment(deployment.id);
-    const students = environments.map((environment) => ({
-      id: environment.userId,
-      username: environment.username,
-    }));
-    let live = new Map<
-      string,
-      { state: LabStudentView['live']; message: string | null; components: LabStudentView['components'] }
-    >();
-    let statusError: string | null = null;
-    if (deployment.state !== 'destroyed' && students.length > 0) {
-      try {
-        const report = await this.backend.status(deployment.id, students);
-        live = new Map(
-          report.students.map((s) => [
-            s.student.id,
-            { state: s.state, message: s.message ?? null, components: s.components },
-          ]),
-        );
-      } catch (error) {
-        statusError = (error as Error).message;
-      }
-    }
-    return {
-      deployment,
-      labName: lab.name,
-      courseId: deployment.courseId,
-      template: (await this.worker.versionOf(deployment)).template,
-      students: environments.map((environment) => {
-        const now = live.get(environment.userId);
-        return {
-          userId: environment.userId,
-          username: environment.username,
-          state: environment.state,
-          environment: environment.environment,
-          error: environment.error,
-          attempts: environment.attempts,
-          lastAccessAt: environment.lastAccessAt,
-          live: now?.state ?? null,
-          message: now?.message ?? null,
-          components: now?.components ?? [],
-        };
-      }),
-      counts: countStates(environments),
-      statusError,
-    };
-  }
-
-  private async summary(lab: Lab): Promise<LabSummary> {
-    const versions = await this.store.labVersions.listByLab(lab.id);
-    const deployments = await this.store.labDeployments.listByLab(lab.id);
-    return {
-      id: lab.id,
-      name: lab.name,
-      description: lab.devTemplate.metadata.description ?? null,
-      updatedAt: lab.updatedAt,
-      versions: versions.length,
-      published: versions.filter((v) => v.state === 'published').length,
-      deployments: deployments.filter((d) => d.state !== 'destroyed' && d.kind !== 'check').length,
-    };
-  }
-
-  private async liveEnvironment(deployment: LabDeployment, userId: string) {
-    if (deployment.state === 'destroyed' || deployment.state === 'destroying')
-      throw new ConflictError(`Lab deployment ${deployment.id} is ${deployment.state}.`);
-    const environment = await this.store.labEnvironments.get(deployment.id, userId);
-    if (!environment || environment.state === 'removed')
-      throw new NotFoundError('Lab environment', `${deployment.id}/${userId}`);
-    return environment;
-  }
-
-  /** A version by its id (`sha256:…`) or the first 12 or more hex digits of it. */
-  private async findVersion(labId: string, ref: string): Promise<LabVersion> {
-    const exact = await this.store.labVersions.get(labId, ref);
-    if (exact) return exact;
-    const hex = ref.replace(/^sha256:/, '').toLowerCase();
-    if (!/^[0-9a-f]{12,64}$/.test(hex))
-      throw new ValidationError('version: a version id (sha256:…) or its first 12 hex digits.', {
-        field: 'version',
-      });
-    const matches = (await this.store.labVersions.listByLab(labId)).filter((v) =>
-      v.id.startsWith(`sha256:${hex}`),
-    );
-    if (matches.length > 1)
-      throw new ValidationError(`version: ${ref} matches ${matches.length} versions; give more digits.`, {
-        field: 'version',
-      });
-    if (!matches[0]) throw new NotFoundError('Lab version', ref);
-    return matches[0];
-  }
-
-  private async mustVersion(labId: string, id: string): Promise<LabVersion> {
-    const version = await this.store.labVersions.get(labId, id);
-    if (!version) throw new NotFoundError('Lab version', id);
-    return version;
-  }
-
-  private async course(actor: Actor, ref: string, need: Need) {
-    const course = (await this.store.courses.get(ref)) ?? (await this.store.courses.getByCode(ref));
-    if (!course) throw new NotFoundError('Course', ref);
-    const role = await this.roleIn(actor, course.id);
-    allow(actor, role, need, () => new NotFoundError('Course', ref));
-    return { course, role };
-  }
-
-  private async lab(
-    actor: Actor,
-    labId: string,
-    need: Need,
-  ): Promise<{ lab: Lab; role: CourseRole | undefined }> {
-    const lab = await this.store.labs.get(labId);
-    if (!lab) throw new NotFoundError('Lab', labId);
-    const role = await this.roleIn(actor, lab.courseId);
-    allow(actor, role, need, () => new NotFoundError('Lab', labId));
-    return { lab, role };
-  }
-
-  private async deploymentFor(actor: Actor, deploymentId: string, need: Need | 'own') {
-    const deployment = await this.store.labDeployments.get(deploymentId);
-    if (!deployment) throw new NotFoundError('Lab deployment', deploymentId);
-    const lab = await this.store.labs.get(deployment.labId);
-    if (!lab) throw new NotFoundError('Lab deployment', deploymentId);
-    // The deployment's own course, as authorizeAccess reads it (one source for who may see it).
-    const role = await this.roleIn(actor, deployment.courseId);
-    const hidden = () => new NotFoundError('Lab deployment', deploymentId);
-    if (need === 'own') {
-      if (role === undefined && !isAdmin(actor)) throw hidden();
-    } else allow(actor, role, need, hidden);
-    return { deployment, lab, role };
-  }
-
   private serial<T>(key: string, task: () => Promise<T>): Promise<T> {
     const run = (this.locks.get(key) ?? Promise.resolve()).then(task);
     const tail = run.then(
@@ -585,21 +448,18 @@ export class LabService {
     return run;
   }
 
-  private async roleIn(actor: Actor, courseId: string): Promise<CourseRole | undefined> {
-    return (await this.store.enrollments.get(courseId, actor.userId))?.role;
+  private view(deployment: LabDeployment, lab: Lab): Promise<DeploymentView> {
+    return deploymentView(this.deps.store, this.backend, this.worker, deployment, lab);
   }
-}
 
-/** Read: course staff and admins. Change: instructors and admins. Others in the course are forbidden; outsiders see nothing. */
-function allow(actor: Actor, role: CourseRole | undefined, need: Need, hidden: () => Error): void {
-  const ok = need === 'read' ? canGradeCourse(actor, role) : canEditCourse(actor, role);
-  if (ok) return;
-  if (role === undefined && !isAdmin(actor)) throw hidden();
-  throw new ForbiddenError(
-    need === 'read'
-      ? 'Only course staff can see the course’s labs.'
-      : 'Only the course instructors can change labs.',
-  );
+  private async liveEnvironment(deployment: LabDeployment, userId: string) {
+    if (deployment.state === 'destroyed' || deployment.state === 'destroying')
+      throw new ConflictError(`Lab deployment ${deployment.id} is ${deployment.state}.`);
+    const environment = await this.store.labEnvironments.get(deployment.id, userId);
+    if (!environment || environment.state === 'removed')
+      throw new NotFoundError('Lab environment', `${deployment.id}/${userId}`);
+    return environment;
+  }
 }
 
 function templateOf(input: LabTemplateInput): LabTemplate {
