@@ -115,6 +115,17 @@ async function installSnapshotApi(): Promise<void> {
     }
     return true;
   });
+  // Established is not served yet: a new CRD's storage answers 429 "(re)initializing" for a moment.
+  await eventually('the snapshot CRDs served', async () => {
+    for (const plural of ['volumesnapshotclasses', 'volumesnapshotcontents', 'volumesnapshots']) {
+      const listed = await custom
+        .listClusterCustomObject({ group: SNAPSHOT_GROUP, version: 'v1', plural })
+        .then(() => true)
+        .catch(() => false);
+      if (!listed) return undefined;
+    }
+    return true;
+  });
   await custom.createClusterCustomObject({
     group: SNAPSHOT_GROUP,
     version: 'v1',
@@ -163,12 +174,15 @@ const getContent = (name: string) =>
 async function actAsSnapshotController(namespace: string, stop: { done: boolean }): Promise<string[]> {
   const handled: string[] = [];
   while (!stop.done) {
-    const list = (await custom.listNamespacedCustomObject({
-      group: SNAPSHOT_GROUP,
-      version: 'v1',
-      namespace,
-      plural: 'volumesnapshots',
-    })) as { items: VolumeSnapshot[] };
+    const list = (await custom
+      .listNamespacedCustomObject({
+        group: SNAPSHOT_GROUP,
+        version: 'v1',
+        namespace,
+        plural: 'volumesnapshots',
+      })
+      // A busy API server (429) is asked again on the next round, as a controller would.
+      .catch(() => ({ items: [] }))) as { items: VolumeSnapshot[] };
     for (const snapshot of list.items) {
       const name = snapshot.metadata?.name ?? '';
       if (snapshot.status?.readyToUse || handled.includes(name)) continue;
