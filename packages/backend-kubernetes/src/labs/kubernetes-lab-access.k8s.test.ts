@@ -188,6 +188,25 @@ describe.runIf(hasRealNode())('LabAccess on the real node (Tier B)', () => {
     await expect(labs.connect(web, 9999)).rejects.toThrow(UnavailableError);
   });
 
+  it('connect with podNetwork direct: HTTP to the pod IP, no port-forward; a closed port is refused', async () => {
+    // This machine is the real node: its pod network is routable from here, as from an
+    // in-cluster Aperture.
+    const direct = KubernetesLabProvisioner.fromOptions({
+      kubeConfig: kc,
+      render: testRenderOptions(instance, 'real'),
+      logger,
+      podNetwork: 'direct',
+    });
+    const socket = await direct.connect(web, 8080);
+    const response = reader(socket);
+    socket.write('GET / HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n');
+    await response.until(/^HTTP\/1\.1 200 OK/);
+    await response.until(/<\/html>/i);
+    socket.destroy();
+    await expect(direct.connect(web, 9999)).rejects.toThrow(UnavailableError);
+    expect(direct.requests.snapshot()).toEqual({ 'get discovery': 1, 'list pods': 2 });
+  });
+
   // Finding 1: a producer faster than the reader must not fill Aperture's memory. The reader stops
   // for PAUSE_MS, then drains slowly; the Duplex's buffer and the process's Buffer memory stay
   // bounded, and every byte arrives.

@@ -5,6 +5,7 @@
  * component's label, with one list request; a copy that is missing or not running is a typed
  * error naming it, never a socket that hangs.
  */
+import { connect as tcpConnect } from 'node:net';
 import { Duplex, PassThrough, Writable } from 'node:stream';
 import {
   type LabExecOptions,
@@ -68,12 +69,22 @@ interface WebSocketLike {
 export interface LabPodLocator {
   namespacePrefix: string;
   instance: string;
+  /**
+   * How connect() reaches a port: `port-forward` (default) through the API server, which works
+   * from anywhere; `direct` to the pod's IP, for an Aperture that runs in the cluster on pods the
+   * labs' NetworkPolicy lets in (its `proxy` peer) — no API request and no kubelet stream per
+   * connection. A direct dial that gets no answer in DIRECT_CONNECT_TIMEOUT_MS (a policy dropping
+   * it) falls back to port-forward.
+   */
+  podNetwork?: 'direct' | 'port-forward';
 }
 
 export interface PodTarget {
   namespace: string;
   pod: string;
   container: string;
+  /** status.podIP, when the pod has one. */
+  ip?: string;
 }
 
 export class KubernetesLabAccess {
@@ -111,7 +122,12 @@ export class KubernetesLabAccess {
         `${what} is not running (pod ${pods[0]?.metadata?.name}: ${pods[0]?.status?.phase ?? 'unknown'})`,
         { namespace, component: target.component },
       );
-    return { namespace, pod: running.metadata.name, container: target.component };
+    return {
+      namespace,
+      pod: running.metadata.name,
+      container: target.component,
+      ...(running.status?.podIP ? { ip: running.status.podIP } : {}),
+    };
   }
 
   async run(
@@ -214,6 +230,14 @@ export class KubernetesLabAccess {
 
   async connect(target: LabTarget, port: number): Promise<Duplex> {
     const where = await this.locate(target);
+    if (this.locator.podNetwork === 'direct' && where.ip) {
+      const socket = await dialPod(where, port, target.component);
+      if (socket) return socket;
+    }
+    return this.portForward(target, where, port);
+  }
+
+  private async portForward(target: LabTarget, where: PodTarget, port: number): Promise<Duplex> {
     const input = new PassThrough();
     // The socket exists only once the upgrade is done; data may come before that line runs.
     const flow = new Backpressure();
@@ -346,6 +370,39 @@ export class KubernetesLabAccess {
       clearTimeout(timer);
     }
   }
+}
+
+/** How long a direct dial to a pod's IP may take before connect() uses a port-forward instead. */
+const DIRECT_CONNECT_TIMEOUT_MS = 3_000;
+
+/**
+ * A TCP connection to the pod's IP: the socket, connected; null when nothing answered in time
+ * (the caller falls back to port-forward); an UnavailableError when the port refused.
+ */
+function dialPod(where: PodTarget, port: number, component: string): Promise<Duplex | null> {
+  return new Promise((resolve, reject) => {
+    const socket = tcpConnect({ host: where.ip, port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(null);
+    }, DIRECT_CONNECT_TIMEOUT_MS);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      if (error.code === 'ECONNREFUSED')
+        reject(
+          new UnavailableError(
+            `nothing accepts connections on port ${port} of component ${component} (pod ${where.pod}): ${error.message}`,
+            { namespace: where.namespace, pod: where.pod, port },
+          ),
+        );
+      else resolve(null);
+    });
+  });
 }
 
 /** 0 on success; the code a NonZeroExitCode status carries; null when it did not run. */

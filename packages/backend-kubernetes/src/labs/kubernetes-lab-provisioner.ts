@@ -68,6 +68,8 @@ export interface KubernetesLabProvisionerOptions {
   /** How long teardown and reset wait for namespaces to finish terminating (default 120 s). */
   namespaceGoneTimeoutMs?: number;
   pollIntervalMs?: number;
+  /** How connect() reaches a lab port (kubernetes-lab-access.ts, LabPodLocator): default port-forward. */
+  podNetwork?: 'direct' | 'port-forward';
   /** Checkpoint snapshots of the dev copy's volumes (where the cluster has the snapshot API). */
   volumeSnapshots?: {
     /** Unset: the cluster's default VolumeSnapshotClass. */
@@ -91,7 +93,10 @@ export class KubernetesLabProvisioner implements LabProvisioner, LabAccess {
 
   private constructor(private readonly options: KubernetesLabProvisionerOptions) {
     this.api = new LabKubernetesApi(options.kubeConfig, this.requests);
-    this.access = new KubernetesLabAccess(options.kubeConfig, this.api, this.requests, options.render);
+    this.access = new KubernetesLabAccess(options.kubeConfig, this.api, this.requests, {
+      ...options.render,
+      ...(options.podNetwork ? { podNetwork: options.podNetwork } : {}),
+    });
     this.concurrency = Math.max(1, options.concurrency ?? DEFAULT_LAB_CONCURRENCY);
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.waits = {
