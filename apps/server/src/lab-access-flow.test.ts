@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { type AddressInfo, createServer, connect as netConnect, type Server } from 'node:net';
 import { Duplex } from 'node:stream';
-import type { LabAccess } from '@aperture/core';
+import { type LabAccess, UnavailableError } from '@aperture/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { DEMO_COURSE, DEMO_PASSWORD } from './demo-seed.ts';
@@ -20,6 +20,8 @@ function socketLabBackend(vncServer: Server) {
   const fake = new FakeLabBackend();
   const shells: ChildProcess[] = [];
   const ports: number[] = [];
+  /** The next this many VNC connects are refused (a desktop whose VNC server is still starting). */
+  const refusals = { count: 0 };
   const access: Pick<LabAccess, 'openTerminal' | 'connect'> = {
     openTerminal: async () => {
       const child = spawn('sh', ['-s'], { stdio: ['pipe', 'pipe', 'ignore'] });
@@ -31,6 +33,10 @@ function socketLabBackend(vncServer: Server) {
     connect: async (_target, port) => {
       if (port !== 5901) return fake.connect();
       ports.push(port);
+      if (refusals.count > 0) {
+        refusals.count--;
+        throw new UnavailableError('port 5901 of the lab component does not answer: connect ECONNREFUSED');
+      }
       const socket = netConnect((vncServer.address() as AddressInfo).port, '127.0.0.1');
       await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
       return socket;
@@ -38,7 +44,7 @@ function socketLabBackend(vncServer: Server) {
   };
   // The fake's own terminal is typed `never` (it has none): replace its access side wholesale.
   Object.assign(fake, access);
-  return { backend: fake, shells, ports };
+  return { backend: fake, shells, ports, refusals };
 }
 
 let t: TestServer;
@@ -140,6 +146,15 @@ describe('lab access through LabService', () => {
     if (typeof desktop === 'number') throw new Error(`vnc refused: ${desktop}`);
     await roundTrip(desktop, 'RFB 003.008\n', 'RFB 003.008');
     expect(backend.ports).toContain(5901);
+    desktop.close();
+  });
+
+  it('a desktop whose VNC server is still starting is connected once it listens', async () => {
+    backend.refusals.count = 3;
+    const desktop = await open(url(deploymentId, ids['student']!, 'vnc'), tokens['student']!);
+    if (typeof desktop === 'number') throw new Error(`vnc refused: ${desktop}`);
+    await roundTrip(desktop, 'RFB 003.008\n', 'RFB 003.008');
+    expect(backend.refusals.count).toBe(0);
     desktop.close();
   });
 

@@ -175,7 +175,11 @@ export async function labAccessRoutes(
       socket.on('message', (data) => {
         if (isRfbInput(toBuffer(data))) ctx.labs.noteActivity(target);
       });
-      relay(socket, ctx.labProvisioner.connect(target, port!), request);
+      relay(
+        socket,
+        connectStarting(() => ctx.labProvisioner.connect(target, port!)),
+        request,
+      );
     },
   );
 
@@ -299,6 +303,29 @@ function runTerminal(socket: WebSocket, access: LabAccess, target: LabTarget, si
       closeSocket(socket, 1011, 'the terminal could not be opened');
     },
   );
+}
+
+/** How long a desktop may refuse its VNC port after the copy is ready (its VNC server still starting). */
+export const VNC_START_WAIT_MS = 20_000;
+
+/**
+ * A copy is `ready` when its containers run, which can be a few seconds before the desktop's VNC
+ * server listens: a refused connection is tried again (every 500 ms) for VNC_START_WAIT_MS.
+ */
+export async function connectStarting(
+  connect: () => Promise<Duplex>,
+  waitMs = VNC_START_WAIT_MS,
+): Promise<Duplex> {
+  const until = Date.now() + waitMs;
+  for (;;) {
+    try {
+      return await connect();
+    } catch (error) {
+      const refused = /ECONNREFUSED|does not answer/.test((error as Error).message ?? '');
+      if (!refused || Date.now() >= until) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
 }
 
 /**
