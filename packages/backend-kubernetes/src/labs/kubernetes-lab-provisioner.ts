@@ -366,7 +366,7 @@ function checkStudents(students: readonly LabStudent[]): void {
   });
 }
 
-/** `NetworkPolicy default-deny: <the API server's words>`: which object, and why. */
+/** `NetworkPolicy lab-isolation: <the API server's words>`: which object, and why. */
 function describeFailure(lab: RenderedStudentLab, index: number, error: unknown): string {
   const object = lab.objects[index];
   const what = object ? `${object.kind} ${object.metadata?.name}` : lab.namespace;
