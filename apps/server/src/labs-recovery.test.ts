@@ -574,6 +574,33 @@ describe('lab lifetime', () => {
     expect((await store.labEnvironments.get(deployment.id, sam.userId))?.state).toBe('stopped');
   });
 
+  it("an open session's periodic re-check records no use and starts nothing", async () => {
+    const p = aperture();
+    const lab = await publishedLab(p);
+    const { deployment } = await p.labs.deploy(instructor, lab.labId, lab.v1);
+    await p.settle();
+    const [sam] = students as [Actor];
+    const open = {
+      deploymentId: deployment.id,
+      userId: sam.userId,
+      component: 'shell',
+      kind: 'terminal',
+    } as const;
+    await p.labs.authorizeAccess(sam, open);
+    const opened = (await store.labEnvironments.get(deployment.id, sam.userId))?.lastAccessAt;
+    clock.at += HOUR;
+    await p.labs.authorizeAccess(sam, { ...open, recheck: true });
+    expect((await store.labEnvironments.get(deployment.id, sam.userId))?.lastAccessAt).toBe(opened);
+    clock.at += HOUR + 60_000;
+    await p.reconciler.tick();
+    await p.settle();
+    expect((await store.labEnvironments.get(deployment.id, sam.userId))?.state).toBe('stopped');
+    await expect(p.labs.authorizeAccess(sam, { ...open, recheck: true })).rejects.toMatchObject({
+      code: 'unavailable',
+    });
+    expect((await store.labEnvironments.get(deployment.id, sam.userId))?.state).toBe('stopped');
+  });
+
   it('noteActivity never throws, even for a copy that does not exist', async () => {
     const p = aperture();
     expect(() =>

@@ -132,7 +132,10 @@ export async function labAccessRoutes(
         return closeSocket(socket, 1008, 'your session ended: sign in again');
       }
       try {
-        await ctx.labs.authorizeAccess({ userId: user.id, role: user.role }, accessOf(request, kind));
+        await ctx.labs.authorizeAccess(
+          { userId: user.id, role: user.role },
+          { ...accessOf(request, kind), recheck: true },
+        );
       } catch (error) {
         request.log.info({ err: error }, 'lab access withdrawn during a session');
         closeSocket(socket, 1008, 'access to this lab was withdrawn');

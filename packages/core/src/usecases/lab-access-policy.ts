@@ -19,6 +19,12 @@ export interface LabAccessRequest {
   component: string;
   kind: 'terminal' | 'vnc' | 'http';
   port?: number;
+  /**
+   * The periodic check of a session already open: still allowed? It records no use (only bytes
+   * from the browser do, via noteActivity), so a forgotten tab does not hold off the idle stop,
+   * and it starts nothing: a copy stopped meanwhile ends the session.
+   */
+  recheck?: boolean;
 }
 
 export interface LabAccessPolicyOptions {
@@ -67,10 +73,16 @@ export class LabAccessPolicy {
       throw new NotFoundError('Lab environment', `${request.deploymentId}/${request.userId}`);
     const { template } = await this.worker.versionOf(deployment);
     checkComponentAccess(template, request);
+    const target = { deploymentId: deployment.id, studentId: request.userId, component: request.component };
+    if (request.recheck) {
+      if (environment.state === 'stopped')
+        throw new UnavailableError('This lab copy was stopped while idle; open it again to start it.');
+      return target;
+    }
     // Every proxied asset comes through here: the use is written at most every 30 s per copy.
     await this.recordUse(deployment.id, request.userId);
     if (environment.state === 'stopped') await this.startAndWait(deployment.id, request.userId);
-    return { deploymentId: deployment.id, studentId: request.userId, component: request.component };
+    return target;
   }
 
   /**
