@@ -5,23 +5,8 @@
  */
 import { apiMessage, statusCode } from '../api-errors.ts';
 
-/** Runs `work` for every item, at most `limit` at a time; results in the items' order. */
-export async function mapLimited<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return results;
-}
+// One bounded fan-out for both engines' provisioners (core); re-exported for this package's callers.
+export { mapLimited } from '@aperture/core';
 
 export interface RetryPolicy {
   /** Tries in all, the first included. */

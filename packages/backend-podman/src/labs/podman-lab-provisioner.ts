@@ -32,6 +32,7 @@ import {
   type LabTerminalOptions,
   type LabVersionRef,
   type Logger,
+  mapLimited,
   type StudentDeployResult,
   ValidationError,
 } from '@aperture/core';
@@ -55,7 +56,6 @@ import {
   volumeName,
 } from './lab-objects.ts';
 import { studentStates } from './lab-state.ts';
-import { mapLimited } from './pool.ts';
 import { podmanRenderOptions } from './render-options.ts';
 
 export interface PodmanLabProvisionerOptions {

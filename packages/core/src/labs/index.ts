@@ -7,6 +7,7 @@ export * from './duration.ts';
 export * from './formats.ts';
 export * from './lab-entities.ts';
 export * from './lab-template.ts';
+export * from './map-limited.ts';
 export * from './provisioner.ts';
 export * from './quantity.ts';
 export * from './run-checks.ts';

@@ -1,10 +1,9 @@
 /**
- * Runs `work` for every item, at most `limit` at a time; results in the items' order.
- *
- * The same as `mapLimited` in backend-kubernetes/src/labs/concurrency.ts, which that package does
- * not export (its labs/index.ts leaves concurrency.ts out); kept here rather than widening that
- * package's public surface from this one.
+ * Bounded fan-out over a class: a few hundred students must not become a few hundred parallel
+ * streams of engine calls. Engine-neutral, so both lab provisioners use this one.
  */
+
+/** Runs `work` for every item, at most `limit` at a time; results in the items' order. */
 export async function mapLimited<T, R>(
   items: readonly T[],
   limit: number,
