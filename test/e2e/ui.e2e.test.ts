@@ -281,7 +281,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI end to end (Chromium)', () => {
     await eventually(() => instructor.getByTestId('submission-row').count()).toBe(2);
     await shot(instructor, '11-student-submissions');
     await instructor.getByTestId('submission-row').last().getByRole('link').first().click();
-    await instructor.getByRole('heading', { name: 'Submission' }).waitFor();
+    await instructor.getByRole('heading', { name: 'Submission', exact: true }).waitFor();
     await instructor.getByRole('tab', { name: 'main.py' }).waitFor();
     expect(await instructor.locator('.cm-content').first().textContent()).toContain(
       'print(a - b)'.slice(0, 5),
