@@ -1,6 +1,7 @@
-import { Alert, Anchor, Badge, Box, Button, Group, Stack, Text } from '@mantine/core';
+import { Box } from '@mantine/core';
 import { useCallback, useState } from 'react';
-import { Link, useParams } from 'react-router';
+import { useParams } from 'react-router';
+import { LabSessionFrame } from '../components/LabSessionFrame.tsx';
 import { TerminalView } from '../modules/TerminalView.tsx';
 import type { TerminalStatus } from '../modules/terminal-session.ts';
 import { labSocketUrl } from '../utils/labs.ts';
@@ -30,36 +31,23 @@ export function LabTerminalPage() {
     [deployment, user, component],
   );
   return (
-    <Stack h="calc(100dvh - 56px - 2 * var(--mantine-spacing-md))" gap="xs">
-      <Group justify="space-between">
-        <Text fw={600}>
-          Terminal ·{' '}
-          <Text span ff="monospace">
-            {component}
-          </Text>
-        </Text>
-        <Group gap="xs">
-          <Badge variant="light" data-testid="terminal-status" data-status={status.kind}>
-            {LABELS[status.kind]}
-          </Badge>
-          {ended ? (
-            <Button size="xs" variant="default" onClick={() => setSession(session + 1)}>
-              Reconnect
-            </Button>
-          ) : null}
-          <Anchor component={Link} to="/my-labs" size="sm">
-            My labs
-          </Anchor>
-        </Group>
-      </Group>
-      {status.kind === 'failed' ? (
-        <Alert color="red" variant="light" title="The terminal could not be opened">
-          {status.message}
-        </Alert>
-      ) : null}
+    <LabSessionFrame
+      title="Terminal"
+      component={component}
+      statusTestId="terminal-status"
+      statusKind={status.kind}
+      statusLabel={LABELS[status.kind]}
+      ended={ended}
+      onReconnect={() => setSession(session + 1)}
+      failure={
+        status.kind === 'failed'
+          ? { title: 'The terminal could not be opened', message: status.message }
+          : undefined
+      }
+    >
       <Box flex={1} mih={0} bg="#000" p={4} style={{ borderRadius: 4 }}>
         <TerminalView key={session} socketUrl={socketUrl} onStatus={setStatus} />
       </Box>
-    </Stack>
+    </LabSessionFrame>
   );
 }
