@@ -69,6 +69,14 @@ afterEach(async () => {
 });
 
 /** A lab with a published first version and a checkpointed (draft) second one. */
+/** A published lab with v1 deployed to the course and every copy settled. */
+async function deployedLab(p: ReturnType<typeof aperture>) {
+  const lab = await publishedLab(p);
+  const { deployment } = await p.labs.deploy(instructor, lab.labId, lab.v1);
+  await p.settle();
+  return { lab, deployment };
+}
+
 async function publishedLab(p: ReturnType<typeof aperture>) {
   const detail = await p.labs.create(instructor, 'NET1', {
     type: 'webserver',
@@ -212,9 +220,7 @@ describe('copy states are compare-and-set', () => {
   it('a start during an idle stop ends running, not stopped', async () => {
     const p = aperture(new SlowStopBackend());
     const backend = p.backend as SlowStopBackend;
-    const lab = await publishedLab(p);
-    const { deployment } = await p.labs.deploy(instructor, lab.labId, lab.v1);
-    await p.settle();
+    const { deployment } = await deployedLab(p);
     const [sam, robin] = students as [Actor, Actor];
     clock.at += 3 * 3_600_000;
     const release = backend.holdStops();
@@ -251,9 +257,7 @@ describe('a teardown that is not verified', () => {
 
   it('keeps the deployment destroying with the receipt, and the reconciler retries it with a backoff', async () => {
     const p = aperture(new UnverifiedTeardownBackend(0));
-    const lab = await publishedLab(p);
-    const { deployment } = await p.labs.deploy(instructor, lab.labId, lab.v1);
-    await p.settle();
+    const { deployment } = await deployedLab(p);
     (p.backend as UnverifiedTeardownBackend).unverified = 2;
     await p.labs.destroy(instructor, deployment.id);
     await p.settle();
@@ -293,9 +297,7 @@ describe('a teardown that is not verified', () => {
 
   it('gives up after teardownMaxAttempts, still destroying with the errors; DELETE tries again', async () => {
     const p = aperture(new UnverifiedTeardownBackend(0), { teardownMaxAttempts: 2 });
-    const lab = await publishedLab(p);
-    const { deployment } = await p.labs.deploy(instructor, lab.labId, lab.v1);
-    await p.settle();
+    const { deployment } = await deployedLab(p);
     (p.backend as UnverifiedTeardownBackend).unverified = 99;
     await p.labs.destroy(instructor, deployment.id);
     await p.settle();
@@ -342,9 +344,7 @@ describe('opening a stopped copy is bounded by startWaitMs', () => {
 
   it('the engine does not answer: unavailable after startWaitMs, and the start goes on', async () => {
     const p = aperture(new FakeLabBackend(), { startWaitMs: 150 });
-    const lab = await publishedLab(p);
-    const { deployment } = await p.labs.deploy(instructor, lab.labId, lab.v1);
-    await p.settle();
+    const { deployment } = await deployedLab(p);
     const [sam] = students as [Actor];
     await p.labs.worker.stop(deployment.id, sam.userId, 'stopped');
     const release = p.backend.hold();
@@ -362,9 +362,7 @@ describe('opening a stopped copy is bounded by startWaitMs', () => {
   it('a copy that fails to start: unavailable with the reason, not a target', async () => {
     const p = aperture(new CrashingBackend(), { startWaitMs: 2000, failedGraceMs: 0 });
     const backend = p.backend as CrashingBackend;
-    const lab = await publishedLab(p);
-    const { deployment } = await p.labs.deploy(instructor, lab.labId, lab.v1);
-    await p.settle();
+    const { deployment } = await deployedLab(p);
     const [sam, robin] = students as [Actor, Actor];
     await p.labs.worker.stop(deployment.id, sam.userId, 'stopped');
     backend.failing.add('sam');
@@ -443,9 +441,7 @@ describe('my labs', () => {
 describe('copies the engine lost', () => {
   it('a ready copy the engine reports missing or stopped (a host reboot) is deployed again on the next tick', async () => {
     const p = aperture();
-    const lab = await publishedLab(p);
-    const { deployment } = await p.labs.deploy(instructor, lab.labId, lab.v1);
-    await p.settle();
+    const { deployment } = await deployedLab(p);
     const [sam, robin] = students as [Actor, Actor];
     // The host rebooted: sam's containers are gone, robin's exited.
     const copies = p.backend.copiesOf(deployment.id);
@@ -470,9 +466,7 @@ describe('copies the engine lost', () => {
 
   it('a status the engine cannot give changes nothing', async () => {
     const p = aperture();
-    const lab = await publishedLab(p);
-    const { deployment } = await p.labs.deploy(instructor, lab.labId, lab.v1);
-    await p.settle();
+    const { deployment } = await deployedLab(p);
     p.backend.status = async () => {
       throw new Error('engine unreachable');
     };
@@ -506,9 +500,7 @@ describe('who may do what', () => {
 describe('lab lifetime', () => {
   it('drops an idle stop when the copy is opened between the decision and the stop', async () => {
     const p = aperture();
-    const lab = await publishedLab(p);
-    const { deployment } = await p.labs.deploy(instructor, lab.labId, lab.v1);
-    await p.settle();
+    const { deployment } = await deployedLab(p);
     const [sam, robin] = students as [Actor, Actor];
     clock.at += 3 * HOUR;
     const release = p.backend.hold();
@@ -528,9 +520,7 @@ describe('lab lifetime', () => {
 
   it('activity in an open session keeps the copy running; its use is written at most every 30 s', async () => {
     const p = aperture();
-    const lab = await publishedLab(p);
-    const { deployment } = await p.labs.deploy(instructor, lab.labId, lab.v1);
-    await p.settle();
+    const { deployment } = await deployedLab(p);
     const [sam, robin] = students as [Actor, Actor];
     const start = clock.at;
     const lastUse = async () => (await store.labEnvironments.get(deployment.id, sam.userId))?.lastAccessAt;
@@ -576,9 +566,7 @@ describe('lab lifetime', () => {
 
   it("an open session's periodic re-check records no use and starts nothing", async () => {
     const p = aperture();
-    const lab = await publishedLab(p);
-    const { deployment } = await p.labs.deploy(instructor, lab.labId, lab.v1);
-    await p.settle();
+    const { deployment } = await deployedLab(p);
     const [sam] = students as [Actor];
     const open = {
       deploymentId: deployment.id,
@@ -611,9 +599,7 @@ describe('lab lifetime', () => {
 
   it('stops idle copies, starts one again when opened, and destroys the deployment when it expires', async () => {
     const p = aperture();
-    const lab = await publishedLab(p);
-    const { deployment } = await p.labs.deploy(instructor, lab.labId, lab.v1);
-    await p.settle();
+    const { lab, deployment } = await deployedLab(p);
     const [sam] = students as [Actor];
     clock.at += HOUR;
     await p.labs.authorizeAccess(sam, {
