@@ -1,13 +1,12 @@
-import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadServerConfig, type RunningServer, startServer } from '../../apps/server/src/index.ts';
 import { ScriptedExecutor } from '../../apps/server/src/testing/scripted-executor.ts';
+import { Browsers, CHROMIUM, prepareWebUi, SHOTS } from './browser.ts';
 
 /**
  * Labs in a real browser (Debian's Chromium through playwright-core) against a real server on
@@ -17,20 +16,6 @@ import { ScriptedExecutor } from '../../apps/server/src/testing/scripted-executo
  * the HTTP proxy); then a `desktop` lab's desktop through noVNC. Screenshots land in
  * test/e2e/screenshots/ (labs-*.png).
  */
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const SHOTS = join(ROOT, 'test/e2e/screenshots');
-const CHROMIUM = process.env['APERTURE_CHROMIUM'] ?? '/usr/bin/chromium';
-const PASSWORD = 'aperture-demo';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const LAB_IMAGES = ['lab-shell', 'lab-nginx', 'lab-desktop'];
 const haveLabImages = () =>
   LAB_IMAGES.every(
@@ -61,13 +46,10 @@ const SLOW = { timeout: 240_000, interval: 500 };
 describe.skipIf(!existsSync(CHROMIUM) || !haveLabImages())('labs in the web UI (Chromium, Podman)', () => {
   let server: RunningServer;
   let dataDir: string;
-  const profiles: string[] = [];
-  const contexts: BrowserContext[] = [];
+  const browsers = new Browsers();
 
   beforeAll(async () => {
-    const build = await promisify(execFile)('bash', [join(ROOT, 'scripts/lib/build-web.sh')]);
-    process.stderr.write(build.stdout);
-    mkdirSync(SHOTS, { recursive: true });
+    await prepareWebUi();
     dataDir = mkdtempSync(join(tmpdir(), 'aperture-labs-e2e-'));
     server = await startServer(
       loadServerConfig(
@@ -79,35 +61,18 @@ describe.skipIf(!existsSync(CHROMIUM) || !haveLabImages())('labs in the web UI (
   }, 300_000);
 
   afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
+    await browsers.close();
     // Whatever the test left running goes, verified, before the server does.
     if (server) {
       for (const deployment of await server.ctx.deps.store.labDeployments.listLive())
         await server.ctx.labProvisioner.teardown(deployment.id).catch(() => undefined);
       await server.close();
     }
-    for (const dir of [dataDir, ...profiles]) if (dir) rmSync(dir, { recursive: true, force: true });
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   }, 300_000);
 
-  async function signIn(username: string): Promise<{ page: Page; context: BrowserContext }> {
-    const profile = mkdtempSync(join(tmpdir(), 'aperture-chromium-'));
-    profiles.push(profile);
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: CHROMIUM_ARGS,
-      headless: true,
-      viewport: { width: 1366, height: 900 },
-    });
-    contexts.push(context);
-    const page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(30_000);
-    await page.goto(`${server.url}/login`);
-    await page.getByLabel(/^Username/).fill(username);
-    await page.getByLabel(/^Password/).fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Courses' }).waitFor();
-    return { page, context };
-  }
+  const signIn = (username: string): Promise<{ page: Page; context: BrowserContext }> =>
+    browsers.signIn(server.url, username);
 
   const shot = (page: Page, name: string) =>
     page.screenshot({ path: join(SHOTS, `labs-${name}.png`), fullPage: true });

@@ -1,16 +1,15 @@
-import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { PodmanRunExecutor } from '@aperture/backend-podman';
 import type { RunExecutor } from '@aperture/core';
 import { pino } from 'pino';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadServerConfig, type RunningServer, startServer } from '../../apps/server/src/index.ts';
 import { ScriptedExecutor } from '../../apps/server/src/testing/scripted-executor.ts';
+import { Browsers, CHROMIUM, prepareWebUi, SHOTS } from './browser.ts';
 
 /**
  * The web UI in a real browser (Debian's Chromium through playwright-core) against a real server:
@@ -18,20 +17,6 @@ import { ScriptedExecutor } from '../../apps/server/src/testing/scripted-executo
  * the gradebook. Runs execute in Podman when the runner images exist, else in the scripted
  * executor. Screenshots of every page land in test/e2e/screenshots/.
  */
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const SHOTS = join(ROOT, 'test/e2e/screenshots');
-const CHROMIUM = process.env['APERTURE_CHROMIUM'] ?? '/usr/bin/chromium';
-const PASSWORD = 'aperture-demo';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /** Vitest's expect.poll gives up after 1 s; pages that fetch and render need longer. */
 const eventually = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 30_000, interval: 200 });
@@ -57,15 +42,11 @@ function programs(real: boolean) {
 describe.skipIf(!existsSync(CHROMIUM))('web UI end to end (Chromium)', () => {
   let server: RunningServer;
   let dataDir: string;
-  const profiles: string[] = [];
-  const contexts: BrowserContext[] = [];
+  const browsers = new Browsers();
   let real = false;
 
   beforeAll(async () => {
-    // Async: a blocking build would starve the worker's RPC with Vitest for a minute.
-    const build = await promisify(execFile)('bash', [join(ROOT, 'scripts/lib/build-web.sh')]);
-    process.stderr.write(build.stdout);
-    mkdirSync(SHOTS, { recursive: true });
+    await prepareWebUi();
     real = havePodmanImages();
     const logger = pino({ level: 'silent' });
     const executor: RunExecutor = real
@@ -86,30 +67,14 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI end to end (Chromium)', () => {
   }, 300_000);
 
   afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
+    await browsers.close();
     await server?.close();
-    for (const dir of [dataDir, ...profiles]) if (dir) rmSync(dir, { recursive: true, force: true });
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   /** A browser with its own new profile (so its own cookies), signed in as `username`. */
   async function signIn(username: string, viewport = { width: 1366, height: 900 }): Promise<Page> {
-    const profile = mkdtempSync(join(tmpdir(), 'aperture-chromium-'));
-    profiles.push(profile);
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: CHROMIUM_ARGS,
-      headless: true,
-      viewport,
-      acceptDownloads: true,
-    });
-    contexts.push(context);
-    const page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(30_000);
-    await page.goto(`${server.url}/login`);
-    await page.getByLabel(/^Username/).fill(username);
-    await page.getByLabel(/^Password/).fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Courses' }).waitFor();
+    const { page } = await browsers.signIn(server.url, username, { viewport, acceptDownloads: true });
     return page;
   }
 
@@ -125,16 +90,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI end to end (Chromium)', () => {
   }
 
   it('shows a login page, and a clear message for a wrong password', async () => {
-    const profile = mkdtempSync(join(tmpdir(), 'aperture-chromium-'));
-    profiles.push(profile);
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: CHROMIUM_ARGS,
-      headless: true,
-      viewport: { width: 1366, height: 900 },
-    });
-    contexts.push(context);
-    const page = context.pages()[0] ?? (await context.newPage());
+    const { page } = await browsers.open();
     await page.goto(`${server.url}/courses/DEMO101`);
     await page.waitForURL(/\/login\?next=/);
     await shot(page, '01-login');
