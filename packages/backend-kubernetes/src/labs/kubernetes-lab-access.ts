@@ -8,6 +8,8 @@
 import { connect as tcpConnect } from 'node:net';
 import { Duplex, PassThrough, Writable } from 'node:stream';
 import {
+  DEFAULT_LAB_EXEC_TIMEOUT_MS,
+  LAB_LOGIN_SHELL,
   type LabExecOptions,
   type LabExecResult,
   type LabTarget,
@@ -33,7 +35,6 @@ import { LABEL_LAB_COMPONENT, labDeploymentSelector } from './lab-labels.ts';
 import { LAB_POD, labPermissionOf } from './lab-permissions.ts';
 import { labNamespaceName } from './names.ts';
 
-export const DEFAULT_EXEC_TIMEOUT_MS = 30_000;
 /** What a check's command may print; beyond it the output is cut (a lab is not a log store). */
 const MAX_OUTPUT_BYTES = 1024 * 1024;
 /**
@@ -47,12 +48,6 @@ const SEND_HIGH_WATER = 1024 * 1024;
 const SEND_POLL_MS = 10;
 /** An API server that takes the connection and never answers the upgrade must not hang a caller. */
 const UPGRADE_TIMEOUT_MS = 30_000;
-/** bash as a login shell where the image has it, else sh. */
-const DEFAULT_SHELL = [
-  'sh',
-  '-c',
-  'if command -v bash >/dev/null 2>&1; then exec bash -l; else exec sh -l; fi',
-];
 
 interface WebSocketLike {
   close(): void;
@@ -161,7 +156,7 @@ export class KubernetesLabAccess {
       const timer = setTimeout(() => {
         timedOut = true;
         ws.close();
-      }, options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS);
+      }, options.timeoutMs ?? DEFAULT_LAB_EXEC_TIMEOUT_MS);
       const done = () => {
         clearTimeout(timer);
         resolve();
@@ -184,7 +179,7 @@ export class KubernetesLabAccess {
     const screen = new ResizableOutput(options.size);
     let status: V1Status | undefined;
     this.requests.count('create', 'pods/exec');
-    const command = [...(options.command ?? DEFAULT_SHELL)];
+    const command = [...(options.command ?? LAB_LOGIN_SHELL)];
     // With a TTY the shell's stderr is the terminal too: no stderr stream.
     const ws = (await this.upgrade('pods/exec', where, () =>
       this.exec.exec(where.namespace, where.pod, where.container, command, screen, null, input, true, (s) => {

@@ -7,6 +7,8 @@
  */
 import { type Socket, connect as tcpConnect } from 'node:net';
 import {
+  DEFAULT_LAB_EXEC_TIMEOUT_MS,
+  LAB_LOGIN_SHELL,
   type LabExecOptions,
   type LabExecResult,
   type LabTerminal,
@@ -17,15 +19,8 @@ import {
 import { FrameDemuxer, type PodmanApiClient, PodmanApiError } from '../podman-api-client.ts';
 import { createExec, exitCodeOf, killExec, resizeExec, startExec } from './api-exec.ts';
 
-export const DEFAULT_EXEC_TIMEOUT_MS = 30_000;
 /** Output kept per stream; more is cut (a check needs the start, a runaway loop must not fill memory). */
 const MAX_OUTPUT = 1024 * 1024;
-/** bash when the image has it, else sh: what a student expects from "a terminal". */
-const LOGIN_SHELL = [
-  'sh',
-  '-c',
-  'if command -v bash >/dev/null 2>&1; then exec bash -l; else exec sh -l; fi',
-];
 
 interface RunningContainer {
   ip: string | undefined;
@@ -76,7 +71,7 @@ export async function execIn(
   const timer = setTimeout(() => {
     timedOut = true;
     void killExec(client, id).finally(() => socket.destroy());
-  }, options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS);
+  }, options.timeoutMs ?? DEFAULT_LAB_EXEC_TIMEOUT_MS);
   try {
     if (head.length > 0) demux.push(head);
     socket.on('data', (chunk: Buffer) => demux.push(chunk));
@@ -98,7 +93,7 @@ export async function terminalIn(
   options: LabTerminalOptions,
 ): Promise<LabTerminal> {
   const id = await createExec(client, container, {
-    command: options.command ?? LOGIN_SHELL,
+    command: options.command ?? LAB_LOGIN_SHELL,
     tty: true,
     stdin: true,
     env: { TERM: 'xterm-256color' },

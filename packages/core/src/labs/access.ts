@@ -8,6 +8,16 @@
 // Type-only: a Node Duplex is the one byte-stream shape the server, ws and both engines share.
 import type { Duplex } from 'node:stream';
 
+/** What `exec` waits when the caller names no timeout (both engines). */
+export const DEFAULT_LAB_EXEC_TIMEOUT_MS = 30_000;
+
+/** The terminal's default command: bash as a login shell where the image has it, else sh. */
+export const LAB_LOGIN_SHELL: readonly string[] = Object.freeze([
+  'sh',
+  '-c',
+  'if command -v bash >/dev/null 2>&1; then exec bash -l; else exec sh -l; fi',
+]);
+
 /** One component of one student's copy in one deployment. */
 export interface LabTarget {
   deploymentId: string;
