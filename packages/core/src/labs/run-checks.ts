@@ -114,7 +114,7 @@ async function httpAttempt(
   const deadline = Date.now() + boundMs;
   const stream = await connectWithin(access, target, http.port, boundMs);
   stream.write(`GET ${http.path} HTTP/1.1\r\nHost: ${target.component}\r\nConnection: close\r\n\r\n`);
-  const status = await readStatus(stream, Math.max(1, deadline - Date.now()));
+  const status = await readStatus(stream, Math.max(1, deadline - Date.now()), boundMs);
   if (status === http.status) return { ok: true, message: `${request} → ${status}` };
   return { ok: false, message: `${request} → ${status}, expected ${http.status}` };
 }
@@ -148,8 +148,12 @@ async function connectWithin(access: LabAccess, target: LabTarget, port: number,
   return within(connecting, boundMs, discard);
 }
 
-/** The status code of the first line, reading at most 64 KiB and for at most `boundMs`. */
-function readStatus(stream: Duplex, boundMs: number): Promise<number> {
+/**
+ * The status code of the first line, reading at most 64 KiB and for at most `remainingMs`.
+ * The error names the whole attempt's bound (`attemptBoundMs`), the figure the instructor set,
+ * not what was left of it after connecting.
+ */
+function readStatus(stream: Duplex, remainingMs: number, attemptBoundMs: number): Promise<number> {
   return new Promise((resolve, reject) => {
     let text = '';
     const decoder = new TextDecoder('latin1');
@@ -170,8 +174,8 @@ function readStatus(stream: Duplex, boundMs: number): Promise<number> {
     const onEnd = () => finish(() => reject(new Error('connection closed before a status line')));
     const onError = (error: Error) => finish(() => reject(error));
     const timer = setTimeout(
-      () => finish(() => reject(new Error(`no answer in ${seconds(boundMs)}`))),
-      boundMs,
+      () => finish(() => reject(new Error(`no answer in ${seconds(attemptBoundMs)}`))),
+      remainingMs,
     );
     stream.on('data', onData).on('end', onEnd).on('close', onEnd).on('error', onError);
   });
