@@ -8,6 +8,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ServerContext } from './context.ts';
 import { registerAuth } from './http/auth.ts';
 import { handleError } from './http/errors.ts';
+import { chooseProtocol } from './http/lab-ws-proxy.ts';
 import { registerWebUi } from './http/web-ui.ts';
 import { assignmentRoutes } from './routes/assignments.ts';
 import { authRoutes } from './routes/auth.ts';
@@ -40,7 +41,8 @@ export async function buildApp(
   );
   await app.register(cookie);
   // Before any route: it must see every route to refuse upgrades on the non-WebSocket ones.
-  await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
+  // A lab page's WebSocket answers with the subprotocol the student's server chose (lab-ws-proxy.ts).
+  await app.register(websocket, { options: { maxPayload: 1024 * 1024, handleProtocols: chooseProtocol } });
   await app.register(multipart, {
     limits: { fileSize: MAX_TOTAL_FILE_BYTES, files: 100, fields: 20, fieldSize: 64 * 1024, parts: 130 },
     throwFileSizeLimit: true,

@@ -22,12 +22,13 @@ import cookie from '@fastify/cookie';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import type { ServerContext } from './context.ts';
 import { registerAuth, SESSION_COOKIE } from './http/auth.ts';
 import { handleError } from './http/errors.ts';
 import { LabLinkSigner } from './http/lab-link.ts';
 import { labLocation, PROXY_CSP } from './http/lab-proxy.ts';
+import { chooseProtocol } from './http/lab-ws-proxy.ts';
 import { InProcessEventBus } from './infra/event-bus.ts';
 import { ScryptSecretHasher } from './infra/hasher.ts';
 import { RandomIdGenerator } from './infra/ids.ts';
@@ -52,6 +53,9 @@ const resizes: LabTerminalSize[] = [];
 const shells: ChildProcess[] = [];
 let web: Server;
 let echo: ReturnType<typeof createTcpServer>;
+let pageSockets: WebSocketServer;
+/** Every WebSocket upgrade the lab's web server accepted. */
+const upgrades: Array<{ url: string; headers: Record<string, unknown> }> = [];
 const connected: number[] = [];
 /** Every request line the lab's web server parsed. */
 const seenUrls: string[] = [];
@@ -177,6 +181,20 @@ beforeAll(async () => {
       );
     });
   });
+  // The lab page's own WebSockets: a greeting at once, then an echo; `/ws/bye` closes with 4001.
+  pageSockets = new WebSocketServer({
+    server: web,
+    verifyClient: ({ req }) => !req.url?.startsWith('/ws/refuse'),
+    handleProtocols: (offered) => (offered.has('v2.chat') ? 'v2.chat' : false),
+  });
+  pageSockets.on('connection', (socket, request) => {
+    upgrades.push({ url: request.url ?? '', headers: request.headers });
+    socket.send('hello');
+    socket.on('message', (data, binary) => {
+      if (request.url === '/ws/bye') return socket.close(4001, 'bye');
+      socket.send(binary ? data : `echo:${data.toString()}`, { binary });
+    });
+  });
   echo = createTcpServer((socket) => socket.pipe(socket));
   await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
   await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
@@ -193,7 +211,7 @@ async function buildLabApp(
   const instance = Fastify({ logger: false, ...fastify });
   instance.setErrorHandler(handleError);
   await instance.register(cookie);
-  await instance.register(websocket);
+  await instance.register(websocket, { options: { handleProtocols: chooseProtocol } });
   registerAuth(instance, { auth } as unknown as ServerContext);
   await labAccessRoutes(
     instance,
@@ -212,6 +230,7 @@ async function buildLabApp(
 afterAll(async () => {
   for (const child of shells) child.kill('SIGKILL');
   await app?.close();
+  pageSockets?.close();
   web?.close();
   echo?.close();
   await store?.close();
@@ -659,5 +678,107 @@ describe('lab HTTP proxy', () => {
       duplex: 'half',
     } as RequestInit);
     expect(response.status).toBe(413);
+  });
+});
+
+describe('lab page WebSockets (through the page’s link)', () => {
+  /** The page's link, as a navigation with alice's cookie gets it. */
+  const linkFor = async (cookie: string, user = alice.id) => {
+    const navigation = await fetch(`${base}/labs/ldp_1/${user}/web/8080/`, {
+      headers: { cookie },
+      redirect: 'manual',
+    });
+    expect(navigation.status).toBe(303);
+    return navigation.headers.get('location')!.replace(/\/$/, '');
+  };
+  const socketUrl = (link: string, path: string) => `${base.replace('http', 'ws')}${link}${path}`;
+  /** What a page's socket received, recorded from the start (a greeting may come with the 101). */
+  const received = new WeakMap<WebSocket, Array<{ data: string; binary: boolean }>>();
+  /** Opens like a page would: with an offered subprotocol list; resolves open, or the refusing status. */
+  const openPage = (url: string, headers: Record<string, string> = {}, protocols = ['v2.chat', 'v1']) =>
+    new Promise<WebSocket | { status: number; body: string }>((resolve, reject) => {
+      const socket = new WebSocket(url, protocols, { headers });
+      const seen: Array<{ data: string; binary: boolean }> = [];
+      socket.on('message', (data: Buffer, binary) => seen.push({ data: data.toString('hex'), binary }));
+      received.set(socket, seen);
+      socket.once('open', () => resolve(socket));
+      socket.once('unexpected-response', (_req, response) => {
+        let body = '';
+        response.on('data', (c: Buffer) => (body += c.toString()));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      });
+      socket.once('error', reject);
+    });
+  const closed = (socket: WebSocket) =>
+    new Promise<{ code: number; reason: string }>((resolve) =>
+      socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
+
+  it('relays text and binary both ways, keeps the greeting sent at once, and strips the viewer’s credentials', async () => {
+    const link = await linkFor(alice.cookie);
+    const before = activity.length;
+    const socket = await openPage(socketUrl(link, '/ws/echo?x=1'), { cookie: alice.cookie, origin: 'null' });
+    if (!(socket instanceof WebSocket)) throw new Error(`refused: ${socket.status} ${socket.body}`);
+    // The subprotocol is the one the student's server chose, not just the first offered.
+    expect(socket.protocol).toBe('v2.chat');
+    const seen = received.get(socket)!;
+    socket.send('ping');
+    socket.send(Buffer.from([0, 1, 2, 255]), { binary: true });
+    await expect.poll(() => seen.length, { timeout: 5_000 }).toBe(3);
+    expect(seen).toEqual([
+      { data: Buffer.from('hello').toString('hex'), binary: false },
+      { data: Buffer.from('echo:ping').toString('hex'), binary: false },
+      { data: '000102ff', binary: true },
+    ]);
+    const upgrade = upgrades.at(-1)!;
+    expect(upgrade.url).toBe('/ws/echo?x=1');
+    expect(upgrade.headers.host).toBe('web:8080');
+    expect(upgrade.headers.origin).toBe('null');
+    expect(upgrade.headers.cookie).toBeUndefined();
+    expect(upgrade.headers['sec-websocket-protocol']).toBe('v2.chat,v1');
+    // Each message from the browser is use, for the idle stop.
+    expect(activity.length - before).toBe(2);
+    const ended = closed(socket);
+    socket.close(1000, 'done');
+    expect((await ended).code).toBe(1000);
+  });
+
+  it('passes the lab server’s close code and reason on to the page', async () => {
+    const link = await linkFor(alice.cookie);
+    const socket = await openPage(socketUrl(link, '/ws/bye'));
+    if (!(socket instanceof WebSocket)) throw new Error(`refused: ${socket.status}`);
+    const ended = closed(socket);
+    socket.send('anything');
+    expect(await ended).toEqual({ code: 4001, reason: 'bye' });
+  });
+
+  it('refuses before the upgrade: a forged link (401), another viewer’s copy (403), a lab server that will not upgrade (502)', async () => {
+    const link = await linkFor(alice.cookie);
+    const forged = link.replace(/\.[\w-]+$/, `.${'A'.repeat(43)}`);
+    expect(await openPage(socketUrl(forged, '/ws/echo'))).toMatchObject({ status: 401 });
+    const stolen = signer.sign({
+      deploymentId: 'ldp_1',
+      userId: alice.id,
+      component: 'web',
+      port: 8080,
+      viewerId: bob.id,
+      sessionId: sessionIdOf(bob.cookie),
+    });
+    expect(await openPage(socketUrl(`/lab-sessions/${stolen}`, '/ws/echo'))).toMatchObject({ status: 403 });
+    const refused = await openPage(socketUrl(link, '/ws/refuse'));
+    expect(refused).toMatchObject({ status: 502 });
+    expect(JSON.parse((refused as { body: string }).body).error.message).toMatch(
+      /web:8080 answered the WebSocket with HTTP 401/,
+    );
+  });
+
+  it('closes an open page socket (1008) once the session that opened its link logs out', async () => {
+    const { sessionSecret } = await auth.login('alice', PASSWORD);
+    const link = await linkFor(`${SESSION_COOKIE}=${sessionSecret}`);
+    const socket = await openPage(socketUrl(link, '/ws/echo'));
+    if (!(socket instanceof WebSocket)) throw new Error(`refused: ${socket.status}`);
+    const ended = closed(socket);
+    await auth.logout(sessionSecret);
+    expect(await ended).toMatchObject({ code: 1008 });
   });
 });

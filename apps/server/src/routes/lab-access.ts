@@ -75,7 +75,10 @@ const WS_BASE = '/api/v1/lab-deployments/:deployment/students/:user/components/:
  */
 export const ACCESS_REFRESH_MS = 5 * 60_000;
 
-/** Terminals and desktops one viewer may have open at once (every one holds an engine stream). */
+/**
+ * Terminals, desktops and proxied page WebSockets one viewer may have open at once (every one
+ * holds an engine stream).
+ */
 export const MAX_SESSIONS_PER_VIEWER = 8;
 
 export interface LabAccessOptions {
@@ -101,7 +104,7 @@ export async function labAccessRoutes(
     const count = open.get(viewerId) ?? 0;
     if (count >= maxSessions)
       throw new RateLimitedError(
-        `You have ${count} lab terminals and desktops open; close one (at most ${maxSessions} at once).`,
+        `You have ${count} lab terminals, desktops and live pages open; close one (at most ${maxSessions} at once).`,
       );
     open.set(viewerId, count + 1);
     request.raw.socket.once('close', () => {
@@ -186,7 +189,12 @@ export async function labAccessRoutes(
     },
   );
 
-  await labWebRoutes(app, ctx, { signer: options.linkSigner, timeoutMs: options.upstreamTimeoutMs });
+  await labWebRoutes(app, ctx, {
+    signer: options.linkSigner,
+    timeoutMs: options.upstreamTimeoutMs,
+    refreshMs,
+    holdSession,
+  });
 }
 
 /**

@@ -1,23 +1,44 @@
 import { type Actor, PayloadTooLargeError, UnauthenticatedError, ValidationError } from '@aperture/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
 import { actorOf, SESSION_COOKIE } from '../http/auth.ts';
 import { type LabLink, LabLinkSigner } from '../http/lab-link.ts';
 import { declaredTooLarge, proxyRequest, upstreamPath, upstreamPrefix } from '../http/lab-proxy.ts';
+import { LabSocketRefused, openLabSocket, relaySockets } from '../http/lab-ws-proxy.ts';
+import { closeSocket } from '../http/ws-bridge.ts';
 import type { LabAccessContext } from './lab-access.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** A proxied WebSocket's link and the student's server's end, opened (paused) before the upgrade. */
+    labUpstream: { link: LabLink; socket: WebSocket } | undefined;
+  }
+}
+
+export interface LabWebOptions {
+  signer?: LabLinkSigner | undefined;
+  timeoutMs?: number | undefined;
+  /** How often an open proxied WebSocket is authorized again (lab-access.ts's ACCESS_REFRESH_MS). */
+  refreshMs?: number | undefined;
+  /** Counts an open proxied WebSocket against the viewer's sessions (lab-access.ts); throws when full. */
+  holdSession?: ((request: FastifyRequest, viewerId: string) => void) | undefined;
+}
 
 /**
  * The HTTP proxy into a lab component's port. `/labs/:deployment/:user/:component/:port/…` is
  * what "Open web" links to; a browser's navigation there (session cookie, GET) is sent on to the
  * page's own signed link `/lab-sessions/:link/…` (lab-link.ts says why), and API clients with a
- * Bearer token are proxied at once. Every request is authorized by LabService.
+ * Bearer token are proxied at once. Every request is authorized by LabService. A page's own
+ * WebSockets go through its link too (lab-ws-proxy.ts).
  */
 export async function labWebRoutes(
   app: FastifyInstance,
   ctx: LabAccessContext,
-  options: { signer?: LabLinkSigner | undefined; timeoutMs?: number | undefined } = {},
+  options: LabWebOptions = {},
 ): Promise<void> {
   const signer = options.signer ?? new LabLinkSigner();
   const schema = { hide: true };
+  app.decorateRequest('labUpstream', undefined);
   const forward = async (
     request: FastifyRequest,
     reply: FastifyReply,
@@ -64,6 +85,68 @@ export async function labWebRoutes(
     return !!session && session.userId === link.viewerId && Date.parse(session.expiresAt) > Date.now();
   };
 
+  /**
+   * Before the browser's upgrade is answered: the link, the viewer's access, and the student's
+   * server's own upgrade, so any refusal is still an HTTP error with the API's body. Only a
+   * link opens a WebSocket (a page's scripts have no cookie: lab-link.ts), so no Origin check:
+   * a page elsewhere cannot know the link.
+   */
+  const openUpstreamSocket = async (request: FastifyRequest, reply: FastifyReply) => {
+    const link = signer.verify(linkTokenOf(request));
+    if (!link || !(await sessionLives(link))) throw linkRefused(link);
+    const viewer = await ctx.deps.store.users.get(link.viewerId);
+    if (!viewer) throw new UnauthenticatedError('The account that opened this lab link is gone.');
+    const target = await ctx.labs.authorizeAccess(
+      { userId: viewer.id, role: viewer.role },
+      { ...targetOf(link), kind: 'http' },
+    );
+    options.holdSession?.(request, viewer.id);
+    const connection = await ctx.labProvisioner.connect(target, link.port);
+    const host = `${link.component}:${link.port}`;
+    try {
+      const socket = await openLabSocket(request.raw, {
+        connection,
+        host,
+        path: upstreamPath(request.raw.url ?? '/', 2),
+      });
+      request.labUpstream = { link, socket };
+    } catch (error) {
+      if (!(error instanceof LabSocketRefused)) throw error;
+      const code = error.status === 504 ? 'upstream_timeout' : 'unavailable';
+      return reply.code(error.status).send({ error: { code, message: error.message } });
+    }
+    // The browser may go away before its upgrade is answered.
+    request.raw.socket.once('close', () => request.labUpstream?.socket.terminate());
+  };
+
+  /** Messages both ways until either side closes; the viewer's access is checked again meanwhile. */
+  const relayLinked = (socket: WebSocket, request: FastifyRequest) => {
+    const { link, socket: upstream } = request.labUpstream!;
+    const target = { deploymentId: link.deploymentId, studentId: link.userId, component: link.component };
+    // A message from the browser is use (for the idle stop), like a keystroke in a terminal.
+    socket.on('message', () => ctx.labs.noteActivity(target));
+    const refresh = async () => {
+      const viewer = (await sessionLives(link)) ? await ctx.deps.store.users.get(link.viewerId) : undefined;
+      if (!viewer) return closeSocket(socket, 1008, 'your session ended: sign in again');
+      try {
+        await ctx.labs.authorizeAccess(
+          { userId: viewer.id, role: viewer.role },
+          { ...targetOf(link), kind: 'http', recheck: true },
+        );
+      } catch (error) {
+        request.log.info({ err: error }, 'lab access withdrawn during a proxied WebSocket');
+        closeSocket(socket, 1008, 'access to this lab was withdrawn');
+      }
+    };
+    const timer = setInterval(() => {
+      refresh().catch((error: Error) => {
+        request.log.warn({ err: error }, 'a proxied lab WebSocket could not be checked again');
+        closeSocket(socket, 1008, 'your session could not be checked');
+      });
+    }, options.refreshMs ?? LINKED_SOCKET_REFRESH_MS);
+    relaySockets(socket, upstream, () => clearInterval(timer));
+  };
+
   await app.register(async (proxy) => {
     // The body is the student's server's business: stream it through untouched, whatever its type.
     proxy.removeAllContentTypeParsers();
@@ -81,10 +164,10 @@ export async function labWebRoutes(
     });
 
     // A wildcard, not `:link`: a link is longer than the router lets a parameter be.
-    proxy.all('/lab-sessions/*', { schema }, async (request, reply) => {
-      const rest = (request.params as { '*': string })['*'];
-      const token = rest.split('/')[0] ?? '';
-      if (!rest.includes('/')) return toDirectory(request, reply, 2);
+    const sessionsPath = '/lab-sessions/*';
+    const handleLinked = async (request: FastifyRequest, reply: FastifyReply) => {
+      if (!(request.params as { '*': string })['*'].includes('/')) return toDirectory(request, reply, 2);
+      const token = linkTokenOf(request);
       const path = upstreamPath(request.raw.url ?? '/', 2);
       const link = signer.verify(token);
       const live = link && (await sessionLives(link));
@@ -94,18 +177,45 @@ export async function labWebRoutes(
         const expired = link ?? signer.verify(token, Date.now(), true);
         if (expired && request.user && isNavigation(request))
           return toLink(request, reply, targetOf(expired), path);
-        throw new UnauthenticatedError(
-          link
-            ? 'The session that opened this lab link has ended: open the lab again from Aperture.'
-            : 'This lab link has expired or is not valid: open the lab again from Aperture.',
-        );
+        throw linkRefused(link);
       }
       const viewer = await ctx.deps.store.users.get(link.viewerId);
       if (!viewer) throw new UnauthenticatedError('The account that opened this lab link is gone.');
       return forward(request, reply, { userId: viewer.id, role: viewer.role }, targetOf(link), 2);
+    };
+    proxy.route({
+      method: proxy.supportedMethods.filter((method) => method !== 'GET' && method !== 'HEAD'),
+      url: sessionsPath,
+      schema,
+      handler: handleLinked,
+    });
+    // GET (and the HEAD Fastify derives from it) is also where a page's WebSocket upgrades arrive.
+    proxy.route({
+      method: 'GET',
+      url: sessionsPath,
+      schema,
+      preHandler: async (request, reply) => {
+        if (request.ws) await openUpstreamSocket(request, reply);
+      },
+      handler: handleLinked,
+      wsHandler: (socket, request) => relayLinked(socket, request),
     });
   });
 }
+
+const linkRefused = (link: LabLink | undefined) =>
+  new UnauthenticatedError(
+    link
+      ? 'The session that opened this lab link has ended: open the lab again from Aperture.'
+      : 'This lab link has expired or is not valid: open the lab again from Aperture.',
+  );
+
+/** lab-access.ts passes its ACCESS_REFRESH_MS; the same figure when this file is used alone. */
+const LINKED_SOCKET_REFRESH_MS = 5 * 60_000;
+
+/** `/lab-sessions/<link>/…`: the link. */
+const linkTokenOf = (request: FastifyRequest) =>
+  ((request.params as { '*'?: string })['*'] ?? '').split('/')[0] ?? '';
 
 type LinkTarget = Pick<LabLink, 'deploymentId' | 'userId' | 'component' | 'port'>;
 
