@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { type AddressInfo, createServer as createTcpServer, connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -184,7 +184,7 @@ beforeAll(async () => {
   // The lab page's own WebSockets: a greeting at once, then an echo; `/ws/bye` closes with 4001.
   pageSockets = new WebSocketServer({
     server: web,
-    verifyClient: ({ req }) => !req.url?.startsWith('/ws/refuse'),
+    verifyClient: (info: { req: IncomingMessage }) => !info.req.url?.startsWith('/ws/refuse'),
     handleProtocols: (offered) => (offered.has('v2.chat') ? 'v2.chat' : false),
   });
   pageSockets.on('connection', (socket, request) => {

@@ -313,5 +313,48 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       expect(again.status).toBe(202);
       await settle();
     });
+
+    it('deletes a lab only once its class copies are destroyed, tearing down its dev copy first', async () => {
+      const lab = (await t.api(instructor, 'GET', `/api/v1/labs/${labId}`)).body;
+      const live = lab.deployments.find(
+        (d: { kind: string; state: string }) => d.kind === 'course' && d.state === 'active',
+      );
+      const dev = lab.dev.deployment.id as string;
+      const refused = await t.api(instructor, 'DELETE', `/api/v1/labs/${labId}`);
+      expect(refused.status).toBe(409);
+      expect(refused.body.error.message).toContain(live.id);
+      expect(refused.body.error.details).toEqual({ deployments: [live.id] });
+      expect((await t.api(student, 'DELETE', `/api/v1/labs/${labId}`)).status).toBe(403);
+      await t.api(instructor, 'DELETE', `/api/v1/lab-deployments/${live.id}`);
+      await settle();
+
+      // A teardown the engine does not verify leaves the lab as it was, and says so (503).
+      backend.stuck.add(dev);
+      const unverified = await t.api(instructor, 'DELETE', `/api/v1/labs/${labId}`);
+      expect(unverified.status).toBe(503);
+      expect(unverified.body.error.message).toMatch(/not torn down yet \(left: Namespace fake-/);
+      expect((await t.api(instructor, 'GET', `/api/v1/labs/${labId}`)).status).toBe(200);
+      backend.stuck.delete(dev);
+
+      const deleted = await t.api(instructor, 'DELETE', `/api/v1/labs/${labId}`);
+      expect(deleted.status).toBe(204);
+      expect(backend.calls).toContain(`teardown ${dev}`);
+      expect(backend.copiesOf(dev).size).toBe(0);
+      expect((await t.api(instructor, 'GET', `/api/v1/labs/${labId}`)).status).toBe(404);
+      const listed = (await t.api(instructor, 'GET', `/api/v1/courses/${DEMO_COURSE}/labs`)).body;
+      expect(listed.map((l: { id: string }) => l.id)).not.toContain(labId);
+      expect(await t.server.ctx.deps.store.labDeployments.get(live.id)).toBeUndefined();
+      expect((await t.api(instructor, 'DELETE', `/api/v1/labs/${labId}`)).status).toBe(404);
+      // The name is free again.
+      const again = await t.api(instructor, 'POST', `/api/v1/courses/${DEMO_COURSE}/labs`, {
+        type: 'webserver',
+        cpu: 1,
+        memory: '1Gi',
+        storage: '2Gi',
+      });
+      expect(again.status).toBe(201);
+      expect(again.body.lab.id).not.toBe(labId);
+      await settle();
+    });
   });
 }

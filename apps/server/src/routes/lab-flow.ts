@@ -57,6 +57,17 @@ export function labFlowRoutes(app: FastifyInstance, ctx: ServerContext): void {
     handler: async (request) => ctx.labs.get(actorOf(request), params(request).lab),
   });
   route(app, {
+    method: 'DELETE',
+    url: '/api/v1/labs/:lab',
+    summary:
+      'Delete a lab, its versions and its destroyed deployments (204). Its dev copy is torn down first; a course deployment still live is a 409.',
+    tags: ['labs'],
+    handler: async (request, reply) => {
+      await ctx.labs.deleteLab(actorOf(request), params(request).lab);
+      return reply.status(204).send();
+    },
+  });
+  route(app, {
     method: 'PUT',
     url: '/api/v1/labs/:lab/template',
     summary: 'Replace the dev template; the dev copy is applied again.',

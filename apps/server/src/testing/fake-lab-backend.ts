@@ -32,6 +32,8 @@ export class FakeLabBackend implements LabBackend {
   readonly name = 'fake';
   readonly calls: string[] = [];
   readonly failing = new Set<string>();
+  /** Deployments whose teardown leaves something behind (an unverified receipt). */
+  readonly stuck = new Set<string>();
   execExitCode = 0;
   private gate: Promise<void> | undefined;
   private readonly copies = new Map<string, Map<string, Copy>>();
@@ -120,6 +122,10 @@ export class FakeLabBackend implements LabBackend {
     this.calls.push(`teardown ${deploymentId}`);
     const copies = this.copiesOf(deploymentId);
     const deleted = [...copies.keys()].map((id) => ({ kind: 'Pod', name: `fake-${deploymentId}-${id}` }));
+    if (this.stuck.has(deploymentId)) {
+      const remaining = [{ kind: 'Namespace', name: `fake-${deploymentId}` }];
+      return { deploymentId, deleted, verified: false, remaining, errors: [], durationMs: 1 };
+    }
     this.copies.delete(deploymentId);
     return { deploymentId, deleted, verified: true, remaining: [], errors: [], durationMs: 1 };
   }

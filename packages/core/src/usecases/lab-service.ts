@@ -15,6 +15,7 @@ import type {
   LabDeployment,
   LabEnvironment,
   LabEnvironmentState,
+  LabTeardownSummary,
   LabVersion,
 } from '../labs/lab-entities.ts';
 import type { LabTemplate, LabTemplateProblem } from '../labs/lab-template.ts';
@@ -41,6 +42,8 @@ import { type LabBackend, LabWorker, type LabWorkerOptions, newEnvironment } fro
 export type LabServiceOptions = LabWorkerOptions & {
   /** How long opening a stopped copy waits for it to run again (default 60 s). */
   startWaitMs?: number;
+  /** How long deleting a lab waits for its dev copy's teardown receipt (default 120 s). */
+  deleteWaitMs?: number;
 };
 
 /** A template already validated (the server parses YAML with api-contract), or a catalog type. */
@@ -351,6 +354,62 @@ export class LabService {
     return destroying;
   }
 
+  /**
+   * The lab goes, with its versions and the records of its destroyed deployments. A class's copies
+   * go only by `destroy` (confirmed by name in the UI), so a course deployment that is not
+   * destroyed is a ConflictError naming it, and so is a publish whose checks still run. The dev
+   * copy is torn down here, waiting (bounded) for the engine's verified receipt: an unverified one
+   * leaves the lab as it was, its dev copy `destroying` (the reconciler retries), and says so.
+   */
+  deleteLab(actor: Actor, labId: string): Promise<void> {
+    // Behind any deploy of this lab in this process, and ahead of the next (which then finds no lab).
+    return this.serial(`deploy\n${labId}`, () => this.deleteLabOnce(actor, labId));
+  }
+
+  private async deleteLabOnce(actor: Actor, labId: string): Promise<void> {
+    const { lab } = await this.lookup.lab(actor, labId, 'change');
+    const checking = (await this.store.labVersions.listByLab(lab.id)).find((v) => v.state === 'checking');
+    if (checking)
+      throw new ConflictError(
+        `Version ${shortId(checking.id)} of ${lab.name} is being checked; delete the lab once its checks end.`,
+        { version: checking.id },
+      );
+    const deployments = await this.store.labDeployments.listByLab(lab.id);
+    const classCopies = deployments.filter((d) => d.kind === 'course' && d.state !== 'destroyed');
+    if (classCopies.length > 0)
+      throw new ConflictError(
+        `${lab.name} is still deployed to the course (${classCopies.map((d) => `${d.id} ${d.state}`).join(', ')}); destroy ${classCopies.length === 1 ? 'that deployment' : 'those deployments'} first.`,
+        { deployments: classCopies.map((d) => d.id) },
+      );
+    const own = deployments.filter((d) => d.kind !== 'course' && d.state !== 'destroyed');
+    for (const deployment of own) {
+      await this.store.labDeployments.setState(deployment.id, ['deploying', 'active'], {
+        state: 'destroying',
+        updatedAt: this.now(),
+      });
+    }
+    const waitMs = this.options.deleteWaitMs ?? 120_000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.all(own.map((d) => this.worker.teardown(d.id))),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, waitMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    for (const deployment of own) {
+      const now = await this.store.labDeployments.get(deployment.id);
+      if (now && now.state !== 'destroyed')
+        throw new UnavailableError(
+          `The ${deployment.kind} copy ${deployment.id} of ${lab.name} is not torn down yet (${teardownProblem(now.teardown)}); it is retried: delete the lab again in a minute.`,
+          { deployment: deployment.id },
+        );
+    }
+    if (!(await this.store.labs.delete(lab.id)))
+      throw new ConflictError(`${lab.name} was deployed or changed while it was being deleted; try again.`);
+    this.options.logger.info({ labId: lab.id, name: lab.name, by: actor.userId }, 'lab deleted');
+  }
+
   /** The caller's own copies: a student's course labs; staff also see their dev copies. */
   async listMine(actor: Actor): Promise<MyLab[]> {
     const mine: MyLab[] = [];
@@ -478,6 +537,14 @@ export function templateError(problems: readonly LabTemplateProblem[]): Validati
     field: first?.path ?? '',
     errors: problems,
   });
+}
+
+/** Why a teardown is not done, from its last receipt, in a few words. */
+function teardownProblem(summary: LabTeardownSummary | null): string {
+  if (!summary) return 'its teardown is still running';
+  if (summary.errors.length > 0) return summary.errors[0]!;
+  if (summary.remaining.length > 0) return `left: ${summary.remaining.slice(0, 3).join(', ')}`;
+  return 'its teardown is not verified';
 }
 
 export const shortId = (versionId: string): string => versionId.replace(/^sha256:/, '').slice(0, 12);
