@@ -194,6 +194,11 @@ export class ApiClient {
     return this.json(method, path, options);
   }
 
+  /** An endpoint that answers 204 No Content. */
+  requestNoContent(method: string, path: string): Promise<void> {
+    return this.empty(method, path);
+  }
+
   private async json<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     const response = await this.send(method, path, options);
     return (await response.json()) as T;

@@ -129,6 +129,16 @@ describe('aperture lab against a real server', () => {
     expect(destroy.stdout).toMatch(
       /^destroyed ldp_\S+: 2 object\(s\) deleted in \d+ ms, verified: nothing left/,
     );
+
+    const unconfirmed = await cli(['lab', 'delete', 'webserver']);
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr).toContain('--yes is required');
+    const deleted = await cli(['lab', 'delete', 'webserver', '--yes']);
+    expect(deleted).toMatchObject({ code: 0 });
+    expect(deleted.stdout).toMatch(/^deleted lab webserver \(lab_\S+\)$/m);
+    expect(deleted.stderr).toContain('webserver: deleting (its dev copy is torn down first)');
+    expect((await cli(['lab', 'list'])).stdout).not.toMatch(/^webserver\s/m);
+    expect((await cli(['lab', 'status', 'webserver'])).code).not.toBe(0);
   });
 
   it('apply -f creates, then updates the dev template; diff shows the change; failed checks exit 1', async () => {

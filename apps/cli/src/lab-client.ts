@@ -62,4 +62,7 @@ export class LabClient {
 
   destroy = (deployment: string): Promise<LabDeployment> =>
     this.api.request('DELETE', `/api/v1/lab-deployments/${seg(deployment)}`);
+
+  /** 204 once the lab is gone (its dev copy torn down first, by the server). */
+  deleteLab = (lab: string): Promise<void> => this.api.requestNoContent('DELETE', `/api/v1/labs/${seg(lab)}`);
 }

@@ -292,6 +292,33 @@ function registerCopyCommands(lab: Command): void {
         return printTeardown(value, done, ctx.out);
       }),
     );
+
+  withGlobals(lab.command('delete'))
+    .description('Delete a lab with its versions; its dev copy is torn down first (destroy its course deployments before)')
+    .argument('<lab>', 'the lab’s name (with --course) or id')
+    .addOption(courseOption())
+    .option('-y, --yes', 'do not ask for confirmation')
+    .addHelpText('after', examples('aperture lab delete webserver --course DEMO101'))
+    .action(
+      action(async (ctx, ref: string, opts: { course?: string; yes?: boolean }) => {
+        const labs = new LabClient(ctx.client);
+        const detail = await resolveLab(labs, ref, opts.course);
+        if (!opts.yes) {
+          const answer = await ask(
+            `Delete ${detail.lab.name} with its ${detail.versions.length} version(s)? Type the lab's name: `,
+            '--yes',
+          );
+          if (answer.trim() !== detail.lab.name) throw new CliError('not confirmed; nothing was deleted');
+        }
+        ctx.out.info(`${detail.lab.name}: deleting (its dev copy is torn down first)`);
+        await labs.deleteLab(detail.lab.id);
+        ctx.out.result(
+          { deleted: detail.lab.id, name: detail.lab.name },
+          (d) => `deleted lab ${d.name} (${d.deleted})\n`,
+        );
+        return EXIT.ok;
+      }),
+    );
 }
 
 function requireCourse(opts: { course?: string }): string {
