@@ -200,6 +200,17 @@ describe.skipIf(!existsSync(CHROMIUM) || !haveLabImages())('labs in the web UI (
     await destroy.click();
     await expect.poll(() => instructor.getByTestId('deployment-state').textContent(), SLOW).toBe('destroyed');
     await shot(instructor, '04c-destroyed');
+
+    // --- with no class copy left, the lab itself is deleted (its dev copy torn down first) -----
+    await instructor.getByRole('link', { name: 'webserver', exact: true }).first().click();
+    await instructor.getByRole('button', { name: 'Delete lab' }).click();
+    const confirmDelete = instructor.getByRole('button', { name: 'Delete the lab' });
+    expect(await confirmDelete.isDisabled()).toBe(true);
+    await instructor.getByLabel(/Type the lab's name/).fill('webserver');
+    await confirmDelete.click();
+    await instructor.waitForURL(/\/courses\/[^/]+\/labs$/, { timeout: 240_000 });
+    await expect.poll(() => instructor.getByRole('link', { name: 'webserver', exact: true }).count(), SLOW).toBe(0);
+    await shot(instructor, '04d-lab-deleted');
   }, 900_000);
 
   it('a desktop lab: the student sees the desktop through noVNC (not a blank canvas)', async () => {

@@ -151,6 +151,7 @@ export class ApiClient {
     this.request<unknown>('POST', `/api/v1/lab-deployments/${enc(deployment)}/students/${enc(user)}/start`);
   destroyLabDeployment = (id: string) =>
     this.request<unknown>('DELETE', `/api/v1/lab-deployments/${enc(id)}`);
+  deleteLab = (id: string) => this.request<void>('DELETE', `/api/v1/labs/${enc(id)}`);
   myLabs = () => this.request<MyLab[]>('GET', '/api/v1/me/labs');
 
   // --- admin ------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import { labQuery } from '../api/queries/labs.ts';
 import type { LabDetail } from '../api/types.ts';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { Loading } from '../components/Loading.tsx';
+import { DeleteLabPanel } from '../modules/DeleteLabPanel.tsx';
 import { LabDevPanel } from '../modules/LabDevPanel.tsx';
 import { LabVersions } from '../modules/LabVersions.tsx';
 import { useCourseRole } from '../modules/useCourseRole.ts';
@@ -41,6 +42,12 @@ export function LabBuilderPage() {
       <LabVersions detail={detail} canEdit={canEdit} />
       <Divider />
       <Deployments course={course} detail={detail} />
+      {canEdit ? (
+        <>
+          <Divider />
+          <DeleteLabPanel course={course} detail={detail} />
+        </>
+      ) : null}
     </Stack>
   );
 }

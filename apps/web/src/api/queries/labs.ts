@@ -61,6 +61,19 @@ export function useCreateLab(course: string) {
   });
 }
 
+/** Gone: the course's list is read again and the lab's own page forgotten. */
+export function useDeleteLab(course: string, labId: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: () => api.deleteLab(labId),
+    onSuccess: () => {
+      client.removeQueries({ queryKey: keys.lab(labId) });
+      void client.invalidateQueries({ queryKey: keys.labs(course) });
+      void client.invalidateQueries({ queryKey: keys.myLabs });
+    },
+  });
+}
+
 /** Every lab mutation answers something that changes the lab page: refetch it. */
 function useLabMutation<T, V>(labId: string, fn: (variables: V) => Promise<T>) {
   const client = useQueryClient();
