@@ -209,7 +209,9 @@ describe.skipIf(!existsSync(CHROMIUM) || !haveLabImages())('labs in the web UI (
     await instructor.getByLabel(/Type the lab's name/).fill('webserver');
     await confirmDelete.click();
     await instructor.waitForURL(/\/courses\/[^/]+\/labs$/, { timeout: 240_000 });
-    await expect.poll(() => instructor.getByRole('link', { name: 'webserver', exact: true }).count(), SLOW).toBe(0);
+    await expect
+      .poll(() => instructor.getByRole('link', { name: 'webserver', exact: true }).count(), SLOW)
+      .toBe(0);
     await shot(instructor, '04d-lab-deleted');
   }, 900_000);
 

@@ -99,7 +99,8 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI end to end (Chromium)', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText('Sign-in failed').waitFor();
     await shot(page, '02-login-failed');
-  });
+    // A cold browser and the first page load share this budget on a loaded machine.
+  }, 120_000);
 
   it('instructor creates an assignment; student fails, then passes; gradebook and CSV agree', async () => {
     const code = programs(real);
@@ -186,7 +187,10 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI end to end (Chromium)', () => {
 
     await student.getByRole('button', { name: 'Submit', exact: true }).click();
     const failed = await waitForResult(student);
-    await failed.locator('[data-testid="test-result"][data-verdict="wrong_answer"]').waitFor();
+    // The ad-hoc run stays on screen until the submission's POST answers: wait for the verdict itself.
+    await failed
+      .locator('[data-testid="test-result"][data-verdict="wrong_answer"]')
+      .waitFor({ timeout: 120_000 });
     expect(await failed.getByTestId('run-score').textContent()).toBe('Score 0 / 2');
     await failed.getByRole('table', { name: 'Expected and actual output' }).waitFor();
     expect(await failed.getByTestId('hidden-tests').textContent()).toContain('1 hidden test worth 3 points');

@@ -328,8 +328,12 @@ describe('lab images under the Kubernetes hardening', { timeout: 120_000 }, () =
         const port = await hostPort(desktop, 5901);
         const banner = await eventually(() => readBanner(port, 12), 20_000);
         expect(banner).toMatch(/^RFB 003\.00\d\n$/);
-        const processes = await execIn(desktop, ['ps', '-eo', 'user:12,comm']);
-        for (const name of ['Xvfb', 'jwm', 'xterm', 'x11vnc']) expect(processes.stdout).toContain(name);
+        // x11vnc answers first; the window manager and xterm may still be starting.
+        const processes = await eventually(async () => {
+          const listed = await execIn(desktop, ['ps', '-eo', 'user:12,comm']);
+          for (const name of ['Xvfb', 'jwm', 'xterm', 'x11vnc']) expect(listed.stdout).toContain(name);
+          return listed;
+        }, 20_000);
         expect(processes.stdout).not.toMatch(/^root/m);
         // What the browser terminal does: a shell that can open windows on the desktop.
         const terminal = await execIn(desktop, [

@@ -496,7 +496,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
           files: [text('a.py', 'hook')],
           webhookUrl: `http://127.0.0.1:${port}/done`,
         });
-        for (let i = 0; i < 50 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+        await expect.poll(() => received.length, { timeout: 30_000 }).toBeGreaterThan(0);
         hook.close();
         expect(JSON.parse(received[0]!)).toMatchObject({
           id: created.body.id,

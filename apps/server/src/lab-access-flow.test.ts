@@ -173,9 +173,10 @@ describe('lab access through LabService', () => {
     socket.on('message', (data: Buffer) => {
       received += data.length;
     });
+    // Stop reading at the first frame (not when a poll next looks): the test is what Aperture buffers meanwhile.
+    socket.once('message', () => socket.pause());
     socket.send(Buffer.from('BLAST'));
     await expect.poll(() => received, { timeout: 5000 }).toBeGreaterThan(0);
-    socket.pause();
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const written = blasted;
     // Without backpressure Aperture would have read all 64 MiB into memory by now.

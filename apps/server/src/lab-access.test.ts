@@ -207,6 +207,8 @@ beforeAll(async () => {
 async function buildLabApp(
   fastify: { trustProxy?: boolean } = {},
   extra: { publicUrl?: string } = {},
+  // Generous: a loaded machine must not turn a slow answer into a 504 (one test sets it short).
+  upstreamTimeoutMs = 10_000,
 ): Promise<FastifyInstance> {
   const instance = Fastify({ logger: false, ...fastify });
   instance.setErrorHandler(handleError);
@@ -222,7 +224,7 @@ async function buildLabApp(
       deps: { store, hasher: new ScryptSecretHasher() },
       ...extra,
     },
-    { refreshMs: 100, linkSigner: signer, maxSessionsPerViewer: 3, upstreamTimeoutMs: 500 },
+    { refreshMs: 100, linkSigner: signer, maxSessionsPerViewer: 3, upstreamTimeoutMs },
   );
   return instance;
 }
@@ -653,13 +655,19 @@ describe('lab HTTP proxy', () => {
   });
 
   it('answers 504 when the lab’s server does not start answering in time', async () => {
-    const started = Date.now();
-    const response = await fetch(proxied(alice.id, '/never'), {
-      headers: { authorization: `Bearer ${alice.token}` },
-    });
-    expect(response.status).toBe(504);
-    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('upstream_timeout');
-    expect(Date.now() - started).toBeGreaterThanOrEqual(450);
+    const impatient = await buildLabApp({}, {}, 500);
+    try {
+      const at = await impatient.listen({ host: '127.0.0.1', port: 0 });
+      const started = Date.now();
+      const response = await fetch(proxied(alice.id, '/never').replace(base, at), {
+        headers: { authorization: `Bearer ${alice.token}` },
+      });
+      expect(response.status).toBe(504);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('upstream_timeout');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(450);
+    } finally {
+      await impatient.close();
+    }
   });
 
   it('counts a streamed body without a length too (413 once it passes 10 MiB)', async () => {

@@ -43,7 +43,8 @@ async function sweep(): Promise<void> {
 
 let t: TestServer;
 
-describe('the lab flow on Podman', { timeout: 300_000 }, () => {
+// Each step may wait up to 240 s (stepSeconds), so the whole flow gets room for several slow ones.
+describe('the lab flow on Podman', { timeout: 900_000 }, () => {
   beforeAll(async () => {
     for (const image of ['lab-shell', 'lab-nginx'])
       await podman('image', 'exists', `localhost/aperture/${image}:latest`).catch(() => {

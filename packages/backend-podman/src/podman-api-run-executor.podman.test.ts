@@ -201,8 +201,7 @@ describe('podman api sandbox', () => {
     try {
       const before = executor.ownService!.pid!;
       process.kill(before, 'SIGKILL'); // the service is this test's own grandchild
-      for (let i = 0; i < 50 && executor.ownService!.alive; i++)
-        await new Promise((resolve) => setTimeout(resolve, 20));
+      await expect.poll(() => executor.ownService!.alive, { timeout: 10_000 }).toBe(false);
       const outcome = await executor.execute(
         requestFor(runOf({ language: 'python', files: [file('main.py', 'print(6*7)')] })),
       );

@@ -41,8 +41,11 @@ export type Executor = (request: ExecuteRequest) => Promise<ExecuteResult>;
 
 /** Open files per process: enough for a JVM, few enough to stop a descriptor-exhaustion loop. */
 const NOFILE = 512;
-/** After the main process ended, how long to wait for pipes a leftover process may still hold. */
-const DRAIN_GRACE_MS = 150;
+/**
+ * After the main process ended and leftovers were killed, how long to wait for pipes a process
+ * that escaped may still hold. Normally every pipe ends at once and this is never waited out.
+ */
+const DRAIN_GRACE_MS = 1_000;
 /** How long past the wall limit runlimit itself may take before the harness gives up on it. */
 const RUNLIMIT_BACKSTOP_MS = 5_000;
 
@@ -182,7 +185,10 @@ function drain(streams: Readable[], graceMs: number): Promise<void> {
   );
   let timer: NodeJS.Timeout | undefined;
   const grace = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, graceMs);
+    // After a stall (a loaded machine), timers run before pending reads: give those one more
+    // turn of the loop (setImmediate runs after I/O), so bytes already in a pipe, the report's
+    // last line among them, are read before the streams are let go.
+    timer = setTimeout(() => setImmediate(resolve), graceMs);
   });
   return Promise.race([Promise.all(closed).then(() => undefined), grace]).then(() => {
     clearTimeout(timer);

@@ -139,7 +139,7 @@ describe('harness on the host', () => {
       ),
     );
     expect(result.tests[0]?.verdict).toBe('output_limit_exceeded');
-    expect(result.tests[0]?.wallMs).toBeLessThan(3_000);
+    expect(result.tests[0]?.wallMs).toBeLessThan(10_000);
   });
 
   it('exit 3 is a runtime error naming the code; a segfault names the signal', async () => {
@@ -267,7 +267,7 @@ describe('harness on the host', () => {
       }),
     );
     expect(result.tests[0]?.verdict).toBe('accepted');
-    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(Date.now() - started).toBeLessThan(6_000);
   });
 
   it('outside the sandbox it never kills processes beyond the program’s own group', async () => {

@@ -294,7 +294,9 @@ function registerCopyCommands(lab: Command): void {
     );
 
   withGlobals(lab.command('delete'))
-    .description('Delete a lab with its versions; its dev copy is torn down first (destroy its course deployments before)')
+    .description(
+      'Delete a lab with its versions; its dev copy is torn down first (destroy its course deployments before)',
+    )
     .argument('<lab>', 'the lab’s name (with --course) or id')
     .addOption(courseOption())
     .option('-y, --yes', 'do not ask for confirmation')

@@ -77,7 +77,8 @@ export async function crashAndRecover({ env, sandboxes }: CrashRecoveryOptions):
     for (let i = 0; i < 5; i++) {
       const run = await api(first.url, 'POST', '/api/v1/runs', {
         language: 'python',
-        files: [{ path: 'main.py', content: `import time\ntime.sleep(2)\nprint("run ${i}")` }],
+        // Long enough that a run started before the crash is still in its sandbox after two slow `podman ps`.
+        files: [{ path: 'main.py', content: `import time\ntime.sleep(4)\nprint("run ${i}")` }],
       });
       ids.push(run.id);
     }

@@ -1,9 +1,12 @@
 import { MantineProvider } from '@mantine/core';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { render } from '@testing-library/react';
+import { configure, render } from '@testing-library/react';
 import type { ReactElement } from 'react';
 import { MemoryRouter } from 'react-router';
 import { theme } from '../App.tsx';
+
+// findBy… and waitFor give up after 1 s by default: too short on a loaded CI machine.
+configure({ asyncUtilTimeout: 5_000 });
 
 /** Render inside the app's providers, with a fresh query cache and no retries. */
 export function renderWithProviders(ui: ReactElement, { route = '/' }: { route?: string } = {}) {
