@@ -48,6 +48,14 @@ const podsOf = async (runId: string, of = `${instance}-a`): Promise<V1Pod[]> =>
     })
   ).items;
 
+const secretsOf = async (runId: string, of = `${instance}-a`) =>
+  (
+    await core.listNamespacedSecret({
+      namespace: namespace.name,
+      labelSelector: `${instanceSelector(of)},dev.aperture.run=${runId}`,
+    })
+  ).items;
+
 /** What the kubelet does to a pod it evicts (as the admin, through the status subresource). */
 async function evict(pod: V1Pod, message: string): Promise<void> {
   await core.patchNamespacedPodStatus(
@@ -243,6 +251,12 @@ describe('on kwok and the control plane (Tier A)', () => {
       const run = runOf({ language: 'python', files: [file('main.py', 'print(1)')] });
       const outcome = flaky.execute(requestFor(run));
       const pod = await eventually('the run pod', async () => (await podsOf(run.id))[0]);
+      // The Job's pod can exist before the executor's own create of the run's Secret was answered;
+      // a cut then fails that create instead. Cut once the Secret exists and its answer had time to arrive.
+      await eventually('the run secret', async () =>
+        (await secretsOf(run.id)).length > 0 ? true : undefined,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 500));
       proxy.cut();
       // While the watches are down, the cluster evicts the pod.
       await evict(pod, 'evicted while the watch was down');
