@@ -376,11 +376,15 @@ export class LabService {
       );
     const deployments = await this.store.labDeployments.listByLab(lab.id);
     const classCopies = deployments.filter((d) => d.kind === 'course' && d.state !== 'destroyed');
-    if (classCopies.length > 0)
-      throw new ConflictError(
-        `${lab.name} is still deployed to the course (${classCopies.map((d) => `${d.id} ${d.state}`).join(', ')}); destroy ${classCopies.length === 1 ? 'that deployment' : 'those deployments'} first.`,
-        { deployments: classCopies.map((d) => d.id) },
-      );
+    if (classCopies.length > 0) {
+      const listed = classCopies.map((d) => `${d.id} ${d.state}`).join(', ');
+      const next = classCopies.every((d) => d.state === 'destroying')
+        ? 'delete the lab once its teardown is verified'
+        : `destroy ${classCopies.length === 1 ? 'that deployment' : 'those deployments'} first`;
+      throw new ConflictError(`${lab.name} is still deployed to the course (${listed}); ${next}.`, {
+        deployments: classCopies.map((d) => d.id),
+      });
+    }
     const own = deployments.filter((d) => d.kind !== 'course' && d.state !== 'destroyed');
     for (const deployment of own) {
       await this.store.labDeployments.setState(deployment.id, ['deploying', 'active'], {
