@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   ApiException,
+  AuthorizationV1Api,
   BatchV1Api,
   CoreV1Api,
   KubeConfig,
@@ -171,6 +172,21 @@ describe('a real Kubernetes control plane (test/cluster)', () => {
         currentContext: 'student',
       });
       asStudent = kc.makeApiClient(CoreV1Api);
+      // The token's ServiceAccount and the RoleBinding reach authentication and the RBAC authorizer
+      // through informers: ask as the student (SelfSubjectAccessReview) until both know of them.
+      const review = kc.makeApiClient(AuthorizationV1Api);
+      await eventually(
+        'RBAC to grant the student list configmaps',
+        async () => {
+          const answer = await review
+            .createSelfSubjectAccessReview({
+              body: { spec: { resourceAttributes: { namespace: ns, verb: 'list', resource: 'configmaps' } } },
+            })
+            .catch(() => undefined);
+          return answer?.status?.allowed === true ? true : undefined;
+        },
+        30_000,
+      );
     });
 
     it('allows what the Role grants', async () => {
@@ -208,6 +224,10 @@ describe('a real Kubernetes control plane (test/cluster)', () => {
 
   it('a ResourceQuota admits a pod within budget and rejects one over it', async () => {
     const ns = await namespace('quota');
+    // Pods need the namespace's default ServiceAccount, which the serviceaccount controller creates.
+    await eventually('the default ServiceAccount', async () =>
+      core.readNamespacedServiceAccount({ name: 'default', namespace: ns }).catch(() => undefined),
+    );
     await core.createNamespacedResourceQuota({
       namespace: ns,
       body: {
@@ -243,6 +263,10 @@ describe('a real Kubernetes control plane (test/cluster)', () => {
       'pod-security.kubernetes.io/enforce': 'restricted',
       'pod-security.kubernetes.io/enforce-version': 'latest',
     });
+    // Pods need the namespace's default ServiceAccount, which the serviceaccount controller creates.
+    await eventually('the default ServiceAccount', async () =>
+      core.readNamespacedServiceAccount({ name: 'default', namespace: ns }).catch(() => undefined),
+    );
     const privileged = await rejection(
       core.createNamespacedPod({
         namespace: ns,

@@ -6,6 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import {
   catalogLabTemplate,
   type ImageDigests,
@@ -231,15 +233,12 @@ describe.runIf(hasRealNode())('LabAccess on the real node (Tier B)', () => {
     // A one-shot server in the shell pod (setsid: it outlives the exec that starts it).
     const serve = `import socket,sys
 s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1",9100)); s.listen(1)
+open("/tmp/serve.ready","w").close()
 c,_=s.accept(); b=b"y"*65536
 for _ in range(${PRODUCED / 65536}): c.sendall(b)
 c.close()`;
-    const started = await labs.exec(shell, [
-      'sh',
-      '-c',
-      `setsid python3 -c '${serve}' >/tmp/serve.log 2>&1 < /dev/null & sleep 1; echo started`,
-    ]);
-    expect(started.stdout).toBe('started\n');
+    const started = await labs.exec(shell, ['sh', '-c', startServer(serve, '/tmp/serve')]);
+    expect(started.stdout, started.stderr).toBe('started\n');
     const socket = await labs.connect(shell, 9100);
     const figures = await drainSlowly(socket, PRODUCED);
     console.info(`connect backpressure: ${JSON.stringify(figures)}`);
@@ -249,22 +248,20 @@ c.close()`;
     socket.destroy();
   }, 120_000);
 
-  it('backpressure the other way: 64 MiB written to a port that reads nothing for 4 s holds the writer', async () => {
-    // The server waits, then reads everything and answers with the count.
+  it('backpressure the other way: 64 MiB written to a port that reads nothing for 8 s holds the writer', async () => {
+    // The server waits, then reads everything and answers with the count. The wait starts at
+    // accept, which may come before connect returns: 8 s leaves ample margin over the 3 s below.
     const serve = `import socket,time
 s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1",9101)); s.listen(1)
-c,_=s.accept(); time.sleep(4); n=0
+open("/tmp/serve2.ready","w").close()
+c,_=s.accept(); time.sleep(8); n=0
 while n < ${PRODUCED}:
   b=c.recv(1<<20)
   if not b: break
   n+=len(b)
 c.sendall(b"got %d\\n" % n); c.close()`;
-    const started = await labs.exec(shell, [
-      'sh',
-      '-c',
-      `setsid python3 -c '${serve}' >/tmp/serve2.log 2>&1 < /dev/null & sleep 1; echo started`,
-    ]);
-    expect(started.stdout).toBe('started\n');
+    const started = await labs.exec(shell, ['sh', '-c', startServer(serve, '/tmp/serve2')]);
+    expect(started.stdout, started.stderr).toBe('started\n');
     const socket = await labs.connect(shell, 9101);
     const answer = reader(socket);
     // What our side took (write callbacks done) by 3 s, while the server still sleeps: without
@@ -334,17 +331,42 @@ c.sendall(b"got %d\\n" % n); c.close()`;
   });
 });
 
+/**
+ * A shell command that starts a Python server in the background (setsid: it outlives the exec)
+ * and prints `started` once the server has created `<base>.ready`, i.e. listens (at most 20 s);
+ * otherwise it prints the server's log to stderr.
+ */
+function startServer(serve: string, base: string): string {
+  return [
+    `rm -f ${base}.ready`,
+    `setsid python3 -c '${serve}' >${base}.log 2>&1 < /dev/null &`,
+    'i=0',
+    `while [ ! -e ${base}.ready ] && [ $i -lt 100 ]; do sleep 0.2; i=$((i+1)); done`,
+    `if [ -e ${base}.ready ]; then echo started; else cat ${base}.log >&2; fi`,
+  ].join('\n');
+}
+
 const PAUSE_MS = 4_000;
+
+// A full collection before each reading, so that the Buffer-memory figure below counts what is
+// held, not garbage a collection would free (the way Jest's detectLeaks reaches gc()).
+const collectGarbage: () => void =
+  global.gc ??
+  (() => {
+    setFlagsFromString('--expose-gc');
+    return runInNewContext('gc') as () => void;
+  })();
 
 /**
  * Reads nothing for PAUSE_MS (the producer runs on), measures what piled up on our side, then
  * reads in small sips until `expected` bytes came or the stream ended.
  */
 async function drainSlowly(stream: Duplex, expected: number) {
-  global.gc?.();
+  collectGarbage();
   const before = process.memoryUsage().arrayBuffers;
   await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
   const bufferedWhilePaused = stream.readableLength;
+  collectGarbage();
   const memoryGrowthWhilePaused = process.memoryUsage().arrayBuffers - before;
   let received = 0;
   let maxBuffered = bufferedWhilePaused;

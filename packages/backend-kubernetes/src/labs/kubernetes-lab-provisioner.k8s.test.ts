@@ -16,8 +16,10 @@ import {
 } from '@aperture/core';
 import { CoreV1Api, type KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appliedState, controllersCaughtUp } from '../testing/applied-state.ts';
 import { adminKubeConfig, eventually, logger } from '../testing/cluster.ts';
 import { KubernetesLabProvisioner } from './kubernetes-lab-provisioner.ts';
+import { FIELD_MANAGER } from './lab-api.ts';
 import { labDeploymentSelector } from './lab-labels.ts';
 import { claimName, labNamespaceName } from './names.ts';
 import { DEFAULT_DNS_PEER } from './network-policies.ts';
@@ -100,8 +102,14 @@ async function volumeFor(student: LabStudent, suffix = 'a'): Promise<void> {
   });
 }
 
-/** resourceVersion of every labelled object of the deployment, by kind/namespace/name. */
-async function resourceVersions(deployment: string): Promise<Record<string, string>> {
+/**
+ * What an apply could change of every labelled object of the deployment, by kind/namespace/name
+ * (testing/applied-state.ts: not the status, which the controllers keep writing), and whether the
+ * controllers have caught up with every one.
+ */
+async function appliedStates(
+  deployment: string,
+): Promise<{ states: Record<string, unknown>; caughtUp: boolean }> {
   const selector = labDeploymentSelector(instance, deployment);
   const kinds = [
     ['v1', 'Namespace'],
@@ -112,7 +120,8 @@ async function resourceVersions(deployment: string): Promise<Record<string, stri
     ['v1', 'Service'],
     ['apps/v1', 'Deployment'],
   ] as const;
-  const entries: [string, string][] = [];
+  const entries: [string, unknown][] = [];
+  let caughtUp = true;
   for (const [apiVersion, kind] of kinds) {
     const list = await objects.list(
       apiVersion,
@@ -124,32 +133,37 @@ async function resourceVersions(deployment: string): Promise<Record<string, stri
       undefined,
       selector,
     );
-    for (const item of list.items as KubernetesObject[])
+    for (const item of list.items as KubernetesObject[]) {
+      if (!controllersCaughtUp(kind, item)) caughtUp = false;
       entries.push([
         `${kind}/${item.metadata?.namespace ?? ''}/${item.metadata?.name}`,
-        item.metadata?.resourceVersion ?? '',
+        appliedState(item, FIELD_MANAGER),
       ]);
+    }
   }
-  return Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b)));
+  return { states: Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b))), caughtUp };
 }
 
-/** Until the controllers stop writing (pods scheduled, claims bound, status written). */
-async function settled(deployment: string): Promise<Record<string, string>> {
-  let previous = await resourceVersions(deployment);
+/**
+ * Until the controllers are done (claims bound, Deployments synced, the quotas' usage computed)
+ * and nothing but status changed for 1.5 s.
+ */
+async function settled(deployment: string): Promise<Record<string, unknown>> {
+  let previous = await appliedStates(deployment);
   return eventually(
     'the lab objects to stop changing',
     async () => {
       await new Promise((resolve) => setTimeout(resolve, 1500));
-      const now = await resourceVersions(deployment);
-      const same = JSON.stringify(now) === JSON.stringify(previous);
+      const now = await appliedStates(deployment);
+      const same = now.caughtUp && JSON.stringify(now.states) === JSON.stringify(previous.states);
       previous = now;
-      return same ? now : undefined;
+      return same ? now.states : undefined;
     },
     90_000,
   );
 }
 
-const withoutClaims = (versions: Record<string, string>) =>
+const withoutClaims = (versions: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(versions).filter(([key]) => !key.startsWith('PersistentVolumeClaim/')));
 
 function perStudent(requests: Record<string, number>, count: number): number {
@@ -236,11 +250,13 @@ describe('KubernetesLabProvisioner on a real API server', () => {
     labs.requests.reset();
     const second = await labs.deploy({ deploymentId, labVersion: webserver, students });
     expect(second.failed).toBe(0);
-    const afterSecond = await resourceVersions(deploymentId);
+    // Compared: what an apply owns, not resourceVersions, which the controllers' status writes
+    // move at any time. A write by the deploy would show (its field manager's entry records it).
+    const afterSecond = (await appliedStates(deploymentId)).states;
     // render.k8s.test.ts: the first apply after a claim was created rewrites it once, same content.
     expect(withoutClaims(afterSecond)).toEqual(withoutClaims(before));
     await labs.deploy({ deploymentId, labVersion: webserver, students });
-    expect(await resourceVersions(deploymentId)).toEqual(afterSecond);
+    expect((await appliedStates(deploymentId)).states).toEqual(afterSecond);
     // Writes only, one per object, no reads: 8 per student.
     expect(perStudent(labs.requests.snapshot(), 10)).toBe(8);
   });

@@ -102,6 +102,10 @@ beforeAll(async () => {
     [managed, { 'dev.aperture.managed': 'true' }],
   ] as const) {
     await core.createNamespace({ body: { metadata: { name, labels } } });
+    // Pods need the namespace's default ServiceAccount, which the serviceaccount controller creates.
+    await eventually('the default ServiceAccount', async () =>
+      core.readNamespacedServiceAccount({ name: 'default', namespace: name }).catch(() => undefined),
+    );
     await core.createNamespacedPod({
       namespace: name,
       body: {
