@@ -215,8 +215,16 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
             { name: 'web', terminal: false, vnc: false, httpPorts: [8080] },
             { name: 'shell', terminal: true, vnc: false, httpPorts: [] },
           ],
+          // What the card says about the idle stop: the webserver type stops after 2 h unused.
+          lastAccessAt: null,
+          idleStopAfterMs: 2 * 3_600_000,
+          expiresAt: expect.any(String),
         }),
       ]);
+      // Never opened: counted from the copy's creation.
+      const studentId = (await t.api(student, 'GET', '/api/v1/me')).body.id as string;
+      const stored = await t.server.ctx.deps.store.labEnvironments.get(deploymentId, studentId);
+      expect(Date.parse(mine.body[0].idleStopAt)).toBe(Date.parse(stored!.createdAt) + 2 * 3_600_000);
       expect((await t.api(student, 'GET', `/api/v1/lab-deployments/${deploymentId}`)).status).toBe(403);
       const labs = t.server.ctx.labs;
       const me = (await t.api(student, 'GET', '/api/v1/me')).body.id as string;

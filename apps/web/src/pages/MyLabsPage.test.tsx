@@ -17,6 +17,10 @@ const lab = (overrides: Record<string, unknown>) => ({
   courseCode: 'DEMO101',
   kind: 'course',
   state: 'ready',
+  lastAccessAt: null,
+  idleStopAfterMs: 2 * 3_600_000,
+  idleStopAt: new Date(Date.now() + 2 * 3_600_000).toISOString(),
+  expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
   components: [
     { name: 'web', terminal: false, vnc: false, httpPorts: [8080] },
     { name: 'shell', terminal: true, vnc: false, httpPorts: [] },
@@ -55,6 +59,11 @@ describe('MyLabsPage', () => {
     expect(desktop.getAttribute('href')).toBe('/desktop/ldp_2/usr_me/desktop');
     expect(desktop.getAttribute('data-disabled')).toBe('true');
     expect(terminal.getAttribute('data-disabled')).toBeNull();
+    // What keeps the copy running, and when the lab ends.
+    expect(screen.getAllByTestId('lab-idle')[0]!.textContent).toMatch(
+      /^Stops after 2 h unused: not opened yet, so it stops in 2 hours/,
+    );
+    expect(screen.getAllByTestId('lab-expiry')[0]!.textContent).toMatch(/This lab ends in 30 days/);
   });
 
   it('says so when there is no lab', async () => {

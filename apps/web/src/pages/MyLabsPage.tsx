@@ -2,11 +2,14 @@ import { Alert, Card, Group, SimpleGrid, Stack, Text, Title } from '@mantine/cor
 import { useQuery } from '@tanstack/react-query';
 import { meQuery } from '../api/queries/auth.ts';
 import { myLabsQuery } from '../api/queries/labs.ts';
+import type { MyLab } from '../api/types.ts';
 import { EmptyState } from '../components/EmptyState.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { LabOpenButtons } from '../components/LabOpenButtons.tsx';
 import { LabStateBadge } from '../components/LabStateBadge.tsx';
 import { Loading } from '../components/Loading.tsx';
+import { formatDate, relativeTime } from '../utils/format.ts';
+import { idleExplanation } from '../utils/labs.ts';
 
 /** The signed-in user's own lab copies, each component with what it offers. */
 export function MyLabsPage() {
@@ -37,10 +40,12 @@ export function MyLabsPage() {
                   </div>
                   <LabStateBadge state={lab.state} />
                 </Group>
-                {lab.state === 'stopped' ? (
-                  <Alert variant="light" color="yellow">
-                    Stopped after a while unused: opening it starts it again (your files are kept).
-                  </Alert>
+                <IdleNote lab={lab} />
+                {lab.expiresAt ? (
+                  <Text size="xs" c="dimmed" data-testid="lab-expiry">
+                    This lab ends {relativeTime(lab.expiresAt)} ({formatDate(lab.expiresAt)}): keep a copy of
+                    work you want after that.
+                  </Text>
                 ) : null}
                 {lab.components.map((c) => (
                   <Group key={c.name} justify="space-between" wrap="nowrap">
@@ -60,5 +65,22 @@ export function MyLabsPage() {
           ))}
       </SimpleGrid>
     </Stack>
+  );
+}
+
+/** Why the copy is stopped, or when it will be: the idle rule in words (utils/labs.ts). */
+function IdleNote({ lab }: { lab: MyLab }) {
+  const text = idleExplanation(lab);
+  if (!text) return null;
+  if (lab.state === 'stopped')
+    return (
+      <Alert variant="light" color="yellow" data-testid="lab-idle">
+        {text}
+      </Alert>
+    );
+  return (
+    <Text size="sm" c="dimmed" data-testid="lab-idle">
+      {text}
+    </Text>
   );
 }

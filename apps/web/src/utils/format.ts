@@ -48,6 +48,19 @@ export const formatScore = (score: number | null, max: number | null): string =>
 
 const trim = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(2));
 
+/** A length of time as people say it: "90 s", "30 min", "2 h", "1 h 30 min", "3 days". */
+export function formatSpan(ms: number): string {
+  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
+  const minutes = Math.round(ms / 60_000);
+  if (minutes < 60) return `${minutes} min`;
+  if (minutes < 48 * 60) {
+    const hours = Math.floor(minutes / 60);
+    const rest = minutes % 60;
+    return rest ? `${hours} h ${rest} min` : `${hours} h`;
+  }
+  return `${Math.round(minutes / 1440)} days`;
+}
+
 /** "in 3 days", "2 hours ago": for deadlines. */
 export function relativeTime(iso: string, now: Date = new Date()): string {
   const diff = new Date(iso).getTime() - now.getTime();

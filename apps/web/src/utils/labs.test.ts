@@ -4,6 +4,7 @@ import type { LabTemplate } from '../api/types.ts';
 import {
   componentAccess,
   confirmsClassAction,
+  idleExplanation,
   labLinks,
   labProblemsOf,
   labSocketUrl,
@@ -103,5 +104,44 @@ describe('lab helpers', () => {
     });
     expect(template.spec.components).toHaveLength(1);
     expect(shortVersion(`sha256:${'ab'.repeat(32)}`)).toBe('abababababab');
+  });
+});
+
+describe('idleExplanation', () => {
+  const now = new Date('2026-12-01T12:00:00.000Z');
+  const hours = (n: number) => n * 3_600_000;
+
+  it('says when a ready copy stops and what counts as use', () => {
+    const text = idleExplanation(
+      {
+        state: 'ready',
+        lastAccessAt: '2026-12-01T11:00:00.000Z',
+        idleStopAfterMs: hours(2),
+        idleStopAt: '2026-12-01T13:00:00.000Z',
+      },
+      now,
+    );
+    expect(text).toBe(
+      'Stops after 2 h unused: last used 1 hour ago, so it stops in 1 hour unless you type in a terminal, use the desktop or load its web pages.',
+    );
+  });
+
+  it('says why a copy is stopped and that opening it starts it again', () => {
+    const text = idleExplanation(
+      { state: 'stopped', lastAccessAt: null, idleStopAfterMs: hours(2) + 30 * 60_000, idleStopAt: null },
+      now,
+    );
+    expect(text).toBe(
+      'Stopped after 2 h 30 min unused (not opened yet). Opening it starts it again; your files are kept.',
+    );
+  });
+
+  it('says nothing while a copy is on its way', () => {
+    expect(
+      idleExplanation(
+        { state: 'deploying', lastAccessAt: null, idleStopAfterMs: hours(2), idleStopAt: null },
+        now,
+      ),
+    ).toBeUndefined();
   });
 });

@@ -10,6 +10,8 @@ import type {
   MyLabComponent,
 } from '../api/types.ts';
 
+import { formatSpan, relativeTime } from './format.ts';
+
 type Component = LabTemplate['spec']['components'][number];
 
 const MOVING_STATES: readonly LabEnvironmentState[] = ['pending', 'deploying', 'resetting'];
@@ -136,4 +138,21 @@ export function showValue(value: unknown): string {
   if (value === undefined) return '';
   if (typeof value === 'string') return value;
   return JSON.stringify(value);
+}
+
+/**
+ * What keeps a copy running and when it stops, in words its owner can act on: the idle rule
+ * (what counts as use), the last use, and the next stop. Undefined when it says nothing useful.
+ */
+export function idleExplanation(
+  lab: Pick<MyLab, 'state' | 'lastAccessAt' | 'idleStopAfterMs' | 'idleStopAt'>,
+  now: Date = new Date(),
+): string | undefined {
+  const rule = `after ${formatSpan(lab.idleStopAfterMs)} unused`;
+  const last = lab.lastAccessAt ? `last used ${relativeTime(lab.lastAccessAt, now)}` : 'not opened yet';
+  if (lab.state === 'stopped')
+    return `Stopped ${rule} (${last}). Opening it starts it again; your files are kept.`;
+  if (lab.state === 'ready' && lab.idleStopAt)
+    return `Stops ${rule}: ${last}, so it stops ${relativeTime(lab.idleStopAt, now)} unless you type in a terminal, use the desktop or load its web pages.`;
+  return undefined;
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { draftFrom, emptyDraft, slugify, toBody } from '../modules/assignment-form-model.ts';
 import { gradebook } from '../testing/fixtures.ts';
 import { unzipAutograder } from './files.ts';
+import { formatSpan } from './format.ts';
 import { visibleRows } from './gradebook.ts';
 import { describePeriod, submissionQuota } from './submissions.ts';
 
@@ -123,5 +124,15 @@ describe('assignment form model', () => {
 
   it('makes slugs from titles', () => {
     expect(slugify('Sum of Two Numbers!')).toBe('sum-of-two-numbers');
+  });
+});
+
+describe('formatSpan', () => {
+  it('says a length of time as people do', () => {
+    expect(formatSpan(45_000)).toBe('45 s');
+    expect(formatSpan(30 * 60_000)).toBe('30 min');
+    expect(formatSpan(2 * 3_600_000)).toBe('2 h');
+    expect(formatSpan(90 * 60_000)).toBe('1 h 30 min');
+    expect(formatSpan(30 * 86_400_000)).toBe('30 days');
   });
 });

@@ -219,8 +219,15 @@ export function idleDue(
   idleMs: number,
   now: Date,
 ): boolean {
-  const since = Date.parse(environment.lastAccessAt ?? environment.createdAt);
-  return now.getTime() - since >= idleMs;
+  return now.getTime() >= idleStopTime(environment, idleMs);
+}
+
+/** When an unused ready copy becomes due for the idle stop (epoch ms): what "My labs" tells its owner. */
+export function idleStopTime(
+  environment: Pick<LabEnvironment, 'lastAccessAt' | 'createdAt'>,
+  idleMs: number,
+): number {
+  return Date.parse(environment.lastAccessAt ?? environment.createdAt) + idleMs;
 }
 
 /**

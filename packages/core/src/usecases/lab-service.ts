@@ -25,6 +25,7 @@ import { type CoreDeps, isoNow } from './deps.ts';
 import { LabAccessPolicy, type LabAccessRequest } from './lab-access-policy.ts';
 import { deploymentView, labSummary } from './lab-deployment-view.ts';
 import { LabLookup } from './lab-lookup.ts';
+import { idleStopTime } from './lab-reconciler.ts';
 
 export type { LabAccessRequest } from './lab-access-policy.ts';
 
@@ -444,6 +445,8 @@ export class LabService {
         kind: deployment.kind,
         state: environment.state,
         components: template.spec.components.map(componentAccess),
+        ...idleFacts(environment, template),
+        expiresAt: deployment.expiresAt,
       });
     }
     return mine;
@@ -541,6 +544,17 @@ export function templateError(problems: readonly LabTemplateProblem[]): Validati
     field: first?.path ?? '',
     errors: problems,
   });
+}
+
+/** What "My labs" says about the idle stop: the last use, the rule, and when it applies next. */
+function idleFacts(environment: LabEnvironment, template: LabTemplate) {
+  const { idleStopAfterMs } = lifetimeMs(template.spec.lifetime);
+  const at = idleStopTime(environment, idleStopAfterMs);
+  return {
+    lastAccessAt: environment.lastAccessAt,
+    idleStopAfterMs,
+    idleStopAt: environment.state === 'ready' ? new Date(at).toISOString() : null,
+  };
 }
 
 /** Why a teardown is not done, from its last receipt, in a few words. */

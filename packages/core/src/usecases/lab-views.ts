@@ -2,6 +2,7 @@
  * What the lab API answers: the store's rows joined with what the engine says now. Shared by the
  * server (JSON), the web UI and the CLI, so all three show a lab the same way.
  */
+import type { Timestamp } from '../domain/entities.ts';
 import type {
   Lab,
   LabDeployment,
@@ -81,6 +82,14 @@ export interface MyLab {
   kind: LabDeployment['kind'];
   state: LabEnvironmentState;
   components: MyLabComponent[];
+  /** The last use Aperture recorded (typing, desktop input, a web page loaded); null: never opened. */
+  lastAccessAt: Timestamp | null;
+  /** The template's idle stop, so the page can say what keeps the copy running. */
+  idleStopAfterMs: number;
+  /** While `ready`: when it is stopped unless used before then. Null otherwise. */
+  idleStopAt: Timestamp | null;
+  /** When the whole deployment is destroyed (its lifetime's expiry); null for dev copies. */
+  expiresAt: Timestamp | null;
 }
 
 export function countStates(environments: readonly Pick<LabEnvironment, 'state'>[]): LabStateCounts {
