@@ -498,6 +498,35 @@ describe('who may do what', () => {
   });
 });
 
+describe('who may open which copy', () => {
+  it('a TA opens a student’s course copy (watch and help), but not the instructors’ dev copy', async () => {
+    const p = aperture();
+    const { deployment, lab } = await deployedLab(p);
+    const auth = new AuthService(deps);
+    const courses = new CourseService(deps, auth);
+    const { userId } = await courses.enroll(instructor, 'NET1', { username: 'tess', role: 'ta' });
+    const ta: Actor = { userId, role: 'user' };
+    const [sam] = students as [Actor];
+    const open = (deploymentId: string, owner: string) =>
+      p.labs.authorizeAccess(ta, { deploymentId, userId: owner, component: 'shell', kind: 'terminal' });
+    await expect(open(deployment.id, sam.userId)).resolves.toMatchObject({ studentId: sam.userId });
+    const dev = (await store.labDeployments.listByLab(lab.labId)).find((d) => d.kind === 'dev')!;
+    await expect(open(dev.id, dev.createdBy)).rejects.toMatchObject({
+      code: 'forbidden',
+      message: expect.stringContaining('dev copy'),
+    });
+    // The instructor still opens it.
+    await expect(
+      p.labs.authorizeAccess(instructor, {
+        deploymentId: dev.id,
+        userId: dev.createdBy,
+        component: 'shell',
+        kind: 'terminal',
+      }),
+    ).resolves.toMatchObject({ studentId: dev.createdBy });
+  });
+});
+
 describe('lab lifetime', () => {
   it('drops an idle stop when the copy is opened between the decision and the stop', async () => {
     const p = aperture();

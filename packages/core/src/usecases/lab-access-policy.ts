@@ -1,13 +1,14 @@
 /**
  * Who may open which copy of a lab, and what opening one does: a student only their own copy of a
- * course deployment; course staff any copy of the course's deployments (dev, check, course). An
+ * course deployment; course staff (instructors and TAs) any student's copy; the dev and check
+ * copies only the instructors (and admins). An
  * open records the use (the idle clock) and starts a stopped copy, waiting a bounded time for it.
  */
 import type { CourseRole, Timestamp } from '../domain/entities.ts';
 import { ForbiddenError, NotFoundError, UnavailableError, ValidationError } from '../errors.ts';
 import type { LabTarget } from '../labs/access.ts';
 import type { LabTemplate } from '../labs/lab-template.ts';
-import { type Actor, isAdmin, isCourseStaff } from '../policy/authz.ts';
+import { type Actor, canEditCourse, isAdmin, isCourseStaff } from '../policy/authz.ts';
 import type { Logger } from '../ports.ts';
 import { type CoreDeps, isoNow } from './deps.ts';
 import { componentAccess } from './lab-views.ts';
@@ -68,6 +69,12 @@ export class LabAccessPolicy {
       if (role === undefined) throw new NotFoundError('Lab deployment', request.deploymentId);
       throw new ForbiddenError('You may open only your own copy of a lab.');
     }
+    // A lab's dev and check copies are the instructors' workbench (unpublished work, their shell):
+    // TAs watch and help in the students' copies, not there.
+    if (deployment.kind !== 'course' && !canEditCourse(actor, role))
+      throw new ForbiddenError(
+        "Only the course's instructors can open a lab's dev copy; TAs open the students' copies.",
+      );
     const environment = await this.store.labEnvironments.get(deployment.id, request.userId);
     if (!environment || environment.state === 'removed')
       throw new NotFoundError('Lab environment', `${request.deploymentId}/${request.userId}`);
