@@ -510,6 +510,28 @@ describe('who may open which copy', () => {
     const open = (deploymentId: string, owner: string) =>
       p.labs.authorizeAccess(ta, { deploymentId, userId: owner, component: 'shell', kind: 'terminal' });
     await expect(open(deployment.id, sam.userId)).resolves.toMatchObject({ studentId: sam.userId });
+    // Sam sees who looked in; a second open soon after (a page's assets, a reconnect) is the same entry.
+    await open(deployment.id, sam.userId);
+    const mine = (await p.labs.listMine(sam)).find((l) => l.deploymentId === deployment.id)!;
+    expect(mine.openedBy).toEqual([
+      {
+        username: 'tess',
+        name: expect.any(String),
+        component: 'shell',
+        kind: 'terminal',
+        at: expect.any(String),
+      },
+    ]);
+    // Sam's own opens are not listed.
+    await p.labs.authorizeAccess(sam, {
+      deploymentId: deployment.id,
+      userId: sam.userId,
+      component: 'shell',
+      kind: 'terminal',
+    });
+    expect(
+      (await store.labAccessLog.listByCopy(deployment.id, sam.userId, 10)).map((r) => r.viewerId),
+    ).toEqual([userId]);
     const dev = (await store.labDeployments.listByLab(lab.labId)).find((d) => d.kind === 'dev')!;
     await expect(open(dev.id, dev.createdBy)).rejects.toMatchObject({
       code: 'forbidden',

@@ -13,6 +13,7 @@ import type {
 import type { HarnessJob, HarnessResult } from './domain/harness-protocol.ts';
 import type { Verdict } from './domain/verdicts.ts';
 import type {
+  LabAccessLogRepository,
   LabDeploymentRepository,
   LabEnvironmentRepository,
   LabRepository,
@@ -148,6 +149,7 @@ export interface Store {
   readonly labVersions: LabVersionRepository;
   readonly labDeployments: LabDeploymentRepository;
   readonly labEnvironments: LabEnvironmentRepository;
+  readonly labAccessLog: LabAccessLogRepository;
   /** Run `work` in one database transaction, with a store bound to it. */
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;
   /** Cheap liveness probe for /readyz. */

@@ -4,6 +4,7 @@ import type { SqlDialect } from './migrations/migration.ts';
 import { KyselyAssignmentRepository } from './repositories/assignments.ts';
 import { KyselyCourseRepository } from './repositories/courses.ts';
 import { KyselyEnrollmentRepository } from './repositories/enrollments.ts';
+import { KyselyLabAccessLogRepository } from './repositories/lab-access-log.ts';
 import { KyselyLabDeploymentRepository } from './repositories/lab-deployments.ts';
 import { KyselyLabEnvironmentRepository } from './repositories/lab-environments.ts';
 import { KyselyLabVersionRepository } from './repositories/lab-versions.ts';
@@ -27,6 +28,7 @@ export class KyselyStore implements Store {
   readonly labVersions;
   readonly labDeployments;
   readonly labEnvironments;
+  readonly labAccessLog;
   private closed = false;
 
   constructor(
@@ -44,6 +46,7 @@ export class KyselyStore implements Store {
     this.labVersions = new KyselyLabVersionRepository(db);
     this.labDeployments = new KyselyLabDeploymentRepository(db);
     this.labEnvironments = new KyselyLabEnvironmentRepository(db);
+    this.labAccessLog = new KyselyLabAccessLogRepository(db);
   }
 
   /** Inside a transaction, a nested call joins it: Kysely has no nested transactions. */

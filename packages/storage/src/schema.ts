@@ -16,6 +16,7 @@ export interface Database {
   lab_versions: LabVersionsTable;
   lab_deployments: LabDeploymentsTable;
   lab_environments: LabEnvironmentsTable;
+  lab_access_log: LabAccessLogTable;
 }
 
 /** Native boolean on PostgreSQL, 0/1 on SQLite; we always write 0/1, which both accept. */
@@ -163,4 +164,14 @@ export interface LabEnvironmentsTable {
   last_access_at: string | null;
   created_at: string;
   updated_at: string;
+}
+
+export interface LabAccessLogTable {
+  id: string;
+  deployment_id: string;
+  user_id: string;
+  viewer_id: string;
+  component: string;
+  kind: string;
+  at: string;
 }

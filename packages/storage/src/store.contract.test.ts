@@ -2,6 +2,7 @@ import { describe } from 'vitest';
 import { assignmentContract, courseContract, enrollmentContract } from './contract/courses.ts';
 import { sessionContract, tokenContract, userContract } from './contract/identity.ts';
 import {
+  labAccessLogContract,
   labContract,
   labDeploymentContract,
   labEnvironmentContract,
@@ -29,5 +30,6 @@ for (const dialect of DIALECTS) {
     describe('lab versions', () => labVersionContract(dbs));
     describe('lab deployments', () => labDeploymentContract(dbs));
     describe('lab environments', () => labEnvironmentContract(dbs));
+    describe('lab access log', () => labAccessLogContract(dbs));
   });
 }

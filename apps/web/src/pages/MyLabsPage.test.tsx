@@ -21,6 +21,7 @@ const lab = (overrides: Record<string, unknown>) => ({
   idleStopAfterMs: 2 * 3_600_000,
   idleStopAt: new Date(Date.now() + 2 * 3_600_000).toISOString(),
   expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+  openedBy: [],
   components: [
     { name: 'web', terminal: false, vnc: false, httpPorts: [8080] },
     { name: 'shell', terminal: true, vnc: false, httpPorts: [] },
@@ -37,7 +38,17 @@ describe('MyLabsPage', () => {
         'GET /api/v1/me/labs': [
           200,
           [
-            lab({}),
+            lab({
+              openedBy: [
+                {
+                  username: 'tess',
+                  name: 'Tess Assistant',
+                  component: 'shell',
+                  kind: 'terminal',
+                  at: new Date(Date.now() - 5 * 60_000).toISOString(),
+                },
+              ],
+            }),
             lab({
               deploymentId: 'ldp_2',
               labName: 'desktop',
@@ -64,6 +75,10 @@ describe('MyLabsPage', () => {
       /^Stops after 2 h unused: not opened yet, so it stops in 2 hours/,
     );
     expect(screen.getAllByTestId('lab-expiry')[0]!.textContent).toMatch(/This lab ends in 30 days/);
+    // Staff who looked in are shown to the copy's owner.
+    expect(screen.getByTestId('lab-opened-by').textContent).toBe(
+      'Tess Assistant (tess) opened a terminal of shell 5 minutes ago',
+    );
   });
 
   it('says so when there is no lab', async () => {

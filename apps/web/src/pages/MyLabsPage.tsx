@@ -41,6 +41,7 @@ export function MyLabsPage() {
                   <LabStateBadge state={lab.state} />
                 </Group>
                 <IdleNote lab={lab} />
+                <OpenedBy lab={lab} />
                 {lab.expiresAt ? (
                   <Text size="xs" c="dimmed" data-testid="lab-expiry">
                     This lab ends {relativeTime(lab.expiresAt)} ({formatDate(lab.expiresAt)}): keep a copy of
@@ -82,5 +83,22 @@ function IdleNote({ lab }: { lab: MyLab }) {
     <Text size="sm" c="dimmed" data-testid="lab-idle">
       {text}
     </Text>
+  );
+}
+
+const KIND_WORDS = { terminal: 'a terminal', vnc: 'the desktop', http: 'a web page' } as const;
+
+/** Who else looked in (staff watching and helping): the owner always sees it. */
+function OpenedBy({ lab }: { lab: MyLab }) {
+  if (lab.openedBy.length === 0) return null;
+  return (
+    <Stack gap={2} data-testid="lab-opened-by">
+      {lab.openedBy.map((view) => (
+        <Text key={`${view.username}-${view.kind}-${view.component}-${view.at}`} size="xs" c="dimmed">
+          {view.name} ({view.username}) opened {KIND_WORDS[view.kind]} of {view.component}{' '}
+          {relativeTime(view.at)}
+        </Text>
+      ))}
+    </Stack>
   );
 }

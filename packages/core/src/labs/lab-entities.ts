@@ -197,3 +197,31 @@ export interface LabEnvironmentRepository {
   /** Every copy of a deployment to one state at once (teardown, redeploy). */
   setStateForDeployment(deploymentId: string, state: LabEnvironmentState, at: Timestamp): Promise<number>;
 }
+
+/** What the opener reached: a terminal, a desktop, or a web port (its page or its own WebSocket). */
+export type LabAccessKind = 'terminal' | 'vnc' | 'http';
+
+/**
+ * Someone opened another person's copy: staff watching and helping, or an instructor in a
+ * colleague's dev copy. Kept so the copy's owner sees who looked in and when ("My labs").
+ */
+export interface LabAccessRecord {
+  id: string;
+  deploymentId: string;
+  /** Whose copy. */
+  userId: string;
+  viewerId: string;
+  component: string;
+  kind: LabAccessKind;
+  at: Timestamp;
+}
+
+export interface LabAccessLogRepository {
+  insert(record: LabAccessRecord): Promise<void>;
+  /** Newest first, at most `limit`, each with the viewer's username and display name. */
+  listByCopy(
+    deploymentId: string,
+    userId: string,
+    limit: number,
+  ): Promise<Array<LabAccessRecord & { viewerUsername: string; viewerName: string }>>;
+}

@@ -11,6 +11,7 @@ import type { LabTemplate } from '../labs/lab-template.ts';
 import { type Actor, canEditCourse, isAdmin, isCourseStaff } from '../policy/authz.ts';
 import type { Logger } from '../ports.ts';
 import { type CoreDeps, isoNow } from './deps.ts';
+import { KeyedThrottle } from './keyed-throttle.ts';
 import { componentAccess } from './lab-views.ts';
 import type { LabWorker } from './lab-worker.ts';
 
@@ -37,9 +38,14 @@ export interface LabAccessPolicyOptions {
 /** At most one `lastAccessAt` write per copy in this long (the idle clock needs no finer grain). */
 export const LAB_USE_WRITE_INTERVAL_MS = 30_000;
 
+/** One access-log row per viewer, copy, component and kind in this long. */
+export const LAB_VIEW_LOG_INTERVAL_MS = 10 * 60_000;
+
 export class LabAccessPolicy {
-  /** Per copy (`deployment\nuser`), the clock time of this process's last `lastAccessAt` write. */
-  private readonly lastUseWrite = new Map<string, number>();
+  /** Per copy (`deployment\nuser`): this process's last `lastAccessAt` write. */
+  private readonly useWrites = new KeyedThrottle(LAB_USE_WRITE_INTERVAL_MS);
+  /** Per viewer, copy, component and kind: this process's last access-log row. */
+  private readonly viewWrites = new KeyedThrottle(LAB_VIEW_LOG_INTERVAL_MS);
 
   constructor(
     private readonly deps: CoreDeps,
@@ -88,6 +94,7 @@ export class LabAccessPolicy {
     }
     // Every proxied asset comes through here: the use is written at most every 30 s per copy.
     await this.recordUse(deployment.id, request.userId);
+    await this.recordView(actor, request, deployment.id);
     if (environment.state === 'stopped') await this.startAndWait(deployment.id, request.userId);
     return target;
   }
@@ -105,20 +112,30 @@ export class LabAccessPolicy {
   /** `lastAccessAt` = now, unless this process wrote it for that copy less than 30 s ago. */
   private async recordUse(deploymentId: string, userId: string): Promise<void> {
     const now = this.deps.clock.now().getTime();
-    const key = `${deploymentId}\n${userId}`;
-    const last = this.lastUseWrite.get(key);
-    // (A clock that went back writes again rather than going quiet.)
-    if (last !== undefined && now >= last && now - last < LAB_USE_WRITE_INTERVAL_MS) return;
-    if (this.lastUseWrite.size >= 10_000) this.forgetOldUses(now);
-    this.lastUseWrite.set(key, now);
+    if (!this.useWrites.due(`${deploymentId}\n${userId}`, now)) return;
     const at = new Date(now).toISOString();
     await this.store.labEnvironments.update(deploymentId, userId, { lastAccessAt: at, updatedAt: at });
   }
 
-  /** Entries past the interval throttle nothing: dropped, so the map stays as big as the copies in use. */
-  private forgetOldUses(now: number): void {
-    for (const [key, at] of this.lastUseWrite)
-      if (now - at >= LAB_USE_WRITE_INTERVAL_MS) this.lastUseWrite.delete(key);
+  /**
+   * Someone opened another person's copy: recorded for its owner to see (My labs), once per
+   * viewer, copy, component and kind in LAB_VIEW_LOG_INTERVAL_MS (a page's assets are one open).
+   * Awaited: an open that cannot be recorded is refused, not left unseen.
+   */
+  private async recordView(actor: Actor, request: LabAccessRequest, deploymentId: string): Promise<void> {
+    if (actor.userId === request.userId) return;
+    const now = this.deps.clock.now().getTime();
+    const key = [actor.userId, deploymentId, request.userId, request.component, request.kind].join('\n');
+    if (!this.viewWrites.due(key, now)) return;
+    await this.store.labAccessLog.insert({
+      id: this.deps.ids.next('lav'),
+      deploymentId,
+      userId: request.userId,
+      viewerId: actor.userId,
+      component: request.component,
+      kind: request.kind,
+      at: new Date(now).toISOString(),
+    });
   }
 
   /**

@@ -447,6 +447,13 @@ export class LabService {
         components: template.spec.components.map(componentAccess),
         ...idleFacts(environment, template),
         expiresAt: deployment.expiresAt,
+        openedBy: (await this.store.labAccessLog.listByCopy(deployment.id, actor.userId, 5)).map((view) => ({
+          username: view.viewerUsername,
+          name: view.viewerName,
+          component: view.component,
+          kind: view.kind,
+          at: view.at,
+        })),
       });
     }
     return mine;

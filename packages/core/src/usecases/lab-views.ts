@@ -5,6 +5,7 @@
 import type { Timestamp } from '../domain/entities.ts';
 import type {
   Lab,
+  LabAccessKind,
   LabDeployment,
   LabEnvironment,
   LabEnvironmentState,
@@ -90,6 +91,16 @@ export interface MyLab {
   idleStopAt: Timestamp | null;
   /** When the whole deployment is destroyed (its lifetime's expiry); null for dev copies. */
   expiresAt: Timestamp | null;
+  /** Who else opened this copy lately (staff watching and helping), newest first, at most 5. */
+  openedBy: LabOpenedBy[];
+}
+
+export interface LabOpenedBy {
+  username: string;
+  name: string;
+  component: string;
+  kind: LabAccessKind;
+  at: Timestamp;
 }
 
 export function countStates(environments: readonly Pick<LabEnvironment, 'state'>[]): LabStateCounts {

@@ -474,3 +474,47 @@ export function labEnvironmentContract(dbs: TestDatabases): void {
     expect(await store.labEnvironments.setStateForDeployment('missing', 'removed', at(20))).toBe(0);
   });
 }
+
+export function labAccessLogContract(dbs: TestDatabases): void {
+  it('lists one copy’s opens newest first with the viewer’s names, bounded, and drops them with the deployment', async () => {
+    const store = await dbs.openFresh();
+    const { user, lab } = await seedLab(store);
+    const ta = aUser({ username: 'tess', displayName: 'Tess Assistant' });
+    const other = aUser();
+    for (const u of [ta, other]) await store.users.insert(u);
+    const deployment = aLabDeployment(lab);
+    await store.labDeployments.insert(deployment);
+    const record = (id: string, minute: number, overrides: Record<string, string> = {}) => ({
+      id,
+      deploymentId: deployment.id,
+      userId: user.id,
+      viewerId: ta.id,
+      component: 'shell',
+      kind: 'terminal' as const,
+      at: at(minute),
+      ...overrides,
+    });
+    await store.labAccessLog.insert(record('a', 1));
+    await store.labAccessLog.insert(record('b', 3, { kind: 'http', component: 'web' }));
+    await store.labAccessLog.insert(record('c', 2));
+    await store.labAccessLog.insert(record('d', 4, { userId: other.id }));
+    const listed = await store.labAccessLog.listByCopy(deployment.id, user.id, 10);
+    expect(listed.map((r) => r.id)).toEqual(['b', 'c', 'a']);
+    expect(listed[0]).toEqual({
+      ...record('b', 3, { kind: 'http', component: 'web' }),
+      viewerUsername: 'tess',
+      viewerName: 'Tess Assistant',
+    });
+    expect((await store.labAccessLog.listByCopy(deployment.id, user.id, 2)).map((r) => r.id)).toEqual([
+      'b',
+      'c',
+    ]);
+    expect(await store.labAccessLog.listByCopy(deployment.id, 'nobody', 10)).toEqual([]);
+    await store.labDeployments.setState(deployment.id, ['deploying'], {
+      state: 'destroyed',
+      updatedAt: at(9),
+    });
+    expect(await store.labs.delete(lab.id)).toBe(true);
+    expect(await store.labAccessLog.listByCopy(deployment.id, user.id, 10)).toEqual([]);
+  });
+}

@@ -1,12 +1,14 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { initial } from './0001-initial.ts';
 import { labs } from './0002-labs.ts';
+import { labAccessLog } from './0003-lab-access-log.ts';
 import type { SqlDialect, StoreMigration } from './migration.ts';
 
 /** Every migration, in order. Names sort; never rename or edit one that has shipped. */
 export const MIGRATIONS: Readonly<Record<string, StoreMigration>> = {
   '0001-initial': initial,
   '0002-labs': labs,
+  '0003-lab-access-log': labAccessLog,
 };
 
 /** Feeds MIGRATIONS to Kysely's Migrator, bound to one dialect. */
