@@ -13,7 +13,7 @@ export default defineConfig({
       // which moves a browser on to the page's own signed link under /lab-sessions.
       '/api': { target: api, changeOrigin: false, ws: true },
       '/labs': { target: api, changeOrigin: false },
-      '/lab-sessions': { target: api, changeOrigin: false },
+      '/lab-sessions': { target: api, changeOrigin: false, ws: true }, // a lab page's own WebSockets
       '/healthz': api,
     },
   },

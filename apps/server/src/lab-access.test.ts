@@ -1,7 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { type AddressInfo, createServer as createTcpServer, connect as netConnect } from 'node:net';
+import {
+  type AddressInfo,
+  createServer as createTcpServer,
+  connect as netConnect,
+  type Socket,
+} from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
@@ -54,6 +59,9 @@ const shells: ChildProcess[] = [];
 let web: Server;
 let echo: ReturnType<typeof createTcpServer>;
 let pageSockets: WebSocketServer;
+/** Accepts connections and never answers; `silentOpen` counts the ones still open. */
+let silent: ReturnType<typeof createTcpServer>;
+let silentOpen = 0;
 /** Every WebSocket upgrade the lab's web server accepted. */
 const upgrades: Array<{ url: string; headers: Record<string, unknown> }> = [];
 const connected: number[] = [];
@@ -85,7 +93,7 @@ const access: LabAccess = {
   },
   connect: async (_target, port) => {
     connected.push(port);
-    const local = port === 5901 ? echo.address() : web.address();
+    const local = port === 5901 ? echo.address() : port === 5999 ? silent.address() : web.address();
     const socket = netConnect((local as AddressInfo).port, '127.0.0.1');
     await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
     return socket;
@@ -196,6 +204,14 @@ beforeAll(async () => {
     });
   });
   echo = createTcpServer((socket) => socket.pipe(socket));
+  silent = createTcpServer((socket) => {
+    silentOpen++;
+    socket.on('error', () => undefined);
+    // Reads (and drops) what arrives, so it notices when the other side hangs up.
+    socket.resume();
+    socket.once('close', () => silentOpen--);
+  });
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
   await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
   await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
 
@@ -233,6 +249,7 @@ afterAll(async () => {
   for (const child of shells) child.kill('SIGKILL');
   await app?.close();
   pageSockets?.close();
+  silent?.close();
   web?.close();
   echo?.close();
   await store?.close();
@@ -778,6 +795,83 @@ describe('lab page WebSockets (through the page’s link)', () => {
     expect(JSON.parse((refused as { body: string }).body).error.message).toMatch(
       /web:8080 answered the WebSocket with HTTP 401/,
     );
+  });
+
+  /** A handwritten upgrade (what a client that breaks the rules sends); resolves with the status line's code. */
+  const rawUpgrade = (at: string, path: string, headers: Record<string, string> = {}) =>
+    new Promise<{ status: number; socket: Socket }>((resolve, reject) => {
+      const { port } = new URL(at);
+      const socket = netConnect(Number(port), '127.0.0.1');
+      const lines = [
+        `GET ${path} HTTP/1.1`,
+        'Host: 127.0.0.1',
+        'Upgrade: websocket',
+        'Connection: Upgrade',
+        'Sec-WebSocket-Version: 13',
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+        ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+      ];
+      socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+      socket.once('data', (chunk: Buffer) =>
+        resolve({ status: Number(chunk.toString().split(' ')[1]), socket }),
+      );
+      socket.once('error', reject);
+    });
+  const silentLink = () =>
+    `/lab-sessions/${signer.sign({
+      deploymentId: 'ldp_1',
+      userId: alice.id,
+      component: 'web',
+      port: 5999,
+      viewerId: alice.id,
+      sessionId: sessionIdOf(alice.cookie),
+    })}`;
+
+  it('refuses a malformed upgrade (bad subprotocols, a fragment) with a 400, connecting nothing', async () => {
+    const link = await linkFor(alice.cookie);
+    const before = connected.length;
+    for (const [path, headers] of [
+      [`${link}/ws/echo`, { 'Sec-WebSocket-Protocol': 'a b' }],
+      [`${link}/ws/echo`, { 'Sec-WebSocket-Protocol': 'v1, v1' }],
+      [`${link}/ws/echo#top`, {}],
+    ] as const) {
+      const answer = await rawUpgrade(base, path, headers);
+      expect(answer.status).toBe(400);
+      answer.socket.destroy();
+    }
+    expect(connected.length).toBe(before);
+  });
+
+  it('answers 504 when the lab’s server never answers the upgrade, and leaves no connection open', async () => {
+    const impatient = await buildLabApp({}, {}, 500);
+    try {
+      const at = await impatient.listen({ host: '127.0.0.1', port: 0 });
+      const started = Date.now();
+      const refused = await openPage(`${at.replace('http', 'ws')}${silentLink()}/ws`);
+      expect(refused).toMatchObject({ status: 504 });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(450);
+      await expect.poll(() => silentOpen, { timeout: 5_000 }).toBe(0);
+    } finally {
+      await impatient.close();
+    }
+  });
+
+  it('closes its connection to the lab when the browser leaves before the upgrade is answered', async () => {
+    // Until the upgrade is answered nobody reads the browser's socket (its bytes belong to the
+    // WebSocket), so a browser that leaves is noticed at the latest when the handshake bound passes.
+    const impatient = await buildLabApp({}, {}, 500);
+    try {
+      const at = await impatient.listen({ host: '127.0.0.1', port: 0 });
+      const socket = netConnect(Number(new URL(at).port), '127.0.0.1');
+      socket.write(
+        `GET ${silentLink()}/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+      );
+      await expect.poll(() => silentOpen, { timeout: 5_000 }).toBe(1);
+      socket.destroy();
+      await expect.poll(() => silentOpen, { timeout: 5_000 }).toBe(0);
+    } finally {
+      await impatient.close();
+    }
   });
 
   it('closes an open page socket (1008) once the session that opened its link logs out', async () => {

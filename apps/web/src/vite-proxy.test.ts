@@ -13,6 +13,7 @@ describe('vite dev proxy', () => {
 
   it('forwards the API (WebSockets included), the lab proxy and the lab links', () => {
     expect(proxy['/api']).toMatchObject({ ws: true });
+    expect(proxy['/lab-sessions']).toMatchObject({ ws: true });
     for (const path of [
       '/api/v1/me',
       '/labs/ldp_1/usr_1/web/8080/',

@@ -20,7 +20,9 @@ describe('createStore', () => {
     const logger = { info: (obj: object) => logged.push(obj), warn() {}, error() {}, debug() {} };
     const store = await createStore({ url: `sqlite:${join(tempDir(), 'x.sqlite')}`, logger });
     expect(store.dialect).toBe('sqlite');
-    expect(logged).toEqual([{ dialect: 'sqlite', applied: ['0001-initial', '0002-labs', '0003-lab-access-log'] }]);
+    expect(logged).toEqual([
+      { dialect: 'sqlite', applied: ['0001-initial', '0002-labs', '0003-lab-access-log'] },
+    ]);
     await store.close();
     await store.close();
   });

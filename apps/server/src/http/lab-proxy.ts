@@ -1,4 +1,9 @@
-import { request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+import {
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+} from 'node:http';
 import type { Socket } from 'node:net';
 import { type Duplex, Transform } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -153,9 +158,34 @@ function sendJsonError(reply: FastifyReply, status: number, code: string, messag
     raw.destroy();
     return;
   }
-  // The rest of the request body is never read: end the connection rather than leave it hanging.
+  // The rest of the request body is not wanted: the connection ends after the answer.
   raw.writeHead(status, { 'content-type': 'application/json; charset=utf-8', connection: 'close' });
-  raw.end(JSON.stringify({ error: { code, message } }), () => reply.request.raw.socket?.destroy());
+  raw.end(JSON.stringify({ error: { code, message } }), () => closeAfterUpload(reply.request.raw));
+}
+
+/** How long a refused upload may go on arriving (read and dropped) before its connection is cut. */
+const LINGER_MS = 2_000;
+
+/**
+ * Cutting a connection while the client still uploads makes the kernel answer its next bytes
+ * with a reset, and the client may lose the answer already sent with it (a 413 then reads as
+ * "connection reset"). So the rest is read and dropped until the upload ends, for LINGER_MS at most.
+ */
+function closeAfterUpload(request: IncomingMessage): void {
+  const socket = request.socket;
+  if (!socket || socket.destroyed) return;
+  const cut = () => {
+    socket.destroy();
+  };
+  const timer = setTimeout(cut, LINGER_MS);
+  socket.once('close', () => clearTimeout(timer));
+  if (request.readableEnded) {
+    cut();
+    return;
+  }
+  request.unpipe();
+  request.once('end', cut);
+  request.resume();
 }
 
 /**

@@ -54,25 +54,43 @@ export function recordChosenProtocol(request: IncomingMessage, protocol: string)
 
 // `ws` writes these itself, from its own key and the protocols it is given.
 const HANDSHAKE_HEADERS = /^sec-websocket-/;
+const BODY_FRAMING = new Set(['transfer-encoding', 'content-length']);
 
 /** The browser's headers as the student's server should see them (lab-proxy.ts's rules). */
 export function upstreamSocketHeaders(headers: IncomingHttpHeaders, host: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(requestHeaders(headers, host))) {
-    if (value === undefined || HANDSHAKE_HEADERS.test(name) || name === 'transfer-encoding') continue;
+    // No body framing either: after the upgrade the bytes are frames, never a request body.
+    if (value === undefined || HANDSHAKE_HEADERS.test(name) || BODY_FRAMING.has(name)) continue;
     out[name] = Array.isArray(value) ? value.join(', ') : String(value);
   }
   return out;
 }
 
-/** The subprotocols the browser offered (`Sec-WebSocket-Protocol`), in order. */
-function offeredProtocols(headers: IncomingHttpHeaders): string[] {
+/**
+ * The subprotocols the browser offered (`Sec-WebSocket-Protocol`), in order; undefined when the
+ * header is malformed (not tokens, or one twice), which `ws` would throw on.
+ */
+export function offeredProtocols(headers: IncomingHttpHeaders): string[] | undefined {
   const header = headers['sec-websocket-protocol'];
-  if (!header) return [];
-  return String(header)
+  if (header === undefined) return [];
+  const protocols = String(header)
     .split(',')
-    .map((p) => p.trim())
-    .filter(Boolean);
+    .map((p) => p.trim());
+  const token = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+  if (protocols.some((p) => !token.test(p)) || new Set(protocols).size !== protocols.length) return undefined;
+  return protocols;
+}
+
+/**
+ * Why the browser's upgrade cannot be passed on as it is, before anything is connected: a
+ * malformed subprotocol list, or a fragment in the path (which `ws` refuses to send).
+ */
+export function upgradeProblem(headers: IncomingHttpHeaders, path: string): string | undefined {
+  if (offeredProtocols(headers) === undefined)
+    return 'Sec-WebSocket-Protocol must be a list of distinct tokens.';
+  if (path.includes('#')) return 'A WebSocket URL has no fragment (#).';
+  return undefined;
 }
 
 /**
@@ -92,17 +110,51 @@ export function openLabSocket(
 ): Promise<WebSocket> {
   const timeoutMs = options.handshakeTimeoutMs ?? LAB_WS_HANDSHAKE_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
-    const upstream = new WebSocket(`ws://${options.host}${options.path}`, offeredProtocols(request.headers), {
-      // The LabAccess stream is the socket: no DNS, no agent, no pooling.
-      createConnection: () => options.connection as Socket,
-      headers: upstreamSocketHeaders(request.headers, options.host),
-      handshakeTimeout: timeoutMs,
-      maxPayload: LAB_WS_MAX_MESSAGE,
-      // Compression would let a small frame inflate into a large buffer here; browsers cope without.
-      perMessageDeflate: false,
-      followRedirects: false,
-    });
+    let upstream: WebSocket;
+    try {
+      upstream = new WebSocket(
+        `ws://${options.host}${options.path}`,
+        offeredProtocols(request.headers) ?? [],
+        {
+          // The LabAccess stream is the socket: no DNS, no agent, no pooling.
+          createConnection: () => options.connection as Socket,
+          headers: upstreamSocketHeaders(request.headers, options.host),
+          maxPayload: LAB_WS_MAX_MESSAGE,
+          // Compression would let a small frame inflate into a large buffer here; browsers cope without.
+          perMessageDeflate: false,
+          followRedirects: false,
+        },
+      );
+    } catch (error) {
+      options.connection.destroy();
+      reject(new LabSocketRefused(`The WebSocket cannot be passed on: ${(error as Error).message}`, 502));
+      return;
+    }
+    let settled = false;
+    const fail = (error: LabSocketRefused) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      upstream.terminate();
+      options.connection.destroy();
+      reject(error);
+    };
+    // Our own clock: `ws`'s handshakeTimeout is applied by Node only while it connects, and this
+    // connection is handed over already open, so a server that never answers would hold it forever.
+    const timer = setTimeout(
+      () =>
+        fail(
+          new LabSocketRefused(
+            `${options.host} did not answer the WebSocket within ${Math.round(timeoutMs / 1000)} s.`,
+            504,
+          ),
+        ),
+      timeoutMs,
+    );
     upstream.once('open', () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
       // Synchronously, before `ws` starts reading: a greeting sent at once must wait for the browser.
       upstream.pause();
       recordChosenProtocol(request, upstream.protocol);
@@ -110,26 +162,16 @@ export function openLabSocket(
     });
     upstream.once('unexpected-response', (_req, response) => {
       response.resume();
-      upstream.terminate();
-      reject(
+      fail(
         new LabSocketRefused(
           `${options.host} answered the WebSocket with HTTP ${response.statusCode ?? '?'}, not an upgrade.`,
           502,
         ),
       );
     });
-    upstream.once('error', (error) => {
-      options.connection.destroy();
-      const timedOut = /handshake has timed out/i.test(error.message);
-      reject(
-        timedOut
-          ? new LabSocketRefused(
-              `${options.host} did not answer the WebSocket within ${Math.round(timeoutMs / 1000)} s.`,
-              504,
-            )
-          : new LabSocketRefused(`${options.host} refused the WebSocket (${error.message}).`, 502),
-      );
-    });
+    upstream.on('error', (error) =>
+      fail(new LabSocketRefused(`${options.host} refused the WebSocket (${error.message}).`, 502)),
+    );
   });
 }
 

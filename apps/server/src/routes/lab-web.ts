@@ -1,22 +1,30 @@
-import { type Actor, PayloadTooLargeError, UnauthenticatedError, ValidationError } from '@aperture/core';
+import type { Duplex } from 'node:stream';
+import {
+  type Actor,
+  PayloadTooLargeError,
+  UnauthenticatedError,
+  UnavailableError,
+  ValidationError,
+} from '@aperture/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { actorOf, SESSION_COOKIE } from '../http/auth.ts';
 import { type LabLink, LabLinkSigner } from '../http/lab-link.ts';
 import { declaredTooLarge, proxyRequest, upstreamPath, upstreamPrefix } from '../http/lab-proxy.ts';
-import { LabSocketRefused, openLabSocket, relaySockets } from '../http/lab-ws-proxy.ts';
+import { LabSocketRefused, openLabSocket, relaySockets, upgradeProblem } from '../http/lab-ws-proxy.ts';
 import { closeSocket } from '../http/ws-bridge.ts';
 import type { LabAccessContext } from './lab-access.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** A proxied WebSocket's link and the student's server's end, opened (paused) before the upgrade. */
-    labUpstream: { link: LabLink; socket: WebSocket } | undefined;
+    labUpstream: { link: LabLink; socket: WebSocket; relaying: boolean } | undefined;
   }
 }
 
 export interface LabWebOptions {
   signer?: LabLinkSigner | undefined;
+  /** How long the student's server may take to answer (HTTP: PROXY_UPSTREAM_TIMEOUT_MS; a WebSocket's upgrade: LAB_WS_HANDSHAKE_TIMEOUT_MS). */
   timeoutMs?: number | undefined;
   /** How often an open proxied WebSocket is authorized again (lab-access.ts's ACCESS_REFRESH_MS). */
   refreshMs?: number | undefined;
@@ -92,6 +100,9 @@ export async function labWebRoutes(
    * a page elsewhere cannot know the link.
    */
   const openUpstreamSocket = async (request: FastifyRequest, reply: FastifyReply) => {
+    const path = upstreamPath(request.raw.url ?? '/', 2);
+    const problem = upgradeProblem(request.headers, path);
+    if (problem) throw new ValidationError(problem);
     const link = signer.verify(linkTokenOf(request));
     if (!link || !(await sessionLives(link))) throw linkRefused(link);
     const viewer = await ctx.deps.store.users.get(link.viewerId);
@@ -101,27 +112,42 @@ export async function labWebRoutes(
       { ...targetOf(link), kind: 'http' },
     );
     options.holdSession?.(request, viewer.id);
-    const connection = await ctx.labProvisioner.connect(target, link.port);
-    const host = `${link.component}:${link.port}`;
+    // The browser may go away before the relay runs: nothing may stay open behind it. (Nobody
+    // reads its socket until the upgrade is answered, so a quiet hang-up is noticed by the
+    // handshake bound in openLabSocket at the latest; a reset is noticed here at once.)
+    const browser = request.raw.socket;
+    let connection: Duplex | undefined;
+    browser.once('close', () => {
+      if (request.labUpstream?.relaying) return;
+      connection?.destroy();
+      request.labUpstream?.socket.terminate();
+    });
+    connection = await ctx.labProvisioner.connect(target, link.port);
+    if (browser.destroyed) {
+      connection.destroy();
+      throw new UnavailableError('The browser went away before its WebSocket was open.');
+    }
     try {
       const socket = await openLabSocket(request.raw, {
         connection,
-        host,
-        path: upstreamPath(request.raw.url ?? '/', 2),
+        host: `${link.component}:${link.port}`,
+        path,
+        ...(options.timeoutMs === undefined ? {} : { handshakeTimeoutMs: options.timeoutMs }),
       });
-      request.labUpstream = { link, socket };
+      request.labUpstream = { link, socket, relaying: false };
+      if (browser.destroyed) socket.terminate();
     } catch (error) {
       if (!(error instanceof LabSocketRefused)) throw error;
       const code = error.status === 504 ? 'upstream_timeout' : 'unavailable';
       return reply.code(error.status).send({ error: { code, message: error.message } });
     }
-    // The browser may go away before its upgrade is answered.
-    request.raw.socket.once('close', () => request.labUpstream?.socket.terminate());
   };
 
   /** Messages both ways until either side closes; the viewer's access is checked again meanwhile. */
   const relayLinked = (socket: WebSocket, request: FastifyRequest) => {
-    const { link, socket: upstream } = request.labUpstream!;
+    const opened = request.labUpstream!;
+    opened.relaying = true;
+    const { link, socket: upstream } = opened;
     const target = { deploymentId: link.deploymentId, studentId: link.userId, component: link.component };
     // A message from the browser is use (for the idle stop), like a keystroke in a terminal.
     socket.on('message', () => ctx.labs.noteActivity(target));
@@ -195,7 +221,8 @@ export async function labWebRoutes(
       url: sessionsPath,
       schema,
       preHandler: async (request, reply) => {
-        if (request.ws) await openUpstreamSocket(request, reply);
+        // (Fastify gives the HEAD route it derives this hook too: a HEAD is never upgraded.)
+        if (request.ws && request.method === 'GET') await openUpstreamSocket(request, reply);
       },
       handler: handleLinked,
       wsHandler: (socket, request) => relayLinked(socket, request),

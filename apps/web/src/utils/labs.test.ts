@@ -136,6 +136,19 @@ describe('idleExplanation', () => {
     );
   });
 
+  it('says "any moment now" once the stop is due', () => {
+    const text = idleExplanation(
+      {
+        state: 'ready',
+        lastAccessAt: null,
+        idleStopAfterMs: hours(2),
+        idleStopAt: '2026-12-01T11:57:00.000Z',
+      },
+      now,
+    );
+    expect(text).toContain('so it stops any moment now unless');
+  });
+
   it('says nothing while a copy is on its way', () => {
     expect(
       idleExplanation(

@@ -152,7 +152,11 @@ export function idleExplanation(
   const last = lab.lastAccessAt ? `last used ${relativeTime(lab.lastAccessAt, now)}` : 'not opened yet';
   if (lab.state === 'stopped')
     return `Stopped ${rule} (${last}). Opening it starts it again; your files are kept.`;
-  if (lab.state === 'ready' && lab.idleStopAt)
-    return `Stops ${rule}: ${last}, so it stops ${relativeTime(lab.idleStopAt, now)} unless you type in a terminal, use the desktop or load its web pages.`;
+  if (lab.state === 'ready' && lab.idleStopAt) {
+    // Past due: the reconciler stops it on its next round (every minute or so).
+    const when =
+      Date.parse(lab.idleStopAt) <= now.getTime() ? 'any moment now' : relativeTime(lab.idleStopAt, now);
+    return `Stops ${rule}: ${last}, so it stops ${when} unless you type in a terminal, use the desktop or load its web pages.`;
+  }
   return undefined;
 }

@@ -237,7 +237,12 @@ export class LabService {
   }
 
   /** `checking` now; published or check_failed once its checks ran in a throw-away copy. */
-  async publish(actor: Actor, labId: string, versionRef: string): Promise<LabVersion> {
+  publish(actor: Actor, labId: string, versionRef: string): Promise<LabVersion> {
+    // Behind a delete of the lab in progress (which then leaves nothing to publish), like deploys.
+    return this.serial(`deploy\n${labId}`, () => this.publishOnce(actor, labId, versionRef));
+  }
+
+  private async publishOnce(actor: Actor, labId: string, versionRef: string): Promise<LabVersion> {
     const { lab } = await this.lookup.lab(actor, labId, 'change');
     const version = await this.lookup.findVersion(lab.id, versionRef);
     if (version.state === 'published') return version;
@@ -395,18 +400,21 @@ export class LabService {
     }
     const waitMs = this.options.deleteWaitMs ?? 120_000;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      Promise.all(own.map((d) => this.worker.teardown(d.id))),
-      new Promise((resolve) => {
-        timer = setTimeout(resolve, waitMs);
-      }),
-    ]);
-    clearTimeout(timer);
+    try {
+      await Promise.race([
+        Promise.all(own.map((d) => this.worker.teardown(d.id))),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, waitMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
     for (const deployment of own) {
       const now = await this.store.labDeployments.get(deployment.id);
       if (now && now.state !== 'destroyed')
         throw new UnavailableError(
-          `The ${deployment.kind} copy ${deployment.id} of ${lab.name} is not torn down yet (${teardownProblem(now.teardown)}); it is retried: delete the lab again in a minute.`,
+          `The ${deployment.kind} copy ${deployment.id} of ${lab.name} is not torn down yet (${teardownProblem(now.teardown)}); it stays destroying and is retried in the background: delete the lab again once it is destroyed.`,
           { deployment: deployment.id },
         );
     }
