@@ -70,3 +70,43 @@ export function closeSocket(socket: WebSocket, code: number, reason: string): vo
   if (socket.readyState === socket.CLOSING || socket.readyState === socket.CLOSED) return;
   socket.close(code, Buffer.from(reason).subarray(0, 123).toString());
 }
+
+/** What an open session is checked against, again and again (see keepCheckingAccess). */
+export interface AccessRecheck<V> {
+  /** The viewer their credential names now, or undefined once it ended (logout, expiry, revoked). */
+  viewer(): Promise<V | undefined>;
+  /** Throws once that viewer may no longer open what the socket reaches. */
+  access(viewer: V): Promise<unknown>;
+}
+
+/**
+ * Every `everyMs` while the socket is open: the viewer's credential, then their access. Either
+ * lost closes the socket with 1008 (policy), and so does a check that cannot be made.
+ */
+export function keepCheckingAccess<V>(
+  socket: WebSocket,
+  log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void },
+  everyMs: number,
+  recheck: AccessRecheck<V>,
+): void {
+  const refresh = async () => {
+    const viewer = await recheck.viewer();
+    if (viewer === undefined) {
+      log.info({}, 'lab session ended: the viewer is signed out');
+      return closeSocket(socket, 1008, 'your session ended: sign in again');
+    }
+    try {
+      await recheck.access(viewer);
+    } catch (error) {
+      log.info({ err: error }, 'lab access withdrawn during a session');
+      closeSocket(socket, 1008, 'access to this lab was withdrawn');
+    }
+  };
+  const timer = setInterval(() => {
+    refresh().catch((error: Error) => {
+      log.warn({ err: error }, 'lab session could not be checked again');
+      closeSocket(socket, 1008, 'your session could not be checked');
+    });
+  }, everyMs);
+  socket.on('close', () => clearInterval(timer));
+}

@@ -21,6 +21,7 @@ import type { LabLinkSigner } from '../http/lab-link.ts';
 import {
   bindLifetimes,
   closeSocket,
+  keepCheckingAccess,
   pipeStreamToSocket,
   toBuffer,
   writeFrameToStream,
@@ -127,30 +128,18 @@ export async function labAccessRoutes(
   const keepAuthorized = (socket: WebSocket, request: FastifyRequest, kind: 'terminal' | 'vnc') => {
     const actor = actorOf(request);
     const credential = credentialOf(request);
-    const refresh = async () => {
+    keepCheckingAccess(socket, request.log, refreshMs, {
       // The viewer's own credential first: a logged-out or expired session, a revoked token end it.
-      const user = await viewerNow(ctx.auth, credential);
-      if (!user || user.id !== actor.userId) {
-        request.log.info('lab session ended: the viewer is signed out');
-        return closeSocket(socket, 1008, 'your session ended: sign in again');
-      }
-      try {
-        await ctx.labs.authorizeAccess(
+      viewer: async () => {
+        const user = await viewerNow(ctx.auth, credential);
+        return user && user.id === actor.userId ? user : undefined;
+      },
+      access: (user) =>
+        ctx.labs.authorizeAccess(
           { userId: user.id, role: user.role },
           { ...accessOf(request, kind), recheck: true },
-        );
-      } catch (error) {
-        request.log.info({ err: error }, 'lab access withdrawn during a session');
-        closeSocket(socket, 1008, 'access to this lab was withdrawn');
-      }
-    };
-    const timer = setInterval(() => {
-      refresh().catch((error: Error) => {
-        request.log.warn({ err: error }, 'lab session could not be checked again');
-        closeSocket(socket, 1008, 'your session could not be checked');
-      });
-    }, refreshMs);
-    socket.on('close', () => clearInterval(timer));
+        ),
+    });
   };
   const schema = { hide: true };
 

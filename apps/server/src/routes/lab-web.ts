@@ -12,7 +12,7 @@ import { actorOf, SESSION_COOKIE } from '../http/auth.ts';
 import { type LabLink, LabLinkSigner } from '../http/lab-link.ts';
 import { declaredTooLarge, proxyRequest, upstreamPath, upstreamPrefix } from '../http/lab-proxy.ts';
 import { LabSocketRefused, openLabSocket, relaySockets, upgradeProblem } from '../http/lab-ws-proxy.ts';
-import { closeSocket } from '../http/ws-bridge.ts';
+import { keepCheckingAccess } from '../http/ws-bridge.ts';
 import type { LabAccessContext } from './lab-access.ts';
 
 declare module 'fastify' {
@@ -151,26 +151,15 @@ export async function labWebRoutes(
     const target = { deploymentId: link.deploymentId, studentId: link.userId, component: link.component };
     // A message from the browser is use (for the idle stop), like a keystroke in a terminal.
     socket.on('message', () => ctx.labs.noteActivity(target));
-    const refresh = async () => {
-      const viewer = (await sessionLives(link)) ? await ctx.deps.store.users.get(link.viewerId) : undefined;
-      if (!viewer) return closeSocket(socket, 1008, 'your session ended: sign in again');
-      try {
-        await ctx.labs.authorizeAccess(
+    keepCheckingAccess(socket, request.log, options.refreshMs ?? LINKED_SOCKET_REFRESH_MS, {
+      viewer: async () => ((await sessionLives(link)) ? ctx.deps.store.users.get(link.viewerId) : undefined),
+      access: (viewer) =>
+        ctx.labs.authorizeAccess(
           { userId: viewer.id, role: viewer.role },
           { ...targetOf(link), kind: 'http', recheck: true },
-        );
-      } catch (error) {
-        request.log.info({ err: error }, 'lab access withdrawn during a proxied WebSocket');
-        closeSocket(socket, 1008, 'access to this lab was withdrawn');
-      }
-    };
-    const timer = setInterval(() => {
-      refresh().catch((error: Error) => {
-        request.log.warn({ err: error }, 'a proxied lab WebSocket could not be checked again');
-        closeSocket(socket, 1008, 'your session could not be checked');
-      });
-    }, options.refreshMs ?? LINKED_SOCKET_REFRESH_MS);
-    relaySockets(socket, upstream, () => clearInterval(timer));
+        ),
+    });
+    relaySockets(socket, upstream);
   };
 
   await app.register(async (proxy) => {
