@@ -16,6 +16,8 @@ let student: string;
 let student2: string;
 
 const enc = encodeURIComponent;
+/** A lab of the built-in `webserver` type, as the web UI's New lab sends it. */
+const WEBSERVER = { type: 'webserver', cpu: 1, memory: '1Gi', storage: '2Gi' };
 
 beforeAll(async () => {
   backend = new FakeLabBackend();
@@ -56,12 +58,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     let deploymentId: string;
 
     it('creates a lab from a built-in type; its dev copy is deployed for the instructor', async () => {
-      const created = await t.api(instructor, 'POST', `/api/v1/courses/${DEMO_COURSE}/labs`, {
-        type: 'webserver',
-        cpu: 1,
-        memory: '1Gi',
-        storage: '2Gi',
-      });
+      const created = await t.api(instructor, 'POST', `/api/v1/courses/${DEMO_COURSE}/labs`, WEBSERVER);
       expect(created.status).toBe(201);
       labId = created.body.lab.id;
       expect(created.body.lab.name).toBe('webserver');
@@ -74,12 +71,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       expect(lab.body.dev.students).toEqual([
         expect.objectContaining({ username: 'instructor', state: 'ready', live: 'ready' }),
       ]);
-      const again = await t.api(instructor, 'POST', `/api/v1/courses/${DEMO_COURSE}/labs`, {
-        type: 'webserver',
-        cpu: 1,
-        memory: '1Gi',
-        storage: '2Gi',
-      });
+      const again = await t.api(instructor, 'POST', `/api/v1/courses/${DEMO_COURSE}/labs`, WEBSERVER);
       expect(again.status).toBe(409);
     });
 
@@ -354,12 +346,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       expect(await t.server.ctx.deps.store.labDeployments.get(live.id)).toBeUndefined();
       expect((await t.api(instructor, 'DELETE', `/api/v1/labs/${labId}`)).status).toBe(404);
       // The name is free again.
-      const again = await t.api(instructor, 'POST', `/api/v1/courses/${DEMO_COURSE}/labs`, {
-        type: 'webserver',
-        cpu: 1,
-        memory: '1Gi',
-        storage: '2Gi',
-      });
+      const again = await t.api(instructor, 'POST', `/api/v1/courses/${DEMO_COURSE}/labs`, WEBSERVER);
       expect(again.status).toBe(201);
       expect(again.body.lab.id).not.toBe(labId);
       await settle();
