@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadServerConfig, type RunningServer, startServer } from '../../apps/server/src/index.ts';
+import { liveLabTemplate } from '../../apps/server/src/testing/live-page-lab.ts';
 import { ScriptedExecutor } from '../../apps/server/src/testing/scripted-executor.ts';
 import { Browsers, CHROMIUM, prepareWebUi, SHOTS } from './browser.ts';
 
@@ -39,65 +40,6 @@ const CANVAS_LUMA_VARIANCE = `(() => {
   }
   return squares / n - (sum / n) ** 2;
 })()`;
-
-/**
- * A live page for the lab proxy's WebSockets: Python's standard library only (lab-shell has
- * python3), serving a page on 8080 whose script opens a WebSocket next to it, sends "ping" and
- * shows the answer; the server answers each text message with "echo:" and the text.
- */
-const LIVE_SERVER = [
-  'import base64, hashlib, http.server',
-  'PAGE = b"""<!doctype html><title>live</title><p id=state>connecting</p><script>',
-  "const state = document.getElementById('state');",
-  "const ws = new WebSocket(new URL('echo', location.href.replace(/^http/, 'ws')));",
-  "ws.onopen = () => ws.send('ping');",
-  "ws.onmessage = (e) => { state.textContent = 'got ' + e.data; };",
-  "ws.onclose = (e) => { if (!state.textContent.startsWith('got')) state.textContent = 'closed ' + e.code; };",
-  '</script>"""',
-  'class Live(http.server.BaseHTTPRequestHandler):',
-  "    protocol_version = 'HTTP/1.1'",
-  '    def log_message(self, *args): pass',
-  '    def do_GET(self):',
-  "        if self.headers.get('Upgrade', '').lower() != 'websocket':",
-  '            self.send_response(200)',
-  "            self.send_header('Content-Type', 'text/html')",
-  "            self.send_header('Content-Length', str(len(PAGE)))",
-  '            self.end_headers()',
-  '            self.wfile.write(PAGE)',
-  '            return',
-  "        key = self.headers['Sec-WebSocket-Key'] + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'",
-  '        self.send_response(101)',
-  "        self.send_header('Upgrade', 'websocket')",
-  "        self.send_header('Connection', 'Upgrade')",
-  "        self.send_header('Sec-WebSocket-Accept', base64.b64encode(hashlib.sha1(key.encode()).digest()).decode())",
-  '        self.end_headers()',
-  '        self.close_connection = True',
-  '        while True:',
-  '            head = self.rfile.read(2)',
-  '            if len(head) < 2: return',
-  '            opcode, size = head[0] & 15, head[1] & 127',
-  "            if size == 126: size = int.from_bytes(self.rfile.read(2), 'big')",
-  "            elif size == 127: size = int.from_bytes(self.rfile.read(8), 'big')",
-  '            mask = self.rfile.read(4)',
-  '            data = bytes(b ^ mask[i % 4] for i, b in enumerate(self.rfile.read(size)))',
-  "            if opcode == 8: self.wfile.write(b'\\x88\\x00'); return",
-  '            if opcode == 1:',
-  "                out = b'echo:' + data",
-  '                self.wfile.write(bytes([0x81, len(out)]) + out)',
-  "http.server.ThreadingHTTPServer(('', 8080), Live).serve_forever()",
-].join('\n');
-
-const LIVE_TEMPLATE = `apiVersion: aperture.dev/v1alpha1
-kind: LabTemplate
-metadata: { name: live, description: A page with its own WebSocket }
-spec:
-  resources: { cpu: "1", memory: 1Gi, storage: "0" }
-  components:
-    - name: live
-      image: aperture/lab-shell
-      command: ${JSON.stringify(['python3', '-c', LIVE_SERVER])}
-      ports: [{ name: http, port: 8080 }]
-`;
 
 /** Podman deploys, checks and tears down: each step may take a while on a busy machine. */
 const SLOW = { timeout: 240_000, interval: 500 };
@@ -280,7 +222,7 @@ describe.skipIf(!existsSync(CHROMIUM) || !haveLabImages())('labs in the web UI (
     await instructor.getByRole('link', { name: 'Labs', exact: true }).click();
     await instructor.getByRole('button', { name: 'New lab' }).click();
     await instructor.getByText('Paste YAML').click();
-    await instructor.getByLabel(/^Lab template/).fill(LIVE_TEMPLATE);
+    await instructor.getByLabel(/^Lab template/).fill(liveLabTemplate());
     await instructor.getByRole('button', { name: 'Create lab' }).click();
     await instructor.getByRole('heading', { name: 'live', level: 2, exact: true }).waitFor();
     const devState = instructor.getByTestId('dev-state');
