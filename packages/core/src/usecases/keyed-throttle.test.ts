@@ -11,6 +11,13 @@ describe('KeyedThrottle', () => {
     expect(throttle.due('a', 5_000)).toBe(true);
   });
 
+  it('is due again at once for a key whose action was forgotten (it failed)', () => {
+    const throttle = new KeyedThrottle(1_000);
+    expect(throttle.due('a', 0)).toBe(true);
+    throttle.forget('a');
+    expect(throttle.due('a', 1)).toBe(true);
+  });
+
   it('stays bounded: keys past their interval are dropped once there are many', () => {
     const throttle = new KeyedThrottle(1_000);
     for (let i = 0; i < 10_000; i++) throttle.due(`k${i}`, 0);

@@ -17,6 +17,11 @@ export class KeyedThrottle {
     return true;
   }
 
+  /** The action for `key` did not happen after all (it failed): the next call is due again. */
+  forget(key: string): void {
+    this.last.delete(key);
+  }
+
   private forgetOld(now: number): void {
     for (const [key, at] of this.last) if (now - at >= this.intervalMs) this.last.delete(key);
   }

@@ -1,8 +1,9 @@
 /**
  * Who may open which copy of a lab, and what opening one does: a student only their own copy of a
  * course deployment; course staff (instructors and TAs) any student's copy; the dev and check
- * copies only the instructors (and admins). An
- * open records the use (the idle clock) and starts a stopped copy, waiting a bounded time for it.
+ * copies only the instructors (and admins). An open records the use (the idle clock) and, when
+ * the viewer is someone else, an access-log row the owner sees; it starts a stopped copy,
+ * waiting a bounded time for it.
  */
 import type { CourseRole, Timestamp } from '../domain/entities.ts';
 import { ForbiddenError, NotFoundError, UnavailableError, ValidationError } from '../errors.ts';
@@ -127,15 +128,21 @@ export class LabAccessPolicy {
     const now = this.deps.clock.now().getTime();
     const key = [actor.userId, deploymentId, request.userId, request.component, request.kind].join('\n');
     if (!this.viewWrites.due(key, now)) return;
-    await this.store.labAccessLog.insert({
-      id: this.deps.ids.next('lav'),
-      deploymentId,
-      userId: request.userId,
-      viewerId: actor.userId,
-      component: request.component,
-      kind: request.kind,
-      at: new Date(now).toISOString(),
-    });
+    try {
+      await this.store.labAccessLog.insert({
+        id: this.deps.ids.next('lav'),
+        deploymentId,
+        userId: request.userId,
+        viewerId: actor.userId,
+        component: request.component,
+        kind: request.kind,
+        at: new Date(now).toISOString(),
+      });
+    } catch (error) {
+      // Not recorded, so not throttled: the next open tries again (and is refused if it fails too).
+      this.viewWrites.forget(key);
+      throw error;
+    }
   }
 
   /**
