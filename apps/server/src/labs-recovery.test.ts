@@ -1,38 +1,28 @@
-/**
- * LabService and LabReconciler on a real SQLite store, with an injected clock: a "crash" in the
- * middle of a deploy, a publish and a destroy (the first process's engine never answers, a second
- * process takes over the same database), idle stop, start on open, and expiry.
- */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   type Actor,
   AuthService,
   type CoreDeps,
   CourseService,
+  type LabAccessRequest,
   LabReconciler,
   LabService,
   type LabServiceOptions,
   type Store,
 } from '@aperture/core';
-import { createStore } from '@aperture/storage';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { InProcessEventBus } from './infra/event-bus.ts';
-import { ScryptSecretHasher } from './infra/hasher.ts';
-import { RandomIdGenerator } from './infra/ids.ts';
 import { FakeLabBackend } from './testing/fake-lab-backend.ts';
+import { type LabCourse, openLabCourse } from './testing/lab-course.ts';
 
 const logger = pino({ level: 'silent' });
 const HOUR = 3_600_000;
 
-let dir: string;
 let store: Store;
 let clock: { at: number };
 let deps: CoreDeps;
 let instructor: Actor;
 let students: Actor[];
+let course: LabCourse;
 
 function aperture(backend = new FakeLabBackend(), options: Partial<LabServiceOptions> = {}) {
   const labs = new LabService(deps, backend, { logger, checkTimeoutMs: 200, pollIntervalMs: 5, ...options });
@@ -41,34 +31,13 @@ function aperture(backend = new FakeLabBackend(), options: Partial<LabServiceOpt
 }
 
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'aperture-labs-'));
-  store = await createStore({ sqlitePath: join(dir, 'aperture.sqlite') });
   clock = { at: Date.parse('2026-01-05T09:00:00.000Z') };
-  deps = {
-    store,
-    clock: { now: () => new Date(clock.at) },
-    ids: new RandomIdGenerator(),
-    hasher: new ScryptSecretHasher(),
-    events: new InProcessEventBus(),
-  };
-  const auth = new AuthService(deps);
-  const courses = new CourseService(deps, auth);
-  const staff = await auth.createUser('system', { username: 'ada', role: 'staff' });
-  instructor = { userId: staff.id, role: staff.role };
-  await courses.create(instructor, { code: 'NET1', title: 'Networks' });
-  students = [];
-  for (const username of ['sam', 'robin']) {
-    const { userId } = await courses.enroll(instructor, 'NET1', { username, role: 'student' });
-    students.push({ userId, role: 'user' });
-  }
+  course = await openLabCourse({ now: () => new Date(clock.at), students: ['sam', 'robin'] });
+  ({ store, deps, instructor, students } = course);
 });
 
-afterEach(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => course.close());
 
-/** A lab with a published first version and a checkpointed (draft) second one. */
 /** A published lab with v1 deployed to the course and every copy settled. */
 async function deployedLab(p: ReturnType<typeof aperture>) {
   const lab = await publishedLab(p);
@@ -77,6 +46,7 @@ async function deployedLab(p: ReturnType<typeof aperture>) {
   return { lab, deployment };
 }
 
+/** A lab with a published first version and a checkpointed (draft) second one. */
 async function publishedLab(p: ReturnType<typeof aperture>) {
   const detail = await p.labs.create(instructor, 'NET1', {
     type: 'webserver',
@@ -95,6 +65,21 @@ async function publishedLab(p: ReturnType<typeof aperture>) {
   const { version: v2 } = await p.labs.checkpoint(instructor, detail.lab.id);
   return { labId: detail.lab.id, v1: v1.id, v2: v2.id, dev: detail.dev?.deployment.id ?? '' };
 }
+
+/** Opening a copy's terminal (`shell`) or its web port (`web:8080`), as the routes ask. */
+const shell = (deploymentId: string, userId: string): LabAccessRequest => ({
+  deploymentId,
+  userId,
+  component: 'shell',
+  kind: 'terminal',
+});
+const web = (deploymentId: string, userId: string): LabAccessRequest => ({
+  deploymentId,
+  userId,
+  component: 'web',
+  kind: 'http',
+  port: 8080,
+});
 
 describe('lab recovery after a crash', () => {
   it('a second process finishes the deploy, the check and the destroy the first left half done', async () => {
@@ -335,13 +320,6 @@ class CrashingBackend extends FakeLabBackend {
 }
 
 describe('opening a stopped copy is bounded by startWaitMs', () => {
-  const shell = (deploymentId: string, userId: string) => ({
-    deploymentId,
-    userId,
-    component: 'shell',
-    kind: 'terminal' as const,
-  });
-
   it('the engine does not answer: unavailable after startWaitMs, and the start goes on', async () => {
     const p = aperture(new FakeLabBackend(), { startWaitMs: 150 });
     const { deployment } = await deployedLab(p);
@@ -508,7 +486,7 @@ describe('who may open which copy', () => {
     const ta: Actor = { userId, role: 'user' };
     const [sam] = students as [Actor];
     const open = (deploymentId: string, owner: string) =>
-      p.labs.authorizeAccess(ta, { deploymentId, userId: owner, component: 'shell', kind: 'terminal' });
+      p.labs.authorizeAccess(ta, shell(deploymentId, owner));
     await expect(open(deployment.id, sam.userId)).resolves.toMatchObject({ studentId: sam.userId });
     // Sam sees who looked in; a second open soon after (a page's assets, a reconnect) is the same entry.
     await open(deployment.id, sam.userId);
@@ -523,12 +501,7 @@ describe('who may open which copy', () => {
       },
     ]);
     // Sam's own opens are not listed.
-    await p.labs.authorizeAccess(sam, {
-      deploymentId: deployment.id,
-      userId: sam.userId,
-      component: 'shell',
-      kind: 'terminal',
-    });
+    await p.labs.authorizeAccess(sam, shell(deployment.id, sam.userId));
     expect(
       (await store.labAccessLog.listByCopy(deployment.id, sam.userId, 10)).map((r) => r.viewerId),
     ).toEqual([userId]);
@@ -538,14 +511,9 @@ describe('who may open which copy', () => {
       message: expect.stringContaining('dev copy'),
     });
     // The instructor still opens it.
-    await expect(
-      p.labs.authorizeAccess(instructor, {
-        deploymentId: dev.id,
-        userId: dev.createdBy,
-        component: 'shell',
-        kind: 'terminal',
-      }),
-    ).resolves.toMatchObject({ studentId: dev.createdBy });
+    await expect(p.labs.authorizeAccess(instructor, shell(dev.id, dev.createdBy))).resolves.toMatchObject({
+      studentId: dev.createdBy,
+    });
   });
 });
 
@@ -558,12 +526,7 @@ describe('lab lifetime', () => {
     const release = p.backend.hold();
     await p.labs.reset(instructor, deployment.id, sam.userId); // holds the deployment's queue
     expect((await p.reconciler.tick()).idleStopped).toBeGreaterThanOrEqual(1); // robin's stop waits behind it
-    await p.labs.authorizeAccess(robin, {
-      deploymentId: deployment.id,
-      userId: robin.userId,
-      component: 'shell',
-      kind: 'terminal',
-    });
+    await p.labs.authorizeAccess(robin, shell(deployment.id, robin.userId));
     release();
     await p.settle();
     expect((await store.labEnvironments.get(deployment.id, robin.userId))?.state).toBe('ready');
@@ -578,24 +541,12 @@ describe('lab lifetime', () => {
     const lastUse = async () => (await store.labEnvironments.get(deployment.id, sam.userId))?.lastAccessAt;
     const iso = (ms: number) => new Date(ms).toISOString();
     clock.at = start + 110 * 60_000;
-    const target = await p.labs.authorizeAccess(sam, {
-      deploymentId: deployment.id,
-      userId: sam.userId,
-      component: 'web',
-      kind: 'http',
-      port: 8080,
-    });
+    const target = await p.labs.authorizeAccess(sam, web(deployment.id, sam.userId));
     expect(await lastUse()).toBe(iso(start + 110 * 60_000));
     // 10 s later: bytes in the session, and another proxied asset: neither writes.
     clock.at += 10_000;
     p.labs.noteActivity(target);
-    await p.labs.authorizeAccess(sam, {
-      deploymentId: deployment.id,
-      userId: sam.userId,
-      component: 'web',
-      kind: 'http',
-      port: 8080,
-    });
+    await p.labs.authorizeAccess(sam, web(deployment.id, sam.userId));
     await new Promise((done) => setTimeout(done, 30));
     expect(await lastUse()).toBe(iso(start + 110 * 60_000));
     // 40 s after the open: written.
@@ -620,12 +571,7 @@ describe('lab lifetime', () => {
     const p = aperture();
     const { deployment } = await deployedLab(p);
     const [sam] = students as [Actor];
-    const open = {
-      deploymentId: deployment.id,
-      userId: sam.userId,
-      component: 'shell',
-      kind: 'terminal',
-    } as const;
+    const open = shell(deployment.id, sam.userId);
     await p.labs.authorizeAccess(sam, open);
     const opened = (await store.labEnvironments.get(deployment.id, sam.userId))?.lastAccessAt;
     clock.at += HOUR;
@@ -654,12 +600,7 @@ describe('lab lifetime', () => {
     const { lab, deployment } = await deployedLab(p);
     const [sam] = students as [Actor];
     clock.at += HOUR;
-    await p.labs.authorizeAccess(sam, {
-      deploymentId: deployment.id,
-      userId: sam.userId,
-      component: 'shell',
-      kind: 'terminal',
-    });
+    await p.labs.authorizeAccess(sam, shell(deployment.id, sam.userId));
     clock.at += HOUR + 60_000; // robin's copy: 2h1m unused; sam's: opened 1h1m ago
     // Robin's, and the instructor's dev copy (never opened either).
     expect((await p.reconciler.tick()).idleStopped).toBe(2);
@@ -678,13 +619,7 @@ describe('lab lifetime', () => {
     await p.settle();
     expect(await states()).toMatchObject({ sam: 'stopped', robin: 'stopped' });
 
-    const target = await p.labs.authorizeAccess(sam, {
-      deploymentId: deployment.id,
-      userId: sam.userId,
-      component: 'web',
-      kind: 'http',
-      port: 8080,
-    });
+    const target = await p.labs.authorizeAccess(sam, web(deployment.id, sam.userId));
     expect(target).toEqual({ deploymentId: deployment.id, studentId: sam.userId, component: 'web' });
     expect(await states()).toMatchObject({ sam: 'ready', robin: 'stopped' });
 

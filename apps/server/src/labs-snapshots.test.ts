@@ -1,29 +1,15 @@
-/**
- * Checkpoint snapshots in LabService, on a real SQLite store: a backend that can snapshot volumes
- * (the Kubernetes one, faked here; its real run is backend-kubernetes' volume-snapshots.k8s.test.ts)
- * gets asked for the dev copy's snapshots, the version records them, deploys hand them back, and a
- * failed snapshot fails the checkpoint. Without the capability a checkpoint is as before.
- */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   type Actor,
-  AuthService,
   type CoreDeps,
-  CourseService,
   type LabDeployRequest,
   LabService,
   type LabSnapshotRequest,
   type Store,
 } from '@aperture/core';
-import { createStore } from '@aperture/storage';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { InProcessEventBus } from './infra/event-bus.ts';
-import { ScryptSecretHasher } from './infra/hasher.ts';
-import { RandomIdGenerator } from './infra/ids.ts';
 import { FakeLabBackend } from './testing/fake-lab-backend.ts';
+import { type LabCourse, openLabCourse } from './testing/lab-course.ts';
 
 const logger = pino({ level: 'silent' });
 
@@ -43,33 +29,17 @@ class SnapshottingBackend extends FakeLabBackend {
   }
 }
 
-let dir: string;
 let store: Store;
 let deps: CoreDeps;
 let instructor: Actor;
+let course: LabCourse;
 
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'aperture-labs-snap-'));
-  store = await createStore({ sqlitePath: join(dir, 'aperture.sqlite') });
-  deps = {
-    store,
-    clock: { now: () => new Date() },
-    ids: new RandomIdGenerator(),
-    hasher: new ScryptSecretHasher(),
-    events: new InProcessEventBus(),
-  };
-  const auth = new AuthService(deps);
-  const courses = new CourseService(deps, auth);
-  const staff = await auth.createUser('system', { username: 'ada', role: 'staff' });
-  instructor = { userId: staff.id, role: staff.role };
-  await courses.create(instructor, { code: 'NET1', title: 'Networks' });
-  await courses.enroll(instructor, 'NET1', { username: 'sam', role: 'student' });
+  course = await openLabCourse({ now: () => new Date(), students: ['sam'] });
+  ({ store, deps, instructor } = course);
 });
 
-afterEach(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => course.close());
 
 async function shellLab(backend: FakeLabBackend, storage = '1Gi', name = 'shell') {
   const labs = new LabService(deps, backend, { logger, checkTimeoutMs: 200, pollIntervalMs: 5 });
