@@ -14,6 +14,15 @@ export async function ask(question: string, missing: string): Promise<string> {
   }
 }
 
+/**
+ * A whole-class or lasting action: go on only once `name` is typed back (`--yes` skips the
+ * question); otherwise nothing `undone` ("destroyed", "deleted") happened.
+ */
+export async function confirmByName(question: string, name: string, undone: string): Promise<void> {
+  const answer = await ask(`${question} Type the lab's name: `, '--yes');
+  if (answer.trim() !== name) throw new CliError(`not confirmed; nothing was ${undone}`);
+}
+
 /** Like ask, without echoing what is typed. */
 export async function askSecret(question: string, missing: string): Promise<string> {
   if (!canPrompt()) throw new CliError(`${missing} is required (not a terminal, so no prompt)`);

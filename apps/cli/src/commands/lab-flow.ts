@@ -3,7 +3,7 @@ import type { DeploymentView } from '@aperture/core';
 import { type Command, Option } from 'commander';
 import { CliError, EXIT } from '../errors.ts';
 import { LabClient } from '../lab-client.ts';
-import { ask } from '../prompt.ts';
+import { confirmByName } from '../prompt.ts';
 import {
   countsText,
   DEFAULT_LAB_TIMEOUT_SECONDS,
@@ -274,13 +274,12 @@ function registerCopyCommands(lab: Command): void {
         const labs = new LabClient(ctx.client);
         const detail = await resolveLab(labs, ref, opts.course);
         const deploymentId = pickDeployment(detail, opts.deployment);
-        if (!opts.yes) {
-          const answer = await ask(
-            `Destroy every copy of ${detail.lab.name} (${deploymentId})? Type the lab's name: `,
-            '--yes',
+        if (!opts.yes)
+          await confirmByName(
+            `Destroy every copy of ${detail.lab.name} (${deploymentId})?`,
+            detail.lab.name,
+            'destroyed',
           );
-          if (answer.trim() !== detail.lab.name) throw new CliError('not confirmed; nothing was destroyed');
-        }
         await labs.destroy(deploymentId);
         const { value, done } = await waitFor(
           ctx.out,
@@ -305,13 +304,12 @@ function registerCopyCommands(lab: Command): void {
       action(async (ctx, ref: string, opts: { course?: string; yes?: boolean }) => {
         const labs = new LabClient(ctx.client);
         const detail = await resolveLab(labs, ref, opts.course);
-        if (!opts.yes) {
-          const answer = await ask(
-            `Delete ${detail.lab.name} with its ${detail.versions.length} version(s)? Type the lab's name: `,
-            '--yes',
+        if (!opts.yes)
+          await confirmByName(
+            `Delete ${detail.lab.name} with its ${detail.versions.length} version(s)?`,
+            detail.lab.name,
+            'deleted',
           );
-          if (answer.trim() !== detail.lab.name) throw new CliError('not confirmed; nothing was deleted');
-        }
         ctx.out.info(`${detail.lab.name}: deleting (its dev copy is torn down first)`);
         await labs.deleteLab(detail.lab.id);
         ctx.out.result(

@@ -208,6 +208,7 @@ export async function proxyRequest(
   },
 ): Promise<void> {
   const limit = options.limit ?? PROXY_BODY_LIMIT;
+  const timeoutMs = options.timeoutMs ?? PROXY_UPSTREAM_TIMEOUT_MS;
   reply.hijack();
   const upstream = httpRequest({
     method: request.method,
@@ -220,10 +221,7 @@ export async function proxyRequest(
   let timer: NodeJS.Timeout | undefined;
   const waitForAnswer = () => {
     clearTimeout(timer);
-    timer = setTimeout(
-      () => upstream.destroy(new UpstreamTimeout()),
-      options.timeoutMs ?? PROXY_UPSTREAM_TIMEOUT_MS,
-    );
+    timer = setTimeout(() => upstream.destroy(new UpstreamTimeout()), timeoutMs);
   };
   waitForAnswer();
   const done = new Promise<void>((resolve) => {
@@ -253,7 +251,7 @@ export async function proxyRequest(
         reply,
         504,
         'upstream_timeout',
-        `${options.label} did not answer within ${Math.round((options.timeoutMs ?? PROXY_UPSTREAM_TIMEOUT_MS) / 1000)} s.`,
+        `${options.label} did not answer within ${Math.round(timeoutMs / 1000)} s.`,
       );
     else sendJsonError(reply, 502, 'unavailable', `${options.label} stopped answering (${error.message}).`);
   });

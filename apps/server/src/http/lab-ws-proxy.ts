@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket } from 'ws';
 import { requestHeaders } from './lab-proxy.ts';
-import { closeSocket, HIGH_WATER } from './ws-bridge.ts';
+import { closeSocket, HIGH_WATER, LOW_WATER } from './ws-bridge.ts';
 
 /**
  * A lab page's own WebSockets (a dev server's live reload, a notebook's kernel channel) through
@@ -178,25 +178,13 @@ export function openLabSocket(
 /**
  * Messages both ways, text stays text and binary binary, with backpressure: a side that reads
  * slowly pauses the other (at most HIGH_WATER bytes queued per direction). Either side closing
- * closes the other with the same code where that code may be sent on; `onClose` runs once.
+ * closes the other with the same code where that code may be sent on.
  */
-export function relaySockets(browser: WebSocket, upstream: WebSocket, onClose: () => void = () => {}): void {
-  let done = false;
-  const finish = () => {
-    if (done) return;
-    done = true;
-    onClose();
-  };
+export function relaySockets(browser: WebSocket, upstream: WebSocket): void {
   forward(browser, upstream);
   forward(upstream, browser);
-  browser.on('close', (code, reason) => {
-    closeSocket(upstream, relayedCode(code), reason.toString());
-    finish();
-  });
-  upstream.on('close', (code, reason) => {
-    closeSocket(browser, relayedCode(code), reason.toString());
-    finish();
-  });
+  browser.on('close', (code, reason) => closeSocket(upstream, relayedCode(code), reason.toString()));
+  upstream.on('close', (code, reason) => closeSocket(browser, relayedCode(code), reason.toString()));
   browser.on('error', () => upstream.terminate());
   upstream.on('error', () => closeSocket(browser, 1011, 'the lab connection failed'));
   // It may have closed while the browser's upgrade was being answered.
@@ -212,7 +200,7 @@ function forward(from: WebSocket, to: WebSocket): void {
     queued += size;
     to.send(data, { binary: isBinary }, () => {
       queued -= size;
-      if (queued <= HIGH_WATER / 4 && from.isPaused) from.resume();
+      if (queued <= LOW_WATER && from.isPaused) from.resume();
     });
     if (queued > HIGH_WATER) from.pause();
   });

@@ -9,7 +9,8 @@ import type { WebSocket } from 'ws';
 
 /** Bytes handed to the WebSocket but not yet written to the kernel: above this we stop reading the lab. */
 export const HIGH_WATER = 1024 * 1024;
-const LOW_WATER = 256 * 1024;
+/** Queued bytes back down to this: reading resumes. */
+export const LOW_WATER = 256 * 1024;
 
 /** Sends every chunk the stream yields as a binary frame; pauses the stream while the browser lags. */
 export function pipeStreamToSocket(stream: Duplex, socket: WebSocket): void {

@@ -27,9 +27,9 @@ export interface LabWebOptions {
   /** How long the student's server may take to answer (HTTP: PROXY_UPSTREAM_TIMEOUT_MS; a WebSocket's upgrade: LAB_WS_HANDSHAKE_TIMEOUT_MS). */
   timeoutMs?: number | undefined;
   /** How often an open proxied WebSocket is authorized again (lab-access.ts's ACCESS_REFRESH_MS). */
-  refreshMs?: number | undefined;
+  refreshMs: number;
   /** Counts an open proxied WebSocket against the viewer's sessions (lab-access.ts); throws when full. */
-  holdSession?: ((request: FastifyRequest, viewerId: string) => void) | undefined;
+  holdSession: (request: FastifyRequest, viewerId: string) => void;
 }
 
 /**
@@ -42,7 +42,7 @@ export interface LabWebOptions {
 export async function labWebRoutes(
   app: FastifyInstance,
   ctx: LabAccessContext,
-  options: LabWebOptions = {},
+  options: LabWebOptions,
 ): Promise<void> {
   const signer = options.signer ?? new LabLinkSigner();
   const schema = { hide: true };
@@ -111,7 +111,7 @@ export async function labWebRoutes(
       { userId: viewer.id, role: viewer.role },
       { ...targetOf(link), kind: 'http' },
     );
-    options.holdSession?.(request, viewer.id);
+    options.holdSession(request, viewer.id);
     // The browser may go away before the relay runs: nothing may stay open behind it. (Nobody
     // reads its socket until the upgrade is answered, so a quiet hang-up is noticed by the
     // handshake bound in openLabSocket at the latest; a reset is noticed here at once.)
@@ -151,7 +151,7 @@ export async function labWebRoutes(
     const target = { deploymentId: link.deploymentId, studentId: link.userId, component: link.component };
     // A message from the browser is use (for the idle stop), like a keystroke in a terminal.
     socket.on('message', () => ctx.labs.noteActivity(target));
-    keepCheckingAccess(socket, request.log, options.refreshMs ?? LINKED_SOCKET_REFRESH_MS, {
+    keepCheckingAccess(socket, request.log, options.refreshMs, {
       viewer: async () => ((await sessionLives(link)) ? ctx.deps.store.users.get(link.viewerId) : undefined),
       access: (viewer) =>
         ctx.labs.authorizeAccess(
@@ -225,9 +225,6 @@ const linkRefused = (link: LabLink | undefined) =>
       ? 'The session that opened this lab link has ended: open the lab again from Aperture.'
       : 'This lab link has expired or is not valid: open the lab again from Aperture.',
   );
-
-/** lab-access.ts passes its ACCESS_REFRESH_MS; the same figure when this file is used alone. */
-const LINKED_SOCKET_REFRESH_MS = 5 * 60_000;
 
 /** `/lab-sessions/<link>/…`: the link. */
 const linkTokenOf = (request: FastifyRequest) =>

@@ -10,6 +10,9 @@ import type { ServerContext } from '../context.ts';
 import { route } from '../http/route.ts';
 import { parseBody } from '../http/validate.ts';
 
+/** An engine that says nothing of VMs or snapshots offers neither. */
+const NO_EXTRAS = { kubevirt: false, volumeSnapshots: false };
+
 /**
  * Lab templates, as far as they need no provisioner: the JSON Schema (for editors), the built-in
  * types, and a check that names every bad field (the lab builder validates as one types).
@@ -39,7 +42,7 @@ export function labRoutes(app: FastifyInstance, ctx: ServerContext): void {
     handler: async (request) => {
       const backend = ctx.labProvisioner;
       try {
-        const offered = (await backend.capabilities?.()) ?? { kubevirt: false, volumeSnapshots: false };
+        const offered = (await backend.capabilities?.()) ?? NO_EXTRAS;
         return { backend: backend.name, ...offered };
       } catch (error) {
         // Discovery failed: offer nothing that might not work, and say why in the log.
@@ -47,7 +50,7 @@ export function labRoutes(app: FastifyInstance, ctx: ServerContext): void {
           { error: error instanceof Error ? error.message : String(error) },
           'lab capabilities',
         );
-        return { backend: backend.name, kubevirt: false, volumeSnapshots: false };
+        return { backend: backend.name, ...NO_EXTRAS };
       }
     },
   });

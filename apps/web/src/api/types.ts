@@ -128,7 +128,6 @@ export interface NewUser {
   role: 'admin' | 'staff' | 'user';
 }
 
-/** GET /api/v1/labs/types. */
 /** GET /api/v1/labs/capabilities: what the lab engine offers. */
 export interface LabCapabilities {
   backend: string;
@@ -136,6 +135,7 @@ export interface LabCapabilities {
   volumeSnapshots: boolean;
 }
 
+/** GET /api/v1/labs/types. */
 export interface LabType {
   type: string;
   description: string;

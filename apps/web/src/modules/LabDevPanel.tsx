@@ -16,7 +16,7 @@ import {
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { labCapabilitiesQuery, useUpdateLabTemplate } from '../api/queries/labs.ts';
-import type { LabDetail } from '../api/types.ts';
+import type { LabDetail, LabTemplateBody } from '../api/types.ts';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { LabOpenButtons } from '../components/LabOpenButtons.tsx';
 import { LabStateBadge } from '../components/LabStateBadge.tsx';
@@ -98,6 +98,8 @@ function ChangeTemplate({ detail }: { detail: LabDetail }) {
   const capabilities = useQuery(labCapabilitiesQuery());
   const update = useUpdateLabTemplate(detail.lab.id);
   const problems = labProblemsOf(update.error);
+  /** Saved: the form closes (on a problem it stays open, the problems listed below it). */
+  const save = (body: LabTemplateBody) => update.mutate(body, { onSuccess: () => setOpen('none') });
   return (
     <Stack gap="sm">
       <Group gap="xs">
@@ -117,30 +119,20 @@ function ChangeTemplate({ detail }: { detail: LabDetail }) {
       {open === 'container' ? (
         <NewContainer
           loading={update.isPending}
-          onSave={(container) =>
-            update.mutate(
-              { template: withContainer(detail.lab.devTemplate, container) },
-              { onSuccess: () => setOpen('none') },
-            )
-          }
+          onSave={(container) => save({ template: withContainer(detail.lab.devTemplate, container) })}
         />
       ) : null}
       {open === 'vm' ? (
         <NewVm
           loading={update.isPending}
-          onSave={(vm) =>
-            update.mutate(
-              { template: withVm(detail.lab.devTemplate, vm) },
-              { onSuccess: () => setOpen('none') },
-            )
-          }
+          onSave={(vm) => save({ template: withVm(detail.lab.devTemplate, vm) })}
         />
       ) : null}
       {open === 'yaml' ? (
         <TemplateText
           initial={JSON.stringify(detail.lab.devTemplate, null, 2)}
           loading={update.isPending}
-          onSave={(text) => update.mutate({ text }, { onSuccess: () => setOpen('none') })}
+          onSave={(text) => save({ text })}
         />
       ) : null}
       {problems.length > 0 ? (

@@ -124,12 +124,16 @@ export function withContainer(template: LabTemplate, container: NewContainer): L
     ...(container.port ? { ports: [{ name: 'http', port: container.port, protocol: 'TCP' }] } : {}),
     ...(container.terminal ? { terminal: true } : {}),
   };
-  return { ...template, spec: { ...template.spec, components: [...template.spec.components, component] } };
+  return withComponent(template, component);
 }
 
 /** A KubeVirt VM component booting `image` (a containerDisk), for the builder's "Create VM". */
 export function withVm(template: LabTemplate, vm: { name: string; image: string }): LabTemplate {
-  const component: Component = { name: vm.name, kind: 'vm', image: vm.image };
+  return withComponent(template, { name: vm.name, kind: 'vm', image: vm.image });
+}
+
+/** The template with `component` appended. */
+function withComponent(template: LabTemplate, component: Component): LabTemplate {
   return { ...template, spec: { ...template.spec, components: [...template.spec.components, component] } };
 }
 
