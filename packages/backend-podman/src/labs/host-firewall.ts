@@ -63,19 +63,33 @@ function serialized<T>(work: () => Promise<T>): Promise<T> {
   return next;
 }
 
+/** One lab network as the firewall needs it. */
+export interface LabNetworkAddress {
+  network: string;
+  bridge: string;
+  gateway: string | undefined;
+}
+
+/** Every name goes into iptables arguments: plain words and an IPv4 address only. */
+function checkNames({ network, bridge, gateway }: LabNetworkAddress): void {
+  for (const word of [network, bridge])
+    if (!PLAIN.test(word)) throw new Error(`lab firewall: ${JSON.stringify(word)} is not a plain name`);
+  if (gateway !== undefined && !IPV4.test(gateway))
+    throw new Error(`lab firewall: ${JSON.stringify(gateway)} is not an IPv4 address`);
+}
+
 export class LabHostFirewall {
   private readonly families: Family[];
   private readonly attempts: number;
 
-  constructor(options: LabHostFirewallOptions | string = {}) {
-    const opts = typeof options === 'string' ? { iptables: options } : options;
-    const iptables = opts.iptables ?? 'iptables';
-    const ip6tables = opts.ip6tables ?? iptables.replace(/iptables([^/]*)$/, 'ip6tables$1');
+  constructor(options: LabHostFirewallOptions = {}) {
+    const iptables = options.iptables ?? 'iptables';
+    const ip6tables = options.ip6tables ?? iptables.replace(/iptables([^/]*)$/, 'ip6tables$1');
     this.families = [
       { tool: iptables, ipv6: false },
       ...(ip6tables === false ? [] : [{ tool: ip6tables, ipv6: true }]),
     ];
-    this.attempts = Math.max(1, opts.attempts ?? 5);
+    this.attempts = Math.max(1, options.attempts ?? 5);
   }
 
   /**
@@ -84,16 +98,35 @@ export class LabHostFirewall {
    * anything.
    */
   isolate(network: string, bridge: string, gateway: string | undefined): Promise<boolean> {
-    for (const word of [network, bridge])
-      if (!PLAIN.test(word)) throw new Error(`lab firewall: ${JSON.stringify(word)} is not a plain name`);
-    if (gateway !== undefined && !IPV4.test(gateway))
-      throw new Error(`lab firewall: ${JSON.stringify(gateway)} is not an IPv4 address`);
-    return this.retrying(async () => {
-      let changed = false;
-      for (const family of this.families) {
-        changed = (await this.ensureChain(family)) || changed;
+    checkNames({ network, bridge, gateway });
+    return this.retrying(async () => (await this.repair([{ network, bridge, gateway }])).changed);
+  }
+
+  /**
+   * Puts back the jump and the rules of every network given (what exists of the labs); names the
+   * networks whose rules had to be repaired. Strays are sweep()'s: it needs every network there is.
+   */
+  async verify(networks: readonly LabNetworkAddress[]): Promise<string[]> {
+    for (const network of networks) checkNames(network);
+    return this.retrying(async () => [...(await this.repair(networks)).repaired]);
+  }
+
+  /**
+   * Per family: the jump checked once and the chain listed once (not once per network: the
+   * periodic check covers every lab network), then each network's rules put back where they
+   * differ, out of order, partial or for another bridge, replaced as a whole in one atomic commit.
+   */
+  private async repair(
+    networks: readonly LabNetworkAddress[],
+  ): Promise<{ changed: boolean; repaired: Set<string> }> {
+    let changed = false;
+    const repaired = new Set<string>();
+    for (const family of this.families) {
+      changed = (await this.ensureChain(family)) || changed;
+      const rules = await this.rules(family);
+      for (const { network, bridge, gateway } of networks) {
         const wanted = this.wanted(family, network, bridge, gateway);
-        const current = (await this.rules(family)).filter((rule) => rule.network === network);
+        const current = rules.filter((rule) => rule.network === network);
         if (
           sameLines(
             current.map((rule) => rule.line),
@@ -101,25 +134,12 @@ export class LabHostFirewall {
           )
         )
           continue;
-        // Out of order, partial or for another bridge: replaced as a whole, in one atomic commit.
         await this.restore(family, [...current.map((rule) => rule.delete), ...wanted]);
         changed = true;
+        repaired.add(network);
       }
-      return changed;
-    });
-  }
-
-  /**
-   * Puts back the jump and the rules of every network given (what exists of the labs); names the
-   * networks whose rules had to be repaired. Strays are sweep()'s: it needs every network there is.
-   */
-  async verify(
-    networks: readonly { network: string; bridge: string; gateway: string | undefined }[],
-  ): Promise<string[]> {
-    const repaired: string[] = [];
-    for (const { network, bridge, gateway } of networks)
-      if (await this.isolate(network, bridge, gateway)) repaired.push(network);
-    return repaired;
+    }
+    return { changed, repaired };
   }
 
   /** Removes the rules of these networks (before the networks go, so a reused bridge is never caught). */

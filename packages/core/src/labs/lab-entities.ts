@@ -110,6 +110,16 @@ export type LabEnvironmentState =
   | 'resetting'
   | 'removed';
 
+/** Every state but `removed`: a copy that still exists for its student (reset, or removed, from here). */
+export const LIVE_COPY_STATES: readonly LabEnvironmentState[] = [
+  'pending',
+  'deploying',
+  'ready',
+  'failed',
+  'stopped',
+  'resetting',
+];
+
 export interface LabEnvironment {
   deploymentId: string;
   userId: string;

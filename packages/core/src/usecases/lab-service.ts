@@ -10,13 +10,14 @@ import { ConflictError, NotFoundError, UnavailableError, ValidationError } from 
 import type { LabTarget } from '../labs/access.ts';
 import { catalogLabTemplate, type LabCatalogOptions } from '../labs/catalog.ts';
 import { lifetimeMs } from '../labs/duration.ts';
-import type {
-  Lab,
-  LabDeployment,
-  LabEnvironment,
-  LabEnvironmentState,
-  LabTeardownSummary,
-  LabVersion,
+import {
+  type Lab,
+  type LabDeployment,
+  type LabEnvironment,
+  type LabEnvironmentState,
+  type LabTeardownSummary,
+  type LabVersion,
+  LIVE_COPY_STATES,
 } from '../labs/lab-entities.ts';
 import type { LabTemplate, LabTemplateProblem } from '../labs/lab-template.ts';
 import { diffTemplates, imagesToPin, type LabTemplateChange, labVersionId } from '../labs/version.ts';
@@ -49,16 +50,6 @@ export type LabServiceOptions = LabWorkerOptions & {
 
 /** A template already validated (the server parses YAML with api-contract), or a catalog type. */
 export type LabTemplateInput = { template: LabTemplate } | ({ type: string } & LabCatalogOptions);
-
-/** Every state but `removed`: a copy that may be reset. */
-const LIVE_COPY: readonly LabEnvironmentState[] = [
-  'pending',
-  'deploying',
-  'ready',
-  'failed',
-  'stopped',
-  'resetting',
-];
 
 export class LabService {
   readonly worker: LabWorker;
@@ -329,7 +320,7 @@ export class LabService {
     // Whatever runs now (a deploy, a stop) writes its result only over the state it set, so the
     // reset recorded here stays and runs after it.
     const patch = { state: 'resetting' as const, error: null, updatedAt: this.now() };
-    if (!(await this.store.labEnvironments.update(deployment.id, userId, patch, { from: LIVE_COPY })))
+    if (!(await this.store.labEnvironments.update(deployment.id, userId, patch, { from: LIVE_COPY_STATES })))
       throw new NotFoundError('Lab environment', `${deployment.id}/${userId}`);
     const resetting = await this.liveEnvironment(deployment, userId);
     void this.worker.reset(deployment.id, userId);

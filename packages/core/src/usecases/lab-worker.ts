@@ -5,14 +5,15 @@
  * its outcome to the store, so the store always says where each lab truly is.
  */
 import type { LabAccess } from '../labs/access.ts';
-import type {
-  LabCheckResult,
-  LabDeployment,
-  LabEnvironment,
-  LabEnvironmentPatch,
-  LabEnvironmentState,
-  LabTeardownSummary,
-  LabVersion,
+import {
+  type LabCheckResult,
+  type LabDeployment,
+  type LabEnvironment,
+  type LabEnvironmentPatch,
+  type LabEnvironmentState,
+  type LabTeardownSummary,
+  type LabVersion,
+  LIVE_COPY_STATES,
 } from '../labs/lab-entities.ts';
 import type { LabCheck } from '../labs/lab-template.ts';
 import type {
@@ -318,8 +319,7 @@ export class LabWorker {
     // The state is recorded first, conditionally: an idle stop only of a copy still ready and not
     // used since the decision. A start or an open during the stop then sees `stopped` and queues
     // a deploy behind it (the copy ends running, not stopped).
-    const from: readonly LabEnvironmentState[] =
-      state === 'stopped' ? ['ready'] : ['pending', 'deploying', 'ready', 'failed', 'stopped', 'resetting'];
+    const from: readonly LabEnvironmentState[] = state === 'stopped' ? ['ready'] : LIVE_COPY_STATES;
     const when = idleSince === undefined ? { from } : { from, lastAccessAt: idleSince };
     const before = await this.store.labEnvironments.get(deploymentId, userId);
     if (!before) return;
