@@ -46,7 +46,7 @@ export interface LabAccessAuthorizer {
 export interface LabAccessContext {
   labs: LabAccessAuthorizer;
   /** An open session's credential is checked again on every refresh. */
-  auth: Pick<AuthService, 'authenticateSession' | 'authenticateToken'>;
+  auth: Pick<AuthService, 'authenticateSession' | 'authenticateSessionId' | 'authenticateToken'>;
   labProvisioner: LabAccess;
   deps: Pick<CoreDeps, 'store' | 'hasher'>;
   /** APERTURE_PUBLIC_URL: when set, the only Origin a cookie-signed WebSocket may come from. */

@@ -87,10 +87,10 @@ export async function labWebRoutes(
     return reply.header('referrer-policy', 'no-referrer').redirect(`/lab-sessions/${token}${path}`, 303);
   };
 
-  /** The link's session still exists, unexpired, and is its viewer's (a logout deletes it). */
-  const sessionLives = async (link: LabLink) => {
-    const session = await ctx.deps.store.sessions.get(link.sessionId);
-    return !!session && session.userId === link.viewerId && Date.parse(session.expiresAt) > Date.now();
+  /** The link's viewer, while the session that opened it lives (a logout ends it) and is theirs. */
+  const linkedViewer = async (link: LabLink) => {
+    const user = await ctx.auth.authenticateSessionId(link.sessionId);
+    return user?.id === link.viewerId ? user : undefined;
   };
 
   /**
@@ -104,9 +104,8 @@ export async function labWebRoutes(
     const problem = upgradeProblem(request.headers, path);
     if (problem) throw new ValidationError(problem);
     const link = signer.verify(linkTokenOf(request));
-    if (!link || !(await sessionLives(link))) throw linkRefused(link);
-    const viewer = await ctx.deps.store.users.get(link.viewerId);
-    if (!viewer) throw new UnauthenticatedError('The account that opened this lab link is gone.');
+    const viewer = link && (await linkedViewer(link));
+    if (!link || !viewer) throw linkRefused(link);
     const target = await ctx.labs.authorizeAccess(
       { userId: viewer.id, role: viewer.role },
       { ...targetOf(link), kind: 'http' },
@@ -152,7 +151,7 @@ export async function labWebRoutes(
     // A message from the browser is use (for the idle stop), like a keystroke in a terminal.
     socket.on('message', () => ctx.labs.noteActivity(target));
     keepCheckingAccess(socket, request.log, options.refreshMs, {
-      viewer: async () => ((await sessionLives(link)) ? ctx.deps.store.users.get(link.viewerId) : undefined),
+      viewer: () => linkedViewer(link),
       access: (viewer) =>
         ctx.labs.authorizeAccess(
           { userId: viewer.id, role: viewer.role },
@@ -183,19 +182,16 @@ export async function labWebRoutes(
     const handleLinked = async (request: FastifyRequest, reply: FastifyReply) => {
       if (!(request.params as { '*': string })['*'].includes('/')) return toDirectory(request, reply, 2);
       const token = linkTokenOf(request);
-      const path = upstreamPath(request.raw.url ?? '/', 2);
       const link = signer.verify(token);
-      const live = link && (await sessionLives(link));
-      if (!link || !live) {
+      const viewer = link && (await linkedViewer(link));
+      if (!link || !viewer) {
         // An expired link (or one of an ended session) opened again as a navigation with a
         // session cookie: renew it for that session.
         const expired = link ?? signer.verify(token, Date.now(), true);
         if (expired && request.user && isNavigation(request))
-          return toLink(request, reply, targetOf(expired), path);
+          return toLink(request, reply, targetOf(expired), upstreamPath(request.raw.url ?? '/', 2));
         throw linkRefused(link);
       }
-      const viewer = await ctx.deps.store.users.get(link.viewerId);
-      if (!viewer) throw new UnauthenticatedError('The account that opened this lab link is gone.');
       return forward(request, reply, { userId: viewer.id, role: viewer.role }, targetOf(link), 2);
     };
     proxy.route({

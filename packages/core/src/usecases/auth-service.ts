@@ -48,8 +48,13 @@ export class AuthService {
     await this.deps.store.sessions.delete(this.deps.hasher.digest(sessionSecret));
   }
 
-  async authenticateSession(sessionSecret: string): Promise<User | undefined> {
-    const session = await this.deps.store.sessions.get(this.deps.hasher.digest(sessionSecret));
+  authenticateSession(sessionSecret: string): Promise<User | undefined> {
+    return this.authenticateSessionId(this.deps.hasher.digest(sessionSecret));
+  }
+
+  /** The same by the session's store key (what a lab link names, never the cookie itself). */
+  async authenticateSessionId(idHash: string): Promise<User | undefined> {
+    const session = await this.deps.store.sessions.get(idHash);
     if (!session || session.expiresAt <= isoNow(this.deps.clock)) return undefined;
     return this.deps.store.users.get(session.userId);
   }
