@@ -5,9 +5,6 @@
  */
 import { apiMessage, statusCode } from '../api-errors.ts';
 
-// One bounded fan-out for both engines' provisioners (core); re-exported for this package's callers.
-export { mapLimited } from '@aperture/core';
-
 export interface RetryPolicy {
   /** Tries in all, the first included. */
   attempts: number;

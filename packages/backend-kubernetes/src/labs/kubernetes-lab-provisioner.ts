@@ -33,20 +33,14 @@ import {
   type LabTerminalOptions,
   type LabVersionRef,
   type Logger,
+  mapLimited,
   type StudentDeployResult,
   ValidationError,
 } from '@aperture/core';
 import type { KubeConfig, V1Deployment, V1Namespace, V1Pod } from '@kubernetes/client-node';
 import { apiMessage, KubernetesPermissionError } from '../api-errors.ts';
 import { ApiRequestCounter } from '../api-request-counter.ts';
-import {
-  DEFAULT_RETRY,
-  isTransient,
-  mapLimited,
-  RetriesExhausted,
-  type RetryPolicy,
-  retrying,
-} from './concurrency.ts';
+import { DEFAULT_RETRY, isTransient, RetriesExhausted, type RetryPolicy, retrying } from './concurrency.ts';
 import { digestsFromPods } from './image-digests.ts';
 import { KubernetesLabAccess } from './kubernetes-lab-access.ts';
 import { LabKubernetesApi, STOP_FIELD_MANAGER } from './lab-api.ts';

@@ -4,10 +4,10 @@
  * and a second search by label over every kind we create — cluster-scoped Namespaces included —
  * so the receipt says `verified` only when the cluster itself shows nothing is left.
  */
-import type { LabObjectRef, LabTeardownReceipt } from '@aperture/core';
+import { type LabObjectRef, type LabTeardownReceipt, mapLimited } from '@aperture/core';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { apiMessage, statusCode } from '../api-errors.ts';
-import { mapLimited, RetriesExhausted, type RetryPolicy, retrying, sleep } from './concurrency.ts';
+import { RetriesExhausted, type RetryPolicy, retrying, sleep } from './concurrency.ts';
 import type { LabKubernetesApi } from './lab-api.ts';
 import { LAB_POD, LAB_RESOURCES, type LabResource, SNAPSHOT_RESOURCES } from './lab-permissions.ts';
 

@@ -9,8 +9,7 @@ import type { Lab, LabVersion } from '../labs/lab-entities.ts';
 import { type Actor, canEditCourse, canGradeCourse, isAdmin } from '../policy/authz.ts';
 import type { Store } from '../ports.ts';
 
-export type LabNeed = 'read' | 'change';
-type Need = LabNeed;
+type Need = 'read' | 'change';
 
 export class LabLookup {
   constructor(private readonly store: Store) {}
