@@ -149,7 +149,7 @@ export class LabService {
   /** The dev template with its images pinned as an immutable version; the same content twice is one version. */
   async checkpoint(actor: Actor, labId: string): Promise<{ version: LabVersion; created: boolean }> {
     const { lab } = await this.lookup.lab(actor, labId, 'change');
-    await this.wakeDev(lab);
+    const dev = await this.wakeDev(lab);
     const images = await this.backend.resolveImageDigests(imagesToPin(lab.devTemplate));
     const id = labVersionId(lab.devTemplate, images);
     // Snapshots are recorded on the version, not part of its id: the same content again keeps the first.
@@ -162,7 +162,7 @@ export class LabService {
       images,
       state: 'draft',
       checkResults: null,
-      snapshots: await this.snapshotDev(lab, id),
+      snapshots: await this.snapshotDev(lab, id, dev),
       createdBy: actor.userId,
       createdAt: this.now(),
       checkedAt: null,
@@ -177,19 +177,18 @@ export class LabService {
    * a snapshot of each of the dev copy's claims, claim → reference; null otherwise. A snapshot that
    * fails fails the checkpoint (a version without the volume data it was meant to have is worse).
    */
-  private async snapshotDev(lab: Lab, versionId: string): Promise<Record<string, string> | null> {
+  private async snapshotDev(
+    lab: Lab,
+    versionId: string,
+    dev: LabDeployment | undefined,
+  ): Promise<Record<string, string> | null> {
     const hasVolumes = lab.devTemplate.spec.components.some((c) => (c.volumes ?? []).length > 0);
-    if (!this.backend.snapshotVolumes || !hasVolumes) return null;
-    const deployments = await this.store.labDeployments.listByLab(lab.id);
-    const dev = newest(deployments.filter((d) => d.kind === 'dev' && d.state === 'active'));
-    if (!dev) return null;
-    const copy = (await this.store.labEnvironments.listByDeployment(dev.id)).find(
-      (environment) => environment.userId === dev.createdBy,
-    );
+    if (!this.backend.snapshotVolumes || !hasVolumes || !dev) return null;
+    const owner = await this.store.users.get(dev.createdBy);
     try {
       return await this.backend.snapshotVolumes({
         deploymentId: dev.id,
-        student: { id: dev.createdBy, username: copy?.username ?? dev.createdBy },
+        student: { id: dev.createdBy, username: owner?.username ?? dev.createdBy },
         versionId,
       });
     } catch (error) {
@@ -476,15 +475,15 @@ export class LabService {
 
   /**
    * An idle-stopped dev copy is started (and waited for) before a checkpoint: on Kubernetes the
-   * digests come from the images its pods run.
+   * digests come from the images its pods run. The active dev deployment, for the snapshot too.
    */
-  private async wakeDev(lab: Lab): Promise<void> {
+  private async wakeDev(lab: Lab): Promise<LabDeployment | undefined> {
     const deployments = await this.store.labDeployments.listByLab(lab.id);
     const dev = newest(deployments.filter((d) => d.kind === 'dev' && d.state === 'active'));
-    if (!dev) return;
+    if (!dev) return undefined;
     const copy = await this.store.labEnvironments.get(dev.id, dev.createdBy);
-    if (copy?.state !== 'stopped') return;
-    await this.access.startAndWait(dev.id, dev.createdBy);
+    if (copy?.state === 'stopped') await this.access.startAndWait(dev.id, dev.createdBy);
+    return dev;
   }
 
   private async startDev(lab: Lab, instructorId: string): Promise<void> {
