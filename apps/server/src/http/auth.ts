@@ -1,4 +1,4 @@
-import { type Actor, UnauthenticatedError, type User } from '@aperture/core';
+import { type Actor, type AuthService, UnauthenticatedError, type User } from '@aperture/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../context.ts';
 
@@ -35,7 +35,11 @@ export function registerAuth(app: FastifyInstance, ctx: ServerContext): void {
   });
 }
 
-async function identify(request: FastifyRequest, ctx: ServerContext): Promise<User | undefined> {
+/** Who the request's credential names: a Bearer token wins over the session cookie. */
+export async function identify(
+  request: FastifyRequest,
+  ctx: { auth: Pick<AuthService, 'authenticateSession' | 'authenticateToken'> },
+): Promise<User | undefined> {
   const header = request.headers.authorization;
   if (header) {
     const match = /^Bearer\s+(\S+)$/i.exec(header);

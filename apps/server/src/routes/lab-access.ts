@@ -12,11 +12,10 @@ import {
   type LabWorker,
   NotFoundError,
   RateLimitedError,
-  type User,
 } from '@aperture/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import { actorOf, SESSION_COOKIE } from '../http/auth.ts';
+import { actorOf, identify } from '../http/auth.ts';
 import type { LabLinkSigner } from '../http/lab-link.ts';
 import {
   bindLifetimes,
@@ -127,11 +126,11 @@ export async function labAccessRoutes(
   };
   const keepAuthorized = (socket: WebSocket, request: FastifyRequest, kind: 'terminal' | 'vnc') => {
     const actor = actorOf(request);
-    const credential = credentialOf(request);
     keepCheckingAccess(socket, request.log, refreshMs, {
-      // The viewer's own credential first: a logged-out or expired session, a revoked token end it.
+      // The viewer's own credential first (the upgrade's, read again): a logged-out or expired
+      // session, a revoked token end it.
       viewer: async () => {
-        const user = await viewerNow(ctx.auth, credential);
+        const user = await identify(request, ctx).catch(() => undefined);
         return user && user.id === actor.userId ? user : undefined;
       },
       access: (user) =>
@@ -209,27 +208,6 @@ export function checkOrigin(request: FastifyRequest, publicUrl?: string): void {
     : from.host === request.host.toLowerCase();
   if (!allowed)
     throw new ForbiddenError(`A WebSocket from ${origin} may not use this server's session cookie.`);
-}
-
-type Credential = { token: string } | { session: string } | undefined;
-
-/** What signed the upgrade in (auth.ts's rules: a Bearer token wins over the cookie). */
-function credentialOf(request: FastifyRequest): Credential {
-  const header = request.headers.authorization;
-  if (header) {
-    const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
-    return token ? { token } : undefined;
-  }
-  const session = request.cookies?.[SESSION_COOKIE];
-  return session ? { session } : undefined;
-}
-
-/** The user the credential names now, or undefined once it expired, was revoked or logged out. */
-async function viewerNow(auth: LabAccessContext['auth'], credential: Credential): Promise<User | undefined> {
-  if (!credential) return undefined;
-  return 'token' in credential
-    ? auth.authenticateToken(credential.token)
-    : auth.authenticateSession(credential.session);
 }
 
 function dimension(value: string | undefined, fallback: number): number {
