@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { PodmanApiRunExecutor } from '@aperture/backend-podman';
+import { DEFAULT_ID_BASE, PodmanApiRunExecutor } from '@aperture/backend-podman';
 import { pino } from 'pino';
 import { describeHostileSubmissions } from './testing/hostile-suite.ts';
 
@@ -25,4 +25,6 @@ describeHostileSubmissions('real Podman', {
     )
       .split('\n')
       .filter(Boolean),
+  // The student's uid 1000 of the sandbox's user namespace, as the host sees it.
+  programUids: [DEFAULT_ID_BASE + 1000, DEFAULT_ID_BASE + 1001],
 });

@@ -1,5 +1,12 @@
 import type { SandboxSpec } from '@aperture/core';
-import { LABEL_MANAGED, SANDBOX_UID } from './sandbox-args.ts';
+import {
+  HARNESS_CAPABILITIES,
+  ID_RANGE,
+  isolationEnv,
+  LABEL_MANAGED,
+  SANDBOX_UID,
+  type SandboxIsolation,
+} from './sandbox-args.ts';
 
 /** Bytes of the /tmp tmpfs, as in sandbox-args.ts. */
 const TMP_BYTES = 16 * 1024 * 1024;
@@ -15,6 +22,7 @@ export function sandboxSpecGenerator(
   spec: SandboxSpec,
   name: string,
   labels: Record<string, string>,
+  isolation?: SandboxIsolation,
 ): Record<string, unknown> {
   // exec everywhere, as the CLI path: /work must run compiled programs anyway.
   const tmpfs = (destination: string, bytes: number) => ({
@@ -34,10 +42,16 @@ export function sandboxSpecGenerator(
       tmpfs('/work', spec.workDirBytes),
       tmpfs('/tmp', TMP_BYTES),
       tmpfs('/autograder', spec.workDirBytes),
+      ...(isolation?.cgroups?.binds ?? []).map(({ source, destination }) => ({
+        destination,
+        type: 'bind',
+        source,
+        options: ['rw', 'rprivate', 'rbind'], // the order the CLI's --volume gives
+      })), // --volume
     ],
     cap_drop: ['ALL'], // --cap-drop=ALL
     no_new_privileges: true, // --security-opt=no-new-privileges
-    user: SANDBOX_UID, // --user
+    ...(isolation ? isolatedSpec(isolation) : { user: SANDBOX_UID }), // --user
     resource_limits: {
       memory: { limit: spec.memoryBytes, swap: spec.memoryBytes }, // --memory, --memory-swap
       pids: { limit: spec.pids }, // --pids-limit
@@ -49,5 +63,18 @@ export function sandboxSpecGenerator(
     work_dir: '/work',
     stdin: true, // --interactive
     remove: true, // --rm
+  };
+}
+
+/** The isolated mode's fields, flag for flag sandbox-args.ts's isolatedRunArgs. */
+function isolatedSpec(isolation: SandboxIsolation): Record<string, unknown> {
+  const mapping = [{ container_id: 0, host_id: isolation.idBase, size: ID_RANGE }];
+  return {
+    user: '0:0', // --user
+    idmappings: { UIDMap: mapping, GIDMap: mapping }, // --uidmap, --gidmap
+    userns: { nsmode: 'private' },
+    cap_add: [...HARNESS_CAPABILITIES], // --cap-add
+    env: isolationEnv(isolation), // --env
+    ...(isolation.cgroups && { cgroup_parent: isolation.cgroups.parent }), // --cgroup-parent
   };
 }

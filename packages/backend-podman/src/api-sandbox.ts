@@ -43,6 +43,8 @@ export class ApiSandbox {
     private readonly client: PodmanApiClient,
     readonly name: string,
     spec: Record<string, unknown>,
+    /** Host-side cleanup once the container is gone (its delegated cgroups). */
+    private readonly onRemoved: () => void = () => {},
   ) {
     this.ready = new Promise((resolve) => (this.resolveReady = resolve));
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
@@ -81,6 +83,7 @@ export class ApiSandbox {
       } catch (error) {
         this.failure ??= `remove: ${(error as Error).message}`;
       }
+      this.onRemoved();
       this.finish();
     })();
     return this.killing;

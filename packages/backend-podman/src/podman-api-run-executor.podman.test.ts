@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { PodmanApiClient } from './podman-api-client.ts';
 import { PodmanApiRunExecutor } from './podman-api-run-executor.ts';
 import { podman } from './podman-cli.ts';
-import { imageRef, sandboxRunArgs } from './sandbox-args.ts';
+import { DEFAULT_ID_BASE, HARNESS_CAPABILITIES, imageRef, sandboxRunArgs } from './sandbox-args.ts';
 
 const logger = pino({ level: process.env['APERTURE_TEST_LOG'] ?? 'silent' });
 
@@ -88,7 +88,8 @@ describe('podman api sandbox', () => {
       const spec = request.sandbox;
       expect(api['HostConfig']).toMatchObject({
         ReadonlyRootfs: true,
-        CapAdd: [],
+        // Podman lists only what its default set lacks; the rest of HARNESS_CAPABILITIES is below.
+        CapAdd: ['CAP_SYS_ADMIN'],
         Memory: spec.memoryBytes,
         MemorySwap: spec.memoryBytes,
         PidsLimit: spec.pids,
@@ -98,19 +99,18 @@ describe('podman api sandbox', () => {
         AutoRemove: true,
         SecurityOpt: expect.arrayContaining(['no-new-privileges']),
       });
-      // Every capability Podman would otherwise grant is dropped, and none is added back.
+      // Every capability Podman would otherwise grant is dropped but the harness's few, which are
+      // namespaced (root of the sandbox's own user namespace) and never reach the student's program.
       expect(api['HostConfig']['CapDrop']).toEqual(
-        expect.arrayContaining([
-          'CAP_CHOWN',
-          'CAP_DAC_OVERRIDE',
-          'CAP_KILL',
-          'CAP_NET_RAW',
-          'CAP_SETUID',
-          'CAP_SETGID',
-        ]),
+        expect.arrayContaining(['CAP_NET_RAW', 'CAP_MKNOD', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT']),
       );
+      expect([...api['EffectiveCaps']].sort()).toEqual(HARNESS_CAPABILITIES.map((c) => `CAP_${c}`).sort());
+      expect(api['HostConfig']['IDMappings']).toMatchObject({
+        UidMap: [`0:${DEFAULT_ID_BASE}:65536`],
+        GidMap: [`0:${DEFAULT_ID_BASE}:65536`],
+      });
       expect(api['Config']).toMatchObject({
-        User: '1000:1000',
+        User: '0:0',
         Hostname: 'sandbox',
         WorkingDir: '/work',
         OpenStdin: true,
@@ -120,15 +120,29 @@ describe('podman api sandbox', () => {
           'dev.aperture.instance': instance,
         },
       });
-      expect(api['EffectiveCaps'] ?? []).toEqual([]);
       // The job (and its hidden expected outputs) travels on stdin only: not in env, args or files.
       expect(JSON.stringify(api)).not.toContain(request.job.nonce);
 
       // The CLI path's container for the same sandbox spec, created and initialised, not started.
-      const args = sandboxRunArgs({ ...spec, image: imageRef('localhost/', spec.image) }, cliName, {
-        'dev.aperture.run': request.runId,
-        'dev.aperture.instance': instance,
-      });
+      // The same isolation as the API's container: the same mapping and the same cgroup box.
+      const binds = (api['Mounts'] as Inspected[])
+        .filter((m) => String(m['Destination']).startsWith('/aperture/cgroup/'))
+        .map((m) => ({ source: m['Source'] as string, destination: m['Destination'] as string }));
+      expect(binds.map((b) => b.destination).sort()).toEqual([
+        '/aperture/cgroup/cpuacct',
+        '/aperture/cgroup/memory',
+        '/aperture/cgroup/pids',
+      ]);
+      const isolation = {
+        idBase: DEFAULT_ID_BASE,
+        cgroups: { parent: api['HostConfig']['CgroupParent'] as string, binds },
+      };
+      const args = sandboxRunArgs(
+        { ...spec, image: imageRef('localhost/', spec.image) },
+        cliName,
+        { 'dev.aperture.run': request.runId, 'dev.aperture.instance': instance },
+        isolation,
+      );
       const created = await podman('podman', ['create', ...args.slice(1)]);
       expect(created.stderr).toBe('');
       await podman('podman', ['init', cliName]);
@@ -165,15 +179,15 @@ describe('podman api sandbox', () => {
     expect(await leftovers()).toEqual([]);
   }, 60_000);
 
-  it('answers infrastructure, retryable, when the harness dies without a result', async () => {
+  it('answers with a result when the program kills everything it can: the harness is out of its reach', async () => {
     const executor = await create(0);
     try {
-      // The student's program shares the harness's uid, so it can kill it (docs: "Known limits").
+      // Before ADR 0006 the program shared the harness's uid and this left the run without a result.
       const program = 'import os, signal\nos.kill(-1, signal.SIGKILL)';
       const outcome = await executor.execute(
         requestFor(runOf({ language: 'python', files: [file('main.py', program)] })),
       );
-      expect(outcome).toMatchObject({ kind: 'infrastructure', retryable: true });
+      expect(outcome).toMatchObject({ kind: 'result', result: { status: 'ok' } });
       expect(await leftovers()).toEqual([]);
     } finally {
       await executor.close();

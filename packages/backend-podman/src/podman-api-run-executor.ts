@@ -14,6 +14,7 @@ import { sandboxSpecGenerator } from './api-sandbox-spec.ts';
 import { PodmanApiClient, PodmanService } from './podman-api-client.ts';
 import type { PodmanExecutorOptions } from './podman-run-executor.ts';
 import { imageRef, LABEL_INSTANCE, LABEL_MANAGED, LABEL_POOL, LABEL_RUN } from './sandbox-args.ts';
+import { SandboxIsolator } from './sandbox-isolator.ts';
 import { WarmPool } from './warm-pool.ts';
 
 export interface PodmanApiExecutorOptions extends PodmanExecutorOptions {
@@ -34,6 +35,7 @@ export class PodmanApiRunExecutor implements RunExecutor {
   readonly name = 'podman-api';
   private readonly pool: WarmPool<ApiSandbox>;
   private readonly instance: string;
+  private readonly isolator: SandboxIsolator;
 
   private constructor(
     private readonly options: PodmanApiExecutorOptions,
@@ -41,8 +43,9 @@ export class PodmanApiRunExecutor implements RunExecutor {
     private readonly service: PodmanService | undefined,
   ) {
     this.instance = options.instance ?? 'default';
+    this.isolator = SandboxIsolator.create(this.instance, options.logger, options.idBase);
     const start = (name: string, spec: SandboxSpec, labels: Record<string, string>) =>
-      new ApiSandbox(client, name, sandboxSpecGenerator(spec, name, labels));
+      this.start(name, spec, labels);
     this.pool = new WarmPool(start, randomBytes(4).toString('hex'), this.instance, options.logger);
   }
 
@@ -81,7 +84,12 @@ export class PodmanApiRunExecutor implements RunExecutor {
       ...request.sandbox,
       image: imageRef(this.options.imagePrefix, request.sandbox.image),
     };
-    const sandbox = this.pool.take(sandboxSpec) ?? this.startCold(request, sandboxSpec);
+    let sandbox: ApiSandbox;
+    try {
+      sandbox = this.pool.take(sandboxSpec) ?? this.startCold(request, sandboxSpec);
+    } catch (error) {
+      return { kind: 'infrastructure', reason: (error as Error).message, retryable: true };
+    }
     if (request.signal.aborted) {
       await sandbox.kill();
       return { kind: 'cancelled' };
@@ -150,6 +158,7 @@ export class PodmanApiRunExecutor implements RunExecutor {
       return !runId || !liveRunIds.has(runId);
     });
     const removed = await Promise.allSettled(stale.map((c) => this.client.removeContainer(c.Id)));
+    this.isolator.sweep(containers.filter((c) => !stale.includes(c)).flatMap((c) => c.Names ?? []));
     for (const outcome of removed)
       if (outcome.status === 'rejected')
         this.options.logger.warn({ error: String(outcome.reason) }, 'could not remove a stale sandbox');
@@ -168,6 +177,7 @@ export class PodmanApiRunExecutor implements RunExecutor {
           socket: this.client.socketPath,
           instance: this.instance,
           pool: this.pool.stats(),
+          isolation: this.isolator.status,
         },
       };
     } catch (error) {
@@ -181,16 +191,20 @@ export class PodmanApiRunExecutor implements RunExecutor {
 
   async close(): Promise<void> {
     await this.pool.close();
+    await this.isolator.close();
     this.client.close();
     await this.service?.stop();
   }
 
   private startCold(request: ExecutionRequest, spec: SandboxSpec): ApiSandbox {
     const name = `aperture-api-${request.runId.replace(/[^a-zA-Z0-9_-]/g, '')}-${request.attempt}`;
-    return new ApiSandbox(
-      this.client,
-      name,
-      sandboxSpecGenerator(spec, name, { [LABEL_RUN]: request.runId, [LABEL_INSTANCE]: this.instance }),
+    return this.start(name, spec, { [LABEL_RUN]: request.runId, [LABEL_INSTANCE]: this.instance });
+  }
+
+  private start(name: string, spec: SandboxSpec, labels: Record<string, string>): ApiSandbox {
+    const isolation = this.isolator.forSandbox(name, spec);
+    return new ApiSandbox(this.client, name, sandboxSpecGenerator(spec, name, labels, isolation), () =>
+      this.isolator.release(name),
     );
   }
 

@@ -19,6 +19,7 @@ import {
   LABEL_RUN,
   sandboxRunArgs,
 } from './sandbox-args.ts';
+import { SandboxIsolator } from './sandbox-isolator.ts';
 import { SandboxProcess } from './sandbox-process.ts';
 import { WarmPool } from './warm-pool.ts';
 
@@ -36,6 +37,8 @@ export interface PodmanExecutorOptions {
   poolSize: number;
   poolLanguages: string[];
   logger: Logger;
+  /** Host uid/gid of root in the isolated sandboxes (ADR 0006); 65536 ids from it are mapped. */
+  idBase?: number;
 }
 
 /**
@@ -48,11 +51,13 @@ export class PodmanRunExecutor implements RunExecutor {
   private readonly pool: WarmPool<SandboxProcess>;
 
   private readonly instance: string;
+  private readonly isolator: SandboxIsolator;
 
   private constructor(private readonly options: PodmanExecutorOptions) {
     this.instance = options.instance ?? 'default';
+    this.isolator = SandboxIsolator.create(this.instance, options.logger, options.idBase);
     const start = (name: string, spec: SandboxSpec, labels: Record<string, string>) =>
-      new SandboxProcess(options.podmanPath, name, sandboxRunArgs(spec, name, labels));
+      this.start(name, spec, labels);
     this.pool = new WarmPool(start, randomBytes(4).toString('hex'), this.instance, options.logger);
   }
 
@@ -71,7 +76,12 @@ export class PodmanRunExecutor implements RunExecutor {
       ...request.sandbox,
       image: imageRef(this.options.imagePrefix, request.sandbox.image),
     };
-    const sandbox = this.pool.take(sandboxSpec) ?? this.startCold(request, sandboxSpec);
+    let sandbox: SandboxProcess;
+    try {
+      sandbox = this.pool.take(sandboxSpec) ?? this.startCold(request, sandboxSpec);
+    } catch (error) {
+      return { kind: 'infrastructure', reason: (error as Error).message, retryable: true };
+    }
     if (request.signal.aborted) {
       await sandbox.kill();
       return { kind: 'cancelled' };
@@ -153,6 +163,7 @@ export class PodmanRunExecutor implements RunExecutor {
       this.options.podmanPath,
       stale.flatMap((c) => c.Names),
     );
+    this.isolator.sweep(containers.filter((c) => !stale.includes(c)).flatMap((c) => c.Names));
     return { removed: stale.length };
   }
 
@@ -167,21 +178,28 @@ export class PodmanRunExecutor implements RunExecutor {
       backend: this.name,
       details:
         version.code === 0
-          ? { podman: version.stdout.trim(), pool: this.pool.stats() }
+          ? { podman: version.stdout.trim(), pool: this.pool.stats(), isolation: this.isolator.status }
           : { error: version.stderr.trim() },
     };
   }
 
   async close(): Promise<void> {
     await this.pool.close();
+    await this.isolator.close();
   }
 
   private startCold(request: ExecutionRequest, spec: SandboxSpec): SandboxProcess {
     const name = `aperture-run-${request.runId.replace(/[^a-zA-Z0-9_-]/g, '')}-${request.attempt}`;
+    return this.start(name, spec, { [LABEL_RUN]: request.runId, [LABEL_INSTANCE]: this.instance });
+  }
+
+  private start(name: string, spec: SandboxSpec, labels: Record<string, string>): SandboxProcess {
+    const isolation = this.isolator.forSandbox(name, spec);
     return new SandboxProcess(
       this.options.podmanPath,
       name,
-      sandboxRunArgs(spec, name, { [LABEL_RUN]: request.runId, [LABEL_INSTANCE]: this.instance }),
+      sandboxRunArgs(spec, name, labels, isolation),
+      () => this.isolator.release(name),
     );
   }
 

@@ -1,4 +1,5 @@
 import type { SandboxSpec } from '@aperture/core';
+import { type DelegatedCgroups, SANDBOX_CGROUP_ROOT } from './cgroup-delegation.ts';
 
 export const LABEL_MANAGED = 'dev.aperture.managed';
 export const LABEL_RUN = 'dev.aperture.run';
@@ -8,11 +9,52 @@ export const LABEL_INSTANCE = 'dev.aperture.instance';
 export const SANDBOX_UID = '1000:1000';
 
 /**
+ * The isolated mode (ADR 0006): the harness runs as root of the sandbox's own user namespace with
+ * the few capabilities it needs to give every execution fresh namespaces, cgroups and tmpfs dirs
+ * (runlimit --isolate); the student's programs run as uid 1000 of that namespace with none.
+ */
+export interface SandboxIsolation {
+  /** Host uid and gid of root in the sandbox's user namespace; the sandbox maps 65536 ids from it. */
+  idBase: number;
+  /** Per-execution cgroups, where the host can delegate them. */
+  cgroups: DelegatedCgroups | undefined;
+}
+
+/** Ids mapped into every isolated sandbox. */
+export const ID_RANGE = 65536;
+/** Default host id of root in the sandboxes: far above the subordinate ranges Debian hands users. */
+export const DEFAULT_ID_BASE = 1_500_000_000;
+/** Namespaced capabilities of the harness (root in the user namespace), never of the student's code. */
+export const HARNESS_CAPABILITIES = [
+  'CHOWN', // hand the workspace to the program uid
+  'DAC_OVERRIDE', // copy any file into an execution's fresh work dir
+  'FOWNER',
+  'KILL', // stop an execution's init (another uid)
+  'SETUID', // run the execution as the program or checker uid
+  'SETGID',
+  'SETPCAP', // empty the execution's bounding set
+  'SYS_ADMIN', // namespaces, tmpfs and /proc mounts for each execution
+] as const;
+
+/** The harness's environment for the isolated mode. */
+export function isolationEnv(isolation: SandboxIsolation): Record<string, string> {
+  return {
+    APERTURE_ISOLATE: '1',
+    ...(isolation.cgroups && { APERTURE_CGROUP_ROOT: SANDBOX_CGROUP_ROOT }),
+  };
+}
+
+/**
  * The `podman run` flags of every sandbox: no network, read-only root with small tmpfs dirs, no
  * capabilities, no privilege gain, non-root, memory without swap, a pids cap, a CPU quota. Pure,
  * so the hardening is unit-tested flag by flag.
  */
-export function sandboxRunArgs(spec: SandboxSpec, name: string, labels: Record<string, string>): string[] {
+export function sandboxRunArgs(
+  spec: SandboxSpec,
+  name: string,
+  labels: Record<string, string>,
+  isolation?: SandboxIsolation,
+): string[] {
   const memory = String(spec.memoryBytes);
   // exec everywhere: /work must run compiled programs anyway, so noexec elsewhere would add nothing.
   const tmpfs = (path: string, bytes: number) => `${path}:rw,exec,nosuid,nodev,size=${bytes},mode=1777`;
@@ -31,7 +73,7 @@ export function sandboxRunArgs(spec: SandboxSpec, name: string, labels: Record<s
     `--tmpfs=${tmpfs('/autograder', spec.workDirBytes)}`,
     '--cap-drop=ALL',
     '--security-opt=no-new-privileges',
-    `--user=${SANDBOX_UID}`,
+    ...(isolation ? isolatedRunArgs(isolation) : [`--user=${SANDBOX_UID}`]),
     `--memory=${memory}`,
     `--memory-swap=${memory}`,
     `--pids-limit=${spec.pids}`,
@@ -41,6 +83,22 @@ export function sandboxRunArgs(spec: SandboxSpec, name: string, labels: Record<s
     '--log-driver=none',
     '--workdir=/work',
     spec.image,
+  ];
+}
+
+function isolatedRunArgs({ idBase, cgroups }: SandboxIsolation): string[] {
+  return [
+    '--user=0:0',
+    `--uidmap=0:${idBase}:${ID_RANGE}`,
+    `--gidmap=0:${idBase}:${ID_RANGE}`,
+    `--cap-add=${HARNESS_CAPABILITIES.join(',')}`,
+    ...Object.entries(isolationEnv({ idBase, cgroups })).map(([k, v]) => `--env=${k}=${v}`),
+    ...(cgroups
+      ? [
+          `--cgroup-parent=${cgroups.parent}`,
+          ...cgroups.binds.map((b) => `--volume=${b.source}:${b.destination}:rw`),
+        ]
+      : []),
   ];
 }
 

@@ -32,6 +32,8 @@ export class SandboxProcess {
     private readonly podmanPath: string,
     readonly name: string,
     args: string[],
+    /** Host-side cleanup once the container is gone (its delegated cgroups). */
+    private readonly onRemoved: () => void = () => {},
   ) {
     this.child = spawn(podmanPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdin.on('error', () => {
@@ -92,6 +94,7 @@ export class SandboxProcess {
         await this.exited;
       }
       await removeContainers(this.podmanPath, [this.name]);
+      this.onRemoved();
     })();
     return this.killing;
   }

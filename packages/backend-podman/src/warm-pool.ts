@@ -78,10 +78,18 @@ export class WarmPool<S extends PooledSandbox> {
     while (!this.closed && lane.idle.length + lane.starting < lane.size) {
       lane.starting++;
       const name = `aperture-pool-${this.poolId}-${randomBytes(5).toString('hex')}`;
-      const sandbox = this.start(name, lane.spec, {
-        [LABEL_POOL]: this.poolId,
-        [LABEL_INSTANCE]: this.instance,
-      });
+      let sandbox: S;
+      try {
+        sandbox = this.start(name, lane.spec, {
+          [LABEL_POOL]: this.poolId,
+          [LABEL_INSTANCE]: this.instance,
+        });
+      } catch (error) {
+        lane.starting--;
+        this.logger.warn({ error: (error as Error).message }, 'a warm-pool sandbox could not be prepared');
+        if (!this.closed) setTimeout(() => this.refill(lane), 5_000).unref();
+        return;
+      }
       this.owned.add(sandbox);
       void sandbox.ready.then((ready) => {
         lane.starting--;

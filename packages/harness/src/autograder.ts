@@ -17,6 +17,7 @@ export interface AutograderContext {
   root: string;
   execute: Executor;
   env: NodeJS.ProcessEnv;
+  giveToPrograms?: ((path: string) => void) | undefined;
 }
 
 /**
@@ -25,7 +26,7 @@ export interface AutograderContext {
  */
 export async function runAutograder(
   job: HarnessJob & { autograder: NonNullable<HarnessJob['autograder']> },
-  { root, execute, env }: AutograderContext,
+  { root, execute, env, giveToPrograms }: AutograderContext,
 ): Promise<HarnessResult> {
   const source = join(root, 'source');
   writeFiles(source, job.autograder.files, 0o755);
@@ -36,6 +37,8 @@ export async function runAutograder(
     return failure('The autograder has no run_autograder file at its top level.');
   }
   copyExecutable(join(source, 'run_autograder'), join(root, 'run_autograder'));
+  // As on Gradescope, the autograder owns its whole layout (it writes results/ and often source/).
+  giveToPrograms?.(root);
 
   const limits = job.autograder.limits;
   const result = await execute({
@@ -44,6 +47,7 @@ export async function runAutograder(
     stdin: '',
     limits,
     env: { ...env, HOME: root },
+    places: { kind: 'autograder' },
     killOnOutputLimit: false,
   });
   const judged = judgeExecution(result, limits);

@@ -46,6 +46,8 @@ export async function runChecker(execute: Executor, request: CheckerRequest): Pr
       stdin: '',
       limits: CHECKER_LIMITS,
       env: request.env,
+      // Its own copies of its files and of the test's: nothing the student's program can reach.
+      places: { kind: 'checker', dirs: [request.supportDir, dir] },
       killOnOutputLimit: true,
     });
     const judged = judgeExecution(result, CHECKER_LIMITS);

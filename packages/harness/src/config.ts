@@ -1,4 +1,5 @@
 import { accessSync, constants } from 'node:fs';
+import type { IsolationConfig } from './isolation.ts';
 
 export interface HarnessConfig {
   workDir: string;
@@ -12,6 +13,8 @@ export interface HarnessConfig {
   jobKey: string | undefined;
   /** Environment of the programs the harness runs (the harness's own, minus APERTURE_*). */
   childEnv: NodeJS.ProcessEnv;
+  /** Set (APERTURE_ISOLATE=1) where the backend runs the harness as root in a user namespace. */
+  isolation: IsolationConfig | undefined;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): HarnessConfig {
@@ -26,7 +29,36 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): HarnessConf
     jobFile: env['APERTURE_JOB_FILE'] || undefined,
     jobKey: env['APERTURE_JOB_KEY'] || undefined,
     childEnv: childEnvironment(env),
+    isolation: env['APERTURE_ISOLATE'] === '1' ? isolationFromEnv(env) : undefined,
   };
+}
+
+const MiB = 1024 * 1024;
+
+function isolationFromEnv(env: NodeJS.ProcessEnv): IsolationConfig {
+  return {
+    programUid: 1000,
+    programGid: 1000,
+    checkerUid: 1001,
+    checkerGid: 1001,
+    cgroupRoot: env['APERTURE_CGROUP_ROOT'] || undefined,
+    scratchBytes: Number(env['APERTURE_SCRATCH_BYTES']) || 64 * MiB,
+    hidden: ['/dev/mqueue'],
+  };
+}
+
+/**
+ * The isolated mode must really be what it says: root in the container's user namespace (or the
+ * student's program would share our uid). Anything else is the backend's mistake, never a verdict.
+ */
+export function checkIsolation(
+  isolation: IsolationConfig | undefined,
+  uid = process.getuid?.(),
+): string | undefined {
+  if (!isolation) return undefined;
+  return uid === 0
+    ? undefined
+    : `APERTURE_ISOLATE=1 needs the harness to run as root in the sandbox (uid ${uid})`;
 }
 
 /** The student's program sees the image's environment but none of the harness's settings. */

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { Limits } from '@aperture/core';
 import { killLeftovers } from './cleanup.ts';
+import { type ExecutionPlaces, type HarnessDirs, type IsolationConfig, isolationArgs } from './isolation.ts';
 import { oomKillsBetween, readOomKillCount } from './memory.ts';
 import { CappedOutput } from './output.ts';
 import type { RunReport } from './verdict.ts';
@@ -13,6 +14,8 @@ export interface ExecuteRequest {
   stdin: string;
   limits: Limits;
   env: NodeJS.ProcessEnv;
+  /** What the execution may see and write (isolated mode; ignored otherwise). */
+  places: ExecutionPlaces;
   /**
    * Stop the program as soon as its output crosses `limits.outputBytes` (tests and runs).
    * Off for compiles and autograders, whose chatter is only kept up to the cap.
@@ -35,6 +38,9 @@ export interface ExecuteResult {
 export interface ExecutorOptions {
   runlimit: string;
   sandbox: boolean;
+  /** Isolated mode (ADR 0006): every execution in fresh namespaces and cgroups, as another uid. */
+  isolation?: IsolationConfig | undefined;
+  dirs: HarnessDirs;
 }
 
 export type Executor = (request: ExecuteRequest) => Promise<ExecuteResult>;
@@ -54,14 +60,18 @@ export class HarnessFailure extends Error {
 }
 
 /** Run one command under runlimit: limits, capped output, measurements, cleanup afterwards. */
-export function createExecutor({ runlimit, sandbox }: ExecutorOptions): Executor {
-  return (request) => executeOnce(request, runlimit, sandbox);
+export function createExecutor(options: ExecutorOptions): Executor {
+  return (request) => executeOnce(request, options);
 }
 
-function executeOnce(request: ExecuteRequest, runlimit: string, sandbox: boolean): Promise<ExecuteResult> {
+function executeOnce(request: ExecuteRequest, options: ExecutorOptions): Promise<ExecuteResult> {
+  const { runlimit, isolation } = options;
+  // In the isolated mode the kernel removes every leftover with the execution's PID namespace.
+  const sandbox = options.sandbox && !isolation;
   const { limits } = request;
-  const oomBefore = readOomKillCount();
+  const oomBefore = isolation ? undefined : readOomKillCount();
   const args = [
+    ...(isolation ? isolationArgs(isolation, options.dirs, request.places, limits) : []),
     '--cpu-ms',
     String(limits.cpuMs),
     '--wall-ms',
@@ -125,7 +135,9 @@ function executeOnce(request: ExecuteRequest, runlimit: string, sandbox: boolean
     reportStream.setEncoding('utf8');
     reportStream.on('data', (text: string) => {
       reportText += text;
-      processGroup ??= parseReportLines(reportText).pid;
+      // Isolated, the pid is the namespace's init, no process group: runlimit kills it, and with
+      // it everything in the namespace (also when runlimit itself dies: the init's parent-death signal).
+      if (!isolation) processGroup ??= parseReportLines(reportText).pid;
     });
 
     // The program may never read its stdin, or exit before reading all of it.
@@ -166,7 +178,8 @@ function executeOnce(request: ExecuteRequest, runlimit: string, sandbox: boolean
             truncated: output.exceeded,
             outputLimitHit,
             report: parsed.report,
-            oomKills: oomKillsBetween(oomBefore, readOomKillCount()),
+            // Isolated: the execution's own memory cgroup; else the container's counter.
+            oomKills: parsed.report.oomKills ?? oomKillsBetween(oomBefore, readOomKillCount()),
           });
         });
     });
@@ -226,6 +239,7 @@ export function parseReportLines(text: string): ParsedReport {
         maxRssKb: Number(record['maxRssKb']),
         wallTimedOut: record['wallTimedOut'] === true,
       };
+      if (typeof record['oomKills'] === 'number') parsed.report.oomKills = record['oomKills'];
     }
   }
   return parsed;

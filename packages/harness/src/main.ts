@@ -4,10 +4,11 @@
  * stdout and exits 0. Diagnostics go to stderr. Wiring only; the work is in the modules.
  */
 import { frameResult, HARNESS_PROTOCOL_VERSION, type HarnessResult } from '@aperture/core';
-import { checkRunlimit, configFromEnv } from './config.ts';
+import { checkIsolation, checkRunlimit, configFromEnv } from './config.ts';
 import { createExecutor } from './execute.ts';
 import { parseJob, readJobText } from './job-input.ts';
 import { runJob } from './run-job.ts';
+import { giveTree } from './workspace.ts';
 
 async function main(): Promise<void> {
   const config = configFromEnv();
@@ -22,15 +23,19 @@ async function main(): Promise<void> {
       result = internalError(parsed.message);
     } else {
       nonce = parsed.job.nonce;
-      const missing = checkRunlimit(config.runlimit);
+      const { isolation } = config;
+      const missing = checkRunlimit(config.runlimit) ?? checkIsolation(isolation);
+      const dirs = { workDir: config.workDir, autograderDir: config.autograderDir };
       result = missing
         ? internalError(missing)
         : await runJob(parsed.job, {
-            workDir: config.workDir,
+            ...dirs,
             supportDir: config.supportDir,
-            autograderDir: config.autograderDir,
             env: config.childEnv,
-            execute: createExecutor({ runlimit: config.runlimit, sandbox: config.sandbox }),
+            execute: createExecutor({ runlimit: config.runlimit, sandbox: config.sandbox, isolation, dirs }),
+            ...(isolation && {
+              giveToPrograms: (path: string) => giveTree(path, isolation.programUid, isolation.programGid),
+            }),
           });
     }
   } catch (error) {

@@ -21,6 +21,8 @@ export interface JobContext {
   autograderDir: string;
   env: NodeJS.ProcessEnv;
   execute: Executor;
+  /** Make a tree the harness wrote writable by the programs (isolated mode: another uid). */
+  giveToPrograms?: (path: string) => void;
 }
 
 /** Run a whole job: files, then autograder or compile + tests (or one ad-hoc run). */
@@ -31,7 +33,7 @@ export async function runJob(job: HarnessJob, context: JobContext): Promise<Harn
   if (job.autograder) {
     return runAutograder(
       { ...job, autograder: job.autograder },
-      { root: context.autograderDir, execute, env },
+      { root: context.autograderDir, execute, env, giveToPrograms: context.giveToPrograms },
     );
   }
 
@@ -63,6 +65,7 @@ export async function runJob(job: HarnessJob, context: JobContext): Promise<Harn
       stdin: job.stdin,
       limits: job.runLimits,
       env,
+      places: { kind: 'program' },
       killOnOutputLimit: true,
     });
     const judged = judgeExecution(ran, job.runLimits);
@@ -77,6 +80,7 @@ export async function runJob(job: HarnessJob, context: JobContext): Promise<Harn
       stdin: test.stdin,
       limits: test.limits,
       env,
+      places: { kind: 'program' },
       killOnOutputLimit: true,
     });
     const judged = judgeExecution(ran, test.limits);
@@ -129,6 +133,7 @@ async function compile(
     stdin: '',
     limits: job.compileLimits,
     env,
+    places: { kind: 'compile' },
     // Keep the first part of a flood of compiler errors rather than stopping the compiler.
     killOnOutputLimit: false,
   });

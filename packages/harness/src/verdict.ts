@@ -10,6 +10,8 @@ export interface RunReport {
   wallMs: number;
   maxRssKb: number;
   wallTimedOut: boolean;
+  /** OOM kills in the execution's own memory cgroup (isolated mode only). */
+  oomKills?: number;
 }
 
 /** Everything the verdict depends on, gathered by the executor. */

@@ -1,4 +1,13 @@
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  lchownSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type SourceFile, safeRelativePath } from '@aperture/core';
 
@@ -60,4 +69,14 @@ function makeWritable(root: string): void {
 export function copyExecutable(from: string, to: string): void {
   copyFileSync(from, to);
   chmodSync(to, 0o755);
+}
+
+/** chown -R: hand a tree the harness (root, isolated mode) wrote to the programs' uid. */
+export function giveTree(root: string, uid: number, gid: number): void {
+  lchownSync(root, uid, gid);
+  for (const entry of readdirSync(root, { withFileTypes: true })) {
+    const path = join(root, entry.name);
+    if (entry.isDirectory()) giveTree(path, uid, gid);
+    else lchownSync(path, uid, gid);
+  }
 }

@@ -14,6 +14,13 @@ export interface HostileBackend {
   sandboxes(): Promise<string[]>;
   /** Why a run's network is not cut off here (the test is then skipped), if it is not. */
   networkNotIsolated?: string;
+  /**
+   * Why this backend's sandboxes do not run the isolated engine (ADR 0006) yet, if they do not: the
+   * attacks on the trusted part, detached CPU and state carried between tests are then skipped.
+   */
+  notIsolated?: string;
+  /** Host uids the sandboxes' programs run as (for the no-process-left check). */
+  programUids?: readonly number[];
 }
 
 const LIMITS = { cpuMs: 2000, wallMs: 4000, memoryBytes: 128 * 1024 * 1024, outputBytes: 64 * 1024 };
@@ -45,7 +52,8 @@ export function describeHostileSubmissions(name: string, backend: HostileBackend
    */
   function sandboxProcesses(): string[] {
     try {
-      return execFileSync('ps', ['-u', '1000', '-o', 'pid=,cmd='], { encoding: 'utf8' })
+      const uids = (backend.programUids ?? [1000]).join(',');
+      return execFileSync('ps', ['-u', uids, '-o', 'pid=,cmd='], { encoding: 'utf8' })
         .split('\n')
         .filter((line) => /sleep 1000|:\|:|\.\/main$/.test(line));
     } catch {
@@ -251,6 +259,147 @@ export function describeHostileSubmissions(name: string, backend: HostileBackend
         'wrong_answer',
         'wrong_answer',
       ]);
+    });
+
+    const isolatedIt = it.skipIf(backend.notIsolated !== undefined);
+
+    async function assignment(code: string, body: Record<string, unknown>) {
+      const course = await t.api(token, 'POST', '/api/v1/courses', { code, title: code });
+      const created = await t.api(token, 'POST', `/api/v1/courses/${course.body.id}/assignments`, {
+        slug: code.toLowerCase(),
+        title: code,
+        languages: ['python'],
+        ...body,
+      });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      return created.body.id as string;
+    }
+
+    async function submit(assignmentId: string, source: string) {
+      const submitted = await t.api(token, 'POST', `/api/v1/assignments/${assignmentId}/submissions`, {
+        language: 'python',
+        files: [{ path: 'main.py', content: source }],
+      });
+      expect(submitted.status, JSON.stringify(submitted.body)).toBe(202);
+      return (await t.api(token, 'GET', `/api/v1/runs/${submitted.body.id}?wait=true`)).body;
+    }
+
+    isolatedIt('signals to every pid and the debugger port reach nothing of the trusted side', async () => {
+      // Today's Node harness opens its inspector on SIGUSR1; same uid, that was a forged grade.
+      const source = [
+        'import os, signal, socket, time',
+        'mine = {os.getpid(), os.getppid()}',
+        'hit = 0',
+        'for pid in range(1, 70000):',
+        '    if pid in mine: continue',
+        '    try:',
+        '        os.kill(pid, signal.SIGUSR1); hit += 1',
+        '    except OSError: pass',
+        'time.sleep(0.3)',
+        'ports = []',
+        'for port in (9229, 9230):',
+        '    try:',
+        '        socket.create_connection(("127.0.0.1", port), timeout=1); ports.append(port)',
+        '    except OSError: pass',
+        'print("signalled", hit, "inspector", ports)',
+      ].join('\n');
+      const result = await run('python', 'main.py', source);
+      expect(result.status).toBe('completed');
+      expect(result.stdout).toBe('signalled 0 inspector []\n');
+    });
+
+    isolatedIt('forged report lines on every reachable descriptor do not hide CPU time', async () => {
+      const source = [
+        'import os, time',
+        'line = \'{"exitCode":0,"signal":null,"cpuMs":5,"wallMs":5,"maxRssKb":1,"wallTimedOut":false}\\n\'',
+        'forged = 0',
+        'for pid in filter(str.isdigit, os.listdir("/proc")):',
+        '    if int(pid) in (os.getpid(), os.getppid()): continue',
+        '    try: fds = os.listdir(f"/proc/{pid}/fd")',
+        '    except OSError: continue',
+        '    for fd in fds:',
+        '        try:',
+        '            with open(f"/proc/{pid}/fd/{fd}", "w") as f: f.write(line); forged += 1',
+        '        except OSError: pass',
+        'end = time.process_time() + 2.5',
+        'while time.process_time() < end: pass',
+        'print("forged", forged)',
+      ].join('\n');
+      const result = await run('python', 'main.py', source, {
+        limits: { ...LIMITS, cpuMs: 1000, wallMs: 8000 },
+      });
+      expect(result.verdict).toBe('time_limit_exceeded');
+      expect(result.stdout).not.toMatch(/forged [1-9]/);
+    });
+
+    isolatedIt('CPU burnt by detached processes counts against the test', async () => {
+      // Double fork: the busy loops are reparented away from the test's process tree.
+      const source = [
+        'import os, time',
+        'for _ in range(2):',
+        '    if os.fork() == 0:',
+        '        os.setsid()',
+        '        if os.fork() == 0:',
+        '            while True: pass',
+        '        os._exit(0)',
+        'time.sleep(2.5)',
+        'print("main done")',
+      ].join('\n');
+      const result = await run('python', 'main.py', source, {
+        limits: { ...LIMITS, cpuMs: 1000, wallMs: 8000 },
+      });
+      expect(result.verdict).toBe('time_limit_exceeded');
+    });
+
+    isolatedIt(
+      'killing every process it can see leaves the trusted part running: a verdict at once',
+      async () => {
+        const source = [
+          'import os, signal',
+          'for pid in [-1] + list(range(1, 70000)):',
+          '    if pid in (os.getpid(), os.getppid()): continue',
+          '    try: os.kill(pid, signal.SIGKILL)',
+          '    except OSError: pass',
+          'print(6 * 7)',
+        ].join('\n');
+        const id = await assignment('KILLALL', {
+          tests: [{ name: 'answer', stdin: '', expectedOutput: '41\n', visibility: 'visible' }],
+        });
+        const final = await submit(id, source);
+        expect(final.status).toBe('completed');
+        expect(final.attempts).toBe(1);
+        // kill(-1) also reaches its own shell: the program ends by its own hand, never "accepted".
+        expect(['runtime_error', 'wrong_answer']).toContain(final.verdict);
+      },
+    );
+
+    isolatedIt('no test sees what an earlier (hidden) test was given or wrote', async () => {
+      // Test 1 (hidden) writes its secret input everywhere it can; test 2 (visible) looks for it.
+      const source = [
+        'import os, sys',
+        'data = sys.stdin.read()',
+        'places = ["/tmp", "/dev/shm", "/work", "/autograder", "/var/tmp", "/run", os.getcwd(), os.path.expanduser("~")]',
+        'if data.startswith("SECRET"):',
+        '    for place in places:',
+        '        try:',
+        '            open(os.path.join(place, ".left-behind"), "w").write(data)',
+        '        except OSError: pass',
+        '    print("wrote")',
+        'else:',
+        '    found = []',
+        '    for place in places:',
+        '        try: found.append(open(os.path.join(place, ".left-behind")).read().strip())',
+        '        except OSError: pass',
+        '    print("found", found)',
+      ].join('\n');
+      const id = await assignment('CARRY', {
+        tests: [
+          { name: 'hidden', stdin: 'SECRET-INPUT-91', expectedOutput: 'wrote\n', visibility: 'hidden' },
+          { name: 'visible', stdin: 'look', expectedOutput: 'found []\n', visibility: 'visible' },
+        ],
+      });
+      const final = await submit(id, source);
+      expect(final.tests.map((x: { verdict: string }) => x.verdict)).toEqual(['accepted', 'accepted']);
     });
 
     it('hostile runs next to an honest one: the honest one is unaffected', async () => {

@@ -1,0 +1,167 @@
+import {
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import type { SandboxSpec } from '@aperture/core';
+
+/** The v1 controllers an execution's cgroups use (runlimit's --cgroup-root expects these names). */
+export const DELEGATED_CONTROLLERS = ['memory', 'pids', 'cpuacct'] as const;
+export type DelegatedController = (typeof DELEGATED_CONTROLLERS)[number];
+
+/** Where the sandbox sees its delegated cgroups (APERTURE_CGROUP_ROOT in the container). */
+export const SANDBOX_CGROUP_ROOT = '/aperture/cgroup';
+
+/** Prefix of every delegated directory: a sweep after a crash finds its own by it. */
+const BOX_PREFIX = 'aperture-box-';
+
+export interface DelegatedCgroups {
+  /** `--cgroup-parent`: the container's own cgroups become children of the box. */
+  parent: string;
+  /** Host directory → path inside the sandbox, bound read-write. */
+  binds: ReadonlyArray<{ source: string; destination: string }>;
+}
+
+/**
+ * Per-execution cgroups for a sandbox on cgroup v1 (ADR 0006). For each sandbox the host makes a
+ * "box" directory in the memory, pids and cpuacct hierarchies, limits it to the sandbox's size
+ * (so the container plus its executions never exceed it), and hands the directory to the
+ * container's root (a uid of the sandbox's user namespace) — only the directory and its
+ * `cgroup.procs`/`tasks`, never its limit files. The container's own cgroups are children of the
+ * box (`--cgroup-parent`), and runlimit makes one more child per execution. Where these
+ * hierarchies do not exist (a cgroup v2 host), `detect` says why and sandboxes run without them.
+ */
+export class CgroupDelegation {
+  private constructor(
+    /** Host mount point of each controller's hierarchy. */
+    private readonly hierarchies: Readonly<Record<DelegatedController, string>>,
+    /** Host uid/gid of root in the sandbox's user namespace. */
+    private readonly owner: number,
+  ) {}
+
+  static detect(owner: number, mountinfo = readMountinfo()): CgroupDelegation | { unavailable: string } {
+    const found = findV1Hierarchies(mountinfo);
+    const missing = DELEGATED_CONTROLLERS.filter((c) => !found[c]);
+    if (missing.length > 0) {
+      return {
+        unavailable: `no cgroup v1 hierarchy for ${missing.join(', ')} (per-execution cgroups need cgroup v1 here; cgroup v2 delegation is not implemented yet)`,
+      };
+    }
+    if (process.getuid?.() !== 0) return { unavailable: 'delegating cgroups needs Aperture to run as root' };
+    return new CgroupDelegation(found as Record<DelegatedController, string>, owner);
+  }
+
+  /** Make the sandbox's box in every hierarchy; undo what was made if a step fails. */
+  prepare(sandboxName: string, spec: SandboxSpec): DelegatedCgroups {
+    const box = `${BOX_PREFIX}${sandboxName}`;
+    const made: string[] = [];
+    try {
+      for (const controller of DELEGATED_CONTROLLERS) {
+        const dir = join(this.hierarchies[controller], box);
+        mkdirSync(dir);
+        made.push(dir);
+        this.limit(controller, dir, spec);
+        for (const path of [dir, join(dir, 'cgroup.procs'), join(dir, 'tasks')])
+          chownSync(path, this.owner, this.owner);
+      }
+    } catch (error) {
+      for (const dir of made) removeBox(dir);
+      throw new Error(`could not delegate cgroups to sandbox ${sandboxName}: ${(error as Error).message}`);
+    }
+    return {
+      parent: `/${box}`,
+      binds: DELEGATED_CONTROLLERS.map((controller) => ({
+        source: join(this.hierarchies[controller], box),
+        destination: `${SANDBOX_CGROUP_ROOT}/${controller}`,
+      })),
+    };
+  }
+
+  /** Remove the sandbox's box once its container is gone; false while something is still in it. */
+  release(sandboxName: string): boolean {
+    let removed = true;
+    for (const controller of DELEGATED_CONTROLLERS) {
+      const dir = join(this.hierarchies[controller], `${BOX_PREFIX}${sandboxName}`);
+      if (existsSync(dir) && !removeBox(dir)) removed = false;
+    }
+    return removed;
+  }
+
+  /** Remove boxes whose sandbox no longer exists (a crash, or a release that found them busy). */
+  sweep(liveSandboxNames: ReadonlySet<string>, namePrefix: string): number {
+    let removed = 0;
+    for (const controller of DELEGATED_CONTROLLERS) {
+      for (const entry of safeReaddir(this.hierarchies[controller])) {
+        if (!entry.startsWith(`${BOX_PREFIX}${namePrefix}`)) continue;
+        if (liveSandboxNames.has(entry.slice(BOX_PREFIX.length))) continue;
+        if (removeBox(join(this.hierarchies[controller], entry))) removed++;
+      }
+    }
+    return removed;
+  }
+
+  private limit(controller: DelegatedController, dir: string, spec: SandboxSpec): void {
+    if (controller === 'memory') {
+      writeFileSync(join(dir, 'memory.limit_in_bytes'), String(spec.memoryBytes));
+      const swap = join(dir, 'memory.memsw.limit_in_bytes');
+      if (existsSync(swap)) writeFileSync(swap, String(spec.memoryBytes));
+    } else if (controller === 'pids') {
+      writeFileSync(join(dir, 'pids.max'), String(spec.pids));
+    } else if (existsSync(join(dir, 'cpu.cfs_quota_us'))) {
+      // cpu and cpuacct mounted together: an execution moved into the box's child leaves the
+      // container's CPU quota, so the box carries it too.
+      writeFileSync(join(dir, 'cpu.cfs_period_us'), '100000');
+      writeFileSync(join(dir, 'cpu.cfs_quota_us'), String(Math.round(spec.cpus * 100_000)));
+    }
+  }
+}
+
+/** Mount points of the v1 hierarchies that carry each delegated controller. Pure. */
+export function findV1Hierarchies(mountinfo: string): Partial<Record<DelegatedController, string>> {
+  const found: Partial<Record<DelegatedController, string>> = {};
+  for (const line of mountinfo.split('\n')) {
+    const [mount, fs] = line.split(' - ');
+    if (!mount || !fs) continue;
+    const [type, , superOptions = ''] = fs.split(' ');
+    if (type !== 'cgroup') continue;
+    const mountPoint = mount.split(' ')[4];
+    const options = superOptions.split(',');
+    for (const controller of DELEGATED_CONTROLLERS)
+      if (mountPoint && options.includes(controller)) found[controller] ??= mountPoint;
+  }
+  return found;
+}
+
+function readMountinfo(): string {
+  try {
+    return readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** rmdir depth first (the box holds the container's and the executions' cgroups). */
+function removeBox(dir: string): boolean {
+  for (const entry of safeReaddir(dir, true)) removeBox(join(dir, entry));
+  try {
+    rmdirSync(dir);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function safeReaddir(dir: string, directoriesOnly = false): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((entry) => !directoriesOnly || entry.isDirectory())
+      .map((entry) => entry.name);
+  } catch {
+    return [];
+  }
+}

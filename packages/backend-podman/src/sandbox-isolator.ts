@@ -1,0 +1,106 @@
+import type { Logger, SandboxSpec } from '@aperture/core';
+import { CgroupDelegation } from './cgroup-delegation.ts';
+import { DEFAULT_ID_BASE, type SandboxIsolation } from './sandbox-args.ts';
+
+/** What an executor reports about its sandboxes' isolation (health, logs). */
+export interface IsolationStatus {
+  mode: 'isolated' | 'plain';
+  /** Per-execution cgroups (kernel accounting of every process a test starts). */
+  perExecutionCgroups: boolean;
+  /** Why a part is missing, if one is. */
+  reason?: string;
+  idBase?: number;
+}
+
+/**
+ * Decides how the Podman backends isolate their sandboxes (ADR 0006) and owns the host side of
+ * it: one user-namespace mapping for every sandbox, and a delegated cgroup box per sandbox, made
+ * before its container and removed after it.
+ */
+export class SandboxIsolator {
+  /** Boxes whose release found them busy, with the timer of their next try. */
+  private readonly retrying = new Map<string, NodeJS.Timeout>();
+
+  private constructor(
+    private readonly idBase: number | undefined,
+    private readonly delegation: CgroupDelegation | undefined,
+    /** Only this instance's boxes are ever swept. */
+    private readonly boxPrefix: string,
+    readonly status: IsolationStatus,
+  ) {}
+
+  static create(instance: string, logger: Logger, idBase = DEFAULT_ID_BASE): SandboxIsolator {
+    const boxPrefix = `${instance}-`;
+    if (process.getuid?.() !== 0) {
+      const reason = 'the isolated mode needs Aperture and Podman to run as root';
+      logger.warn({ reason }, 'sandboxes run in the plain mode: the harness shares the student uid');
+      return new SandboxIsolator(undefined, undefined, boxPrefix, {
+        mode: 'plain',
+        perExecutionCgroups: false,
+        reason,
+      });
+    }
+    const delegation = CgroupDelegation.detect(idBase);
+    if (!(delegation instanceof CgroupDelegation)) {
+      logger.warn({ reason: delegation.unavailable }, 'sandboxes run without per-execution cgroups');
+      return new SandboxIsolator(idBase, undefined, boxPrefix, {
+        mode: 'isolated',
+        perExecutionCgroups: false,
+        reason: delegation.unavailable,
+        idBase,
+      });
+    }
+    return new SandboxIsolator(idBase, delegation, boxPrefix, {
+      mode: 'isolated',
+      perExecutionCgroups: true,
+      idBase,
+    });
+  }
+
+  /** The isolation of one sandbox about to be created; throws if its cgroups cannot be made. */
+  forSandbox(name: string, spec: SandboxSpec): SandboxIsolation | undefined {
+    if (this.idBase === undefined) return undefined;
+    return {
+      idBase: this.idBase,
+      cgroups: this.delegation?.prepare(this.boxName(name), spec),
+    };
+  }
+
+  /**
+   * After the sandbox's container is removed. Podman's conmon may still sit in the box for a moment
+   * after the removal returns, so a busy box is tried again a little later (then by `close`, and by
+   * the next start's sweep).
+   */
+  release(name: string, retryDelaysMs: readonly number[] = [50, 250, 1_000, 5_000]): void {
+    clearTimeout(this.retrying.get(name));
+    this.retrying.delete(name);
+    if (!this.delegation || this.delegation.release(this.boxName(name))) return;
+    const [delay, ...later] = retryDelaysMs;
+    if (delay === undefined) return;
+    const timer = setTimeout(() => this.release(name, later), delay);
+    timer.unref();
+    this.retrying.set(name, timer);
+  }
+
+  /** Release what is still waiting (bounded: a box that stays busy is left to the next sweep). */
+  async close(budgetMs = 3_000): Promise<void> {
+    const deadline = Date.now() + budgetMs;
+    while (this.retrying.size > 0 && Date.now() < deadline) {
+      for (const name of [...this.retrying.keys()]) this.release(name, [100]);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    for (const timer of this.retrying.values()) clearTimeout(timer);
+    this.retrying.clear();
+  }
+
+  /** Boxes of this instance whose container is gone (after a crash, or a busy release). */
+  sweep(liveSandboxNames: Iterable<string>): number {
+    if (!this.delegation) return 0;
+    const live = new Set([...liveSandboxNames].map((name) => this.boxName(name)));
+    return this.delegation.sweep(live, this.boxPrefix);
+  }
+
+  private boxName(sandboxName: string): string {
+    return `${this.boxPrefix}${sandboxName}`;
+  }
+}
