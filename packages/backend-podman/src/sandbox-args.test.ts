@@ -48,3 +48,40 @@ describe('sandbox flags', () => {
     expect(imageRef('localhost/', 'aperture/runner-c')).toBe('localhost/aperture/runner-c:latest');
   });
 });
+
+describe('isolated sandbox flags (ADR 0006)', () => {
+  const cgroups = {
+    parent: '/aperture-box-x',
+    binds: [{ source: '/sys/fs/cgroup/memory/aperture-box-x', destination: '/aperture/cgroup/memory' }],
+  };
+  const args = sandboxRunArgs(spec, 'n', {}, { idBase: 1_500_000_000, cgroups });
+
+  it('runs the harness as root of its own user namespace with only its few capabilities', () => {
+    expect(args).toEqual(
+      expect.arrayContaining([
+        '--user=0:0',
+        '--uidmap=0:1500000000:65536',
+        '--gidmap=0:1500000000:65536',
+        '--cap-drop=ALL',
+        '--cap-add=CHOWN,DAC_OVERRIDE,FOWNER,KILL,SETUID,SETGID,SETPCAP,SYS_ADMIN',
+        '--security-opt=no-new-privileges',
+        '--env=APERTURE_ISOLATE=1',
+      ]),
+    );
+    expect(args).not.toContain('--user=1000:1000');
+  });
+
+  it('puts the container below its delegated cgroup box and binds the box in', () => {
+    expect(args).toContain('--cgroup-parent=/aperture-box-x');
+    expect(args).toContain('--volume=/sys/fs/cgroup/memory/aperture-box-x:/aperture/cgroup/memory:rw');
+    expect(args).toContain('--env=APERTURE_CGROUP_ROOT=/aperture/cgroup');
+  });
+
+  it('without delegated cgroups: isolated, but no cgroup root for runlimit', () => {
+    const plain = sandboxRunArgs(spec, 'n', {}, { idBase: 7, cgroups: undefined });
+    expect(plain).toContain('--env=APERTURE_ISOLATE=1');
+    expect(plain.some((a) => a.startsWith('--cgroup-parent') || a.includes('APERTURE_CGROUP_ROOT'))).toBe(
+      false,
+    );
+  });
+});

@@ -1,0 +1,138 @@
+/**
+ * runlimit --isolate on this host (ADR 0006), without a container: root here plays the sandbox's
+ * root, and a box in the host's cgroup v1 hierarchies plays the delegated one. Needs root and
+ * cgroup v1 (as CI and the Podman backend have); elsewhere the suite says why it did not run.
+ */
+import { spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildRunlimit } from './host-kit.ts';
+
+const CONTROLLERS = ['memory', 'pids', 'cpuacct'] as const;
+const hostReady =
+  process.getuid?.() === 0 && CONTROLLERS.every((c) => existsSync(`/sys/fs/cgroup/${c}/cgroup.procs`));
+
+describe.runIf(hostReady)('runlimit --isolate (root, cgroup v1)', () => {
+  let runlimit: string;
+  let work: string;
+  let hidden: string;
+  const root = mkdtempSync(join(tmpdir(), 'aperture-cgroot-'));
+  const box = `aperture-box-runlimit-test-${process.pid}`;
+
+  beforeAll(() => {
+    runlimit = buildRunlimit();
+    for (const c of CONTROLLERS) {
+      mkdirSync(`/sys/fs/cgroup/${c}/${box}`);
+      symlinkSync(`/sys/fs/cgroup/${c}/${box}`, join(root, c));
+    }
+    work = mkdtempSync(join(tmpdir(), 'aperture-work-'));
+    writeFileSync(join(work, 'main.txt'), 'submitted\n');
+    hidden = mkdtempSync(join(tmpdir(), 'aperture-hidden-'));
+    writeFileSync(join(hidden, 'secret'), 'expected output\n');
+  });
+
+  afterAll(() => {
+    for (const c of CONTROLLERS) rmdirSync(`/sys/fs/cgroup/${c}/${box}`);
+  });
+
+  function run(script: string, extra: string[] = [], cpuMs = 2000) {
+    const args = [
+      '--cpu-ms',
+      String(cpuMs),
+      '--wall-ms',
+      '6000',
+      '--isolate',
+      '--uid',
+      '1000',
+      '--gid',
+      '1000',
+      '--cgroup-root',
+      root,
+      '--memory',
+      String(64 << 20),
+      '--pids',
+      '32',
+      '--fresh',
+      '/tmp:1048576',
+      '--copy',
+      `${work}:1048576`,
+      '--hide',
+      hidden,
+      '--hide',
+      root,
+      ...extra,
+      '--',
+      '/bin/sh',
+      '-c',
+      script,
+    ];
+    const result = spawnSync(runlimit, args, {
+      cwd: work,
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+      encoding: 'utf8',
+    });
+    const lines = String(result.output[3] ?? '')
+      .trim()
+      .split('\n');
+    return {
+      status: result.status,
+      stdout: result.stdout,
+      stderr: result.stderr,
+      report: JSON.parse(lines.at(-1) ?? '{}'),
+    };
+  }
+
+  it('runs the program as uid 1000 without capabilities, alone in its PID, UTS and network namespaces', () => {
+    const { stdout, report } = run(
+      'id -u; grep -E "^Cap(Eff|Prm|Bnd|Amb)" /proc/self/status | tr -s "\\t" " "; hostname; ls /proc | grep -c "^[0-9]"; awk \'NR > 2 { printf "%s ", $1 }\' /proc/net/dev; grep NoNewPrivs /proc/self/status',
+    );
+    expect(report).toMatchObject({ exitCode: 0, isolated: true, oomKills: 0 });
+    expect(stdout).toBe(
+      '1000\nCapPrm: 0000000000000000\nCapEff: 0000000000000000\nCapBnd: 0000000000000000\nCapAmb: 0000000000000000\nsandbox\n4\nlo: NoNewPrivs:\t1\n',
+    );
+  });
+
+  it('gives the program a fresh copy of the work dir and hides the trusted places', () => {
+    const { stdout } = run(
+      `cat main.txt; echo changed > main.txt; ls -A ${hidden} ${root} | wc -l; stat -c %u main.txt`,
+    );
+    expect(stdout).toBe('submitted\n0\n1000\n');
+    expect(readFileSync(join(work, 'main.txt'), 'utf8')).toBe('submitted\n');
+  });
+
+  it('counts the CPU of detached processes and stops the execution at the limit', () => {
+    const { report } = run('(setsid sh -c "while :; do :; done" &) ; sleep 4', [], 500);
+    expect(report.cpuMs).toBeGreaterThan(500);
+    expect(report.signal).toBe(9);
+  });
+
+  it('reports an OOM kill of its own cgroup', () => {
+    const { report } = run('python3 -c "x = bytearray(200 << 20)"');
+    expect(report.oomKills).toBeGreaterThan(0);
+  });
+
+  it("a setup failure is runlimit's error, never an exit code of the program", () => {
+    const { status, report, stderr } = run('true', ['--copy', '/nonexistent-dir:1024']);
+    expect(status).toBe(125);
+    expect(report.error).toMatch(/init failed/);
+    expect(stderr).toMatch(/cannot open \/nonexistent-dir/);
+  });
+
+  it('leaves no execution cgroup behind', () => {
+    for (const c of CONTROLLERS)
+      expect(
+        readdirSync(`/sys/fs/cgroup/${c}/${box}`, { withFileTypes: true }).filter((e) => e.isDirectory()),
+      ).toEqual([]);
+  });
+});
