@@ -38,6 +38,9 @@ export class ApiSandbox {
   private overflow = false;
   private stderr = '';
   private failure: string | null = null;
+  /** Serve mode: the job in progress waits for the end of its frame. */
+  private waiter: { marker: string; resolve: (output: string | undefined) => void } | undefined;
+  private served = 0;
 
   constructor(
     private readonly client: PodmanApiClient,
@@ -62,6 +65,44 @@ export class ApiSandbox {
     const text = JSON.stringify(job);
     if (this.started && this.socket) this.socket.end(text);
     else this.pendingJob = text;
+  }
+
+  /** Jobs handed over in the serve mode. */
+  get jobsServed(): number {
+    return this.served;
+  }
+
+  /**
+   * The serve mode (APERTURE_SERVE=1, ADR 0006): hand over one job as one line, stdin kept open for
+   * the next. Resolves with the job's stdout, its frame included, once the frame is complete;
+   * undefined when the sandbox ended first (then `exited` tells why).
+   */
+  serve(job: { nonce: string }): Promise<string | undefined> {
+    if (this.waiter) throw new Error(`sandbox ${this.name} is still serving a job`);
+    this.used = true;
+    this.served++;
+    const output = new Promise<string | undefined>((resolve) => {
+      this.waiter = { marker: `@@END ${job.nonce}@@\n`, resolve };
+    });
+    if (this.done || !this.started || !this.socket) this.settleWaiter(undefined);
+    else this.socket.write(`${JSON.stringify(job)}\n`);
+    return output;
+  }
+
+  private settleWaiter(output: string | undefined): void {
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.resolve(output);
+  }
+
+  /** The frame of the job in progress is complete: give its output away and start afresh. */
+  private checkFrame(): void {
+    if (!this.waiter) return;
+    const text = Buffer.concat(this.stdout).toString('utf8');
+    if (!text.includes(this.waiter.marker)) return;
+    this.stdout.length = 0;
+    this.stdoutBytes = 0;
+    this.settleWaiter(text);
   }
 
   /** The container's exit code, when Podman still knows it (best effort, for diagnostics). */
@@ -117,7 +158,10 @@ export class ApiSandbox {
         if (this.stdoutBytes > MAX_STDOUT_BYTES) {
           this.overflow = true;
           void this.kill();
-        } else this.stdout.push(Buffer.from(payload));
+        } else {
+          this.stdout.push(Buffer.from(payload));
+          this.checkFrame();
+        }
       } else if (stream === 2) {
         this.stderr = (this.stderr + payload.toString('utf8')).slice(-STDERR_TAIL_BYTES);
         if (this.stderr.includes(HARNESS_READY_LINE)) this.resolveReady(true);
@@ -135,6 +179,7 @@ export class ApiSandbox {
   private finish(): void {
     if (this.done) return;
     this.done = true;
+    this.settleWaiter(undefined);
     this.resolveReady(false);
     this.resolveExit({
       stdout: Buffer.concat(this.stdout).toString('utf8'),

@@ -194,6 +194,56 @@ describe('podman api sandbox', () => {
     }
   }, 60_000);
 
+  it('a pool sandbox serves many jobs, and no job sees what an earlier one left (ADR 0006)', async () => {
+    const executor = await create(1);
+    const poolSandboxes = async () =>
+      (
+        await podman('podman', [
+          'ps',
+          '--filter',
+          `label=dev.aperture.instance=${instance}`,
+          '--filter',
+          'label=dev.aperture.pool',
+          '--format',
+          '{{.Names}}',
+        ])
+      ).stdout
+        .split('\n')
+        .filter(Boolean);
+    try {
+      let before: string[] = [];
+      for (let i = 0; i < 100 && before.length === 0; i++) {
+        before = await poolSandboxes();
+        if (before.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1_000)); // ready: the harness waits on stdin
+      const leave = [
+        'import os',
+        'for d in ["/work", "/tmp", "/dev/shm", os.path.expanduser("~")]:',
+        '    try: open(os.path.join(d, "left.txt"), "w").write("from job one")',
+        '    except OSError: pass',
+        'print("left")',
+      ].join('\n');
+      const look = [
+        'import os',
+        'print([d for d in ["/work", "/tmp", "/dev/shm", "/autograder"] if os.path.exists(os.path.join(d, "left.txt"))])',
+      ].join('\n');
+      const first = await executor.execute(
+        requestFor(runOf({ language: 'python', files: [file('main.py', leave)] })),
+      );
+      const second = await executor.execute(
+        requestFor(runOf({ language: 'python', files: [file('main.py', look)] })),
+      );
+      expect(first).toMatchObject({ kind: 'result', result: { execution: { stdout: 'left\n' } } });
+      expect(second).toMatchObject({ kind: 'result', result: { execution: { stdout: '[]\n' } } });
+      // Both jobs ran in the one pool sandbox that was there before them: no container was started.
+      expect(before).toHaveLength(1);
+      expect(await poolSandboxes()).toEqual(before);
+    } finally {
+      await executor.close();
+    }
+  }, 60_000);
+
   it('starts its own API service and stops it on close; or uses a given socket', async () => {
     const owner = await create(0);
     const socketPath = owner.socketPath;

@@ -17,6 +17,9 @@ import { imageRef, LABEL_INSTANCE, LABEL_MANAGED, LABEL_POOL, LABEL_RUN } from '
 import { SandboxIsolator } from './sandbox-isolator.ts';
 import { WarmPool } from './warm-pool.ts';
 
+/** A reusable sandbox is replaced after this many jobs (a bound on whatever a long life collects). */
+export const MAX_JOBS_PER_SANDBOX = 100;
+
 export interface PodmanApiExecutorOptions extends PodmanExecutorOptions {
   /**
    * A libpod API socket to use (e.g. /run/podman/podman.sock of `podman.socket`). Without it the
@@ -44,9 +47,11 @@ export class PodmanApiRunExecutor implements RunExecutor {
   ) {
     this.instance = options.instance ?? 'default';
     this.isolator = SandboxIsolator.create(this.instance, options.logger, options.idBase);
+    // Isolated pool sandboxes serve many jobs (ADR 0006); cold ones, sized for one run, serve one.
+    const reusable = this.isolator.reusable;
     const start = (name: string, spec: SandboxSpec, labels: Record<string, string>) =>
-      this.start(name, spec, labels);
-    this.pool = new WarmPool(start, randomBytes(4).toString('hex'), this.instance, options.logger);
+      this.start(name, spec, labels, reusable);
+    this.pool = new WarmPool(start, randomBytes(4).toString('hex'), this.instance, options.logger, reusable);
   }
 
   static async create(options: PodmanApiExecutorOptions): Promise<PodmanApiRunExecutor> {
@@ -84,9 +89,11 @@ export class PodmanApiRunExecutor implements RunExecutor {
       ...request.sandbox,
       image: imageRef(this.options.imagePrefix, request.sandbox.image),
     };
+    const pooled = this.pool.take(sandboxSpec);
+    if (pooled && this.isolator.reusable) return this.executeServed(pooled, request, sandboxSpec);
     let sandbox: ApiSandbox;
     try {
-      sandbox = this.pool.take(sandboxSpec) ?? this.startCold(request, sandboxSpec);
+      sandbox = pooled ?? this.startCold(request, sandboxSpec);
     } catch (error) {
       return { kind: 'infrastructure', reason: (error as Error).message, retryable: true };
     }
@@ -134,6 +141,60 @@ export class PodmanApiRunExecutor implements RunExecutor {
       request.signal.removeEventListener('abort', onAbort);
       // Removed before we answer, so a finished run never leaves a container behind.
       await sandbox.kill();
+    }
+  }
+
+  /**
+   * One job on a pool sandbox that serves many: the answer as soon as its frame is complete, and
+   * the sandbox back to the pool (no container to create or remove on the way). Anything unusual —
+   * cancel, deadline, no frame, a harness error — and it is removed instead.
+   */
+  private async executeServed(
+    sandbox: ApiSandbox,
+    request: ExecutionRequest,
+    spec: SandboxSpec,
+  ): Promise<ExecutionResult> {
+    let stopped: 'cancelled' | 'deadline' | undefined;
+    const stop = (why: 'cancelled' | 'deadline') => {
+      stopped ??= why;
+      void sandbox.kill();
+    };
+    const onAbort = () => stop('cancelled');
+    request.signal.addEventListener('abort', onAbort, { once: true });
+    const deadline = setTimeout(() => stop('deadline'), request.sandbox.deadlineMs);
+    let reusable = false;
+    try {
+      if (request.signal.aborted) return { kind: 'cancelled' };
+      const output = await sandbox.serve(request.job);
+      if (request.signal.aborted || stopped === 'cancelled') return { kind: 'cancelled' };
+      if (stopped === 'deadline') {
+        return {
+          kind: 'infrastructure',
+          reason: `the sandbox ran past its ${request.sandbox.deadlineMs} ms deadline`,
+          retryable: true,
+        };
+      }
+      if (output === undefined) {
+        const exit = await sandbox.exited;
+        const reason = `the sandbox ended before its result: ${exit.failure ?? exit.stderrTail.trim().slice(-2000)}`;
+        this.options.logger.warn(
+          { runId: request.runId, sandbox: sandbox.name, reason },
+          'sandbox gave no result',
+        );
+        return { kind: 'infrastructure', reason, retryable: true };
+      }
+      const parsed = parseFramedResult(output, request.job.nonce);
+      if (!parsed.ok) return { kind: 'infrastructure', reason: parsed.reason, retryable: true };
+      reusable = parsed.result.status === 'ok' && sandbox.jobsServed < MAX_JOBS_PER_SANDBOX;
+      return { kind: 'result', result: parsed.result, raw: { stdoutBytes: output.length } };
+    } finally {
+      clearTimeout(deadline);
+      request.signal.removeEventListener('abort', onAbort);
+      if (reusable && !stopped && sandbox.isAlive) this.pool.giveBack(sandbox, spec);
+      else {
+        this.pool.retire(spec);
+        await sandbox.kill();
+      }
     }
   }
 
@@ -201,8 +262,8 @@ export class PodmanApiRunExecutor implements RunExecutor {
     return this.start(name, spec, { [LABEL_RUN]: request.runId, [LABEL_INSTANCE]: this.instance });
   }
 
-  private start(name: string, spec: SandboxSpec, labels: Record<string, string>): ApiSandbox {
-    const isolation = this.isolator.forSandbox(name, spec);
+  private start(name: string, spec: SandboxSpec, labels: Record<string, string>, serve = false): ApiSandbox {
+    const isolation = this.isolator.forSandbox(name, spec, serve);
     return new ApiSandbox(this.client, name, sandboxSpecGenerator(spec, name, labels, isolation), () =>
       this.isolator.release(name),
     );

@@ -18,6 +18,8 @@ export interface SandboxIsolation {
   idBase: number;
   /** Per-execution cgroups, where the host can delegate them. */
   cgroups: DelegatedCgroups | undefined;
+  /** The harness serves many jobs, one per line of stdin (pool sandboxes; APERTURE_SERVE=1). */
+  serve?: boolean;
 }
 
 /** Ids mapped into every isolated sandbox. */
@@ -41,6 +43,7 @@ export function isolationEnv(isolation: SandboxIsolation): Record<string, string
   return {
     APERTURE_ISOLATE: '1',
     ...(isolation.cgroups && { APERTURE_CGROUP_ROOT: SANDBOX_CGROUP_ROOT }),
+    ...(isolation.serve && { APERTURE_SERVE: '1' }),
   };
 }
 
@@ -86,13 +89,14 @@ export function sandboxRunArgs(
   ];
 }
 
-function isolatedRunArgs({ idBase, cgroups }: SandboxIsolation): string[] {
+function isolatedRunArgs(isolation: SandboxIsolation): string[] {
+  const { idBase, cgroups } = isolation;
   return [
     '--user=0:0',
     `--uidmap=0:${idBase}:${ID_RANGE}`,
     `--gidmap=0:${idBase}:${ID_RANGE}`,
     `--cap-add=${HARNESS_CAPABILITIES.join(',')}`,
-    ...Object.entries(isolationEnv({ idBase, cgroups })).map(([k, v]) => `--env=${k}=${v}`),
+    ...Object.entries(isolationEnv(isolation)).map(([k, v]) => `--env=${k}=${v}`),
     ...(cgroups
       ? [
           `--cgroup-parent=${cgroups.parent}`,

@@ -57,12 +57,18 @@ export class SandboxIsolator {
     });
   }
 
+  /** Sandboxes may serve many jobs (ADR 0006): only isolated ones keep nothing of a job. */
+  get reusable(): boolean {
+    return this.idBase !== undefined;
+  }
+
   /** The isolation of one sandbox about to be created; throws if its cgroups cannot be made. */
-  forSandbox(name: string, spec: SandboxSpec): SandboxIsolation | undefined {
+  forSandbox(name: string, spec: SandboxSpec, serve = false): SandboxIsolation | undefined {
     if (this.idBase === undefined) return undefined;
     return {
       idBase: this.idBase,
       cgroups: this.delegation?.prepare(this.boxName(name), spec),
+      serve,
     };
   }
 

@@ -23,6 +23,8 @@ interface PoolLane<S> {
   size: number;
   idle: S[];
   starting: number;
+  /** Reusable sandboxes handed out and not yet given back or retired. */
+  busy: number;
 }
 
 /**
@@ -42,11 +44,17 @@ export class WarmPool<S extends PooledSandbox> {
     readonly poolId: string,
     private readonly instance: string,
     private readonly logger: Logger,
+    /**
+     * Sandboxes that serve many jobs (ADR 0006: isolated sandboxes keep nothing of a job): a taken
+     * one still counts against its lane until `giveBack` or `retire`, so a lane as large as the
+     * concurrency starts no container at all in steady use.
+     */
+    private readonly reusable = false,
   ) {}
 
   addLane(spec: SandboxSpec, size: number): void {
     if (size <= 0) return;
-    const lane: PoolLane<S> = { spec, size, idle: [], starting: 0 };
+    const lane: PoolLane<S> = { spec, size, idle: [], starting: 0, busy: 0 };
     this.lanes.push(lane);
     this.refill(lane);
   }
@@ -59,12 +67,39 @@ export class WarmPool<S extends PooledSandbox> {
     let sandbox = lane.idle.shift();
     while (sandbox && !sandbox.isAlive) sandbox = lane.idle.shift();
     if (sandbox) this.owned.delete(sandbox);
+    if (sandbox && this.reusable) lane.busy++;
     this.refill(lane);
     return sandbox;
   }
 
-  stats(): Array<{ image: string; idle: number; size: number }> {
-    return this.lanes.map((l) => ({ image: l.spec.image, idle: l.idle.length, size: l.size }));
+  /** A reusable sandbox that finished its job cleanly: idle again (or gone, if the pool closed). */
+  giveBack(sandbox: S, spec: SandboxSpec): void {
+    const lane = this.busyLane(spec);
+    if (!lane) return void sandbox.kill();
+    lane.busy--;
+    if (this.closed || !sandbox.isAlive) {
+      void sandbox.kill();
+      this.refill(lane);
+      return;
+    }
+    this.owned.add(sandbox);
+    lane.idle.push(sandbox);
+  }
+
+  /** A reusable sandbox that will serve no further job (the caller removes it): replace it. */
+  retire(spec: SandboxSpec): void {
+    const lane = this.busyLane(spec);
+    if (!lane) return;
+    lane.busy--;
+    this.refill(lane);
+  }
+
+  private busyLane(spec: SandboxSpec): PoolLane<S> | undefined {
+    return this.reusable ? this.lanes.find((l) => sameSandbox(l.spec, spec) && l.busy > 0) : undefined;
+  }
+
+  stats(): Array<{ image: string; idle: number; busy: number; size: number }> {
+    return this.lanes.map((l) => ({ image: l.spec.image, idle: l.idle.length, busy: l.busy, size: l.size }));
   }
 
   async close(): Promise<void> {
@@ -75,7 +110,7 @@ export class WarmPool<S extends PooledSandbox> {
   }
 
   private refill(lane: PoolLane<S>): void {
-    while (!this.closed && lane.idle.length + lane.starting < lane.size) {
+    while (!this.closed && lane.idle.length + lane.starting + lane.busy < lane.size) {
       lane.starting++;
       const name = `aperture-pool-${this.poolId}-${randomBytes(5).toString('hex')}`;
       let sandbox: S;

@@ -15,6 +15,8 @@ export interface HarnessConfig {
   childEnv: NodeJS.ProcessEnv;
   /** Set (APERTURE_ISOLATE=1) where the backend runs the harness as root in a user namespace. */
   isolation: IsolationConfig | undefined;
+  /** APERTURE_SERVE=1: one job per line of stdin, many jobs per sandbox (isolated mode only). */
+  serve: boolean;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): HarnessConfig {
@@ -30,6 +32,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): HarnessConf
     jobKey: env['APERTURE_JOB_KEY'] || undefined,
     childEnv: childEnvironment(env),
     isolation: env['APERTURE_ISOLATE'] === '1' ? isolationFromEnv(env) : undefined,
+    serve: env['APERTURE_SERVE'] === '1',
   };
 }
 

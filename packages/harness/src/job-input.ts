@@ -23,6 +23,26 @@ export async function readJobText(jobFile: string | undefined, jobKey?: string):
 }
 
 /**
+ * The serve mode: one job per line of stdin (JSON has no raw newline), until stdin ends. The ready
+ * line goes out once, before the first job.
+ */
+export async function* readJobLines(input: NodeJS.ReadableStream = process.stdin): AsyncGenerator<string> {
+  process.stderr.write(`${HARNESS_READY_LINE}\n`);
+  let pending = '';
+  for await (const chunk of input) {
+    pending += chunk.toString();
+    let newline = pending.indexOf('\n');
+    while (newline >= 0) {
+      const line = pending.slice(0, newline);
+      pending = pending.slice(newline + 1);
+      if (line.trim()) yield line;
+      newline = pending.indexOf('\n');
+    }
+  }
+  if (pending.trim()) yield pending;
+}
+
+/**
  * Parse and check the job's shape. Pure. The nonce is recovered whenever possible so even a
  * refusal reaches the backend as a proper frame.
  */

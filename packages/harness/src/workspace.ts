@@ -80,3 +80,8 @@ export function giveTree(root: string, uid: number, gid: number): void {
     else lchownSync(path, uid, gid);
   }
 }
+
+/** Remove everything below `dir`, keeping `dir` itself (a tmpfs mount point). */
+export function emptyDirectory(dir: string): void {
+  for (const entry of readdirSync(dir)) rmSync(join(dir, entry), { recursive: true, force: true });
+}
