@@ -5,5 +5,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
 export APERTURE_DATA_DIR=${APERTURE_DATA_DIR:-$PWD/.data}
+# Isolated pool sandboxes serve many runs (docs/operations.md): one lane per language, 2 each.
 export APERTURE_POOL_SIZE=${APERTURE_POOL_SIZE:-2}
+export APERTURE_POOL_LANGUAGES=${APERTURE_POOL_LANGUAGES:-python,c,cpp,java,javascript,bash}
 exec node apps/cli/bin/aperture.js server --demo "$@"
