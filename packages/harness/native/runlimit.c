@@ -2,7 +2,7 @@
  * runlimit: run one command under per-execution limits and report what it used.
  *
  *   runlimit --cpu-ms N --wall-ms N [--fsize BYTES] [--nofile N] [--report-fd 3]
- *            [--isolate --uid U --gid G [--cgroup-root DIR --memory BYTES --pids N]
+ *            [--isolate [--userns] --uid U --gid G [--cgroup-root DIR --memory BYTES --pids N]
  *             [--share-net] [--fresh PATH:BYTES]... [--copy PATH:BYTES]... [--hide PATH]...]
  *            -- /bin/sh -c "..."
  *
@@ -23,6 +23,15 @@
  *   init starts the command as another uid with no capabilities and no way to gain any. When the
  *   command's main process ends, the init exits and the kernel kills everything else in the PID
  *   namespace. CPU time, peak memory and OOM kills come from the cgroups.
+ *
+ * - Isolated without privileges (--isolate --userns; a restricted Kubernetes pod with the
+ *   Localhost seccomp profile of deploy/seccomp): we are the program's own uid with no capabilities,
+ *   so the init's namespaces hang below a new user namespace that maps only that uid (and gid). The
+ *   init has every capability in it, the program none. No cgroups (a restricted pod's cgroupfs is
+ *   read-only) and no fresh /proc (its masks cannot be lifted): CPU comes from wait4, which counts
+ *   every process of the PID namespace (the init reaps them all), and the harness stays out of reach
+ *   because a process of a child user namespace cannot ptrace, or open /proc/<pid>/fd of, a process
+ *   of its parent, and cannot name one outside its PID namespace.
  *
  * On the report fd it prints a line with the child's pid as soon as it started ({"pid":N}),
  * then, once the child ended, exactly one JSON line:
@@ -77,7 +86,7 @@ struct options {
   int report_fd;
   char **command;
   /* isolated mode */
-  int isolate, share_net;
+  int isolate, share_net, userns;
   long long uid, gid, memory, pids;
   const char *cgroup_root;
   struct mount_spec mounts[MAX_MOUNTS];
@@ -93,7 +102,7 @@ static int report_fd_global = 3;
 static void usage(void) {
   fprintf(stderr,
           "usage: runlimit --cpu-ms N --wall-ms N [--fsize BYTES] [--nofile N] [--report-fd FD]\n"
-          "                [--isolate --uid U --gid G [--cgroup-root DIR --memory BYTES --pids N]\n"
+          "                [--isolate [--userns] --uid U --gid G [--cgroup-root DIR --memory BYTES --pids N]\n"
           "                 [--share-net] [--fresh PATH:BYTES]... [--copy PATH:BYTES]... [--hide PATH]...]\n"
           "                -- cmd [args...]\n");
   exit(125);
@@ -158,6 +167,7 @@ static void parse_options(int argc, char **argv, struct options *o) {
     }
     if (strcmp(flag, "--isolate") == 0) { o->isolate = 1; continue; }
     if (strcmp(flag, "--share-net") == 0) { o->share_net = 1; continue; }
+    if (strcmp(flag, "--userns") == 0) { o->userns = 1; continue; }
     if (i + 1 >= argc) usage();
     const char *value = argv[++i];
     if (strcmp(flag, "--cpu-ms") == 0) o->cpu_ms = parse_number(flag, value);
@@ -178,7 +188,9 @@ static void parse_options(int argc, char **argv, struct options *o) {
   if (i >= argc || o->cpu_ms <= 0 || o->wall_ms <= 0) usage();
   /* The isolated command never runs as root: a uid and gid other than 0 are required. */
   if (o->isolate && (o->uid <= 0 || o->gid <= 0)) usage();
-  if (o->cgroup_root && (!o->isolate || o->memory <= 0 || o->pids <= 0)) usage();
+  if (o->cgroup_root && (!o->isolate || o->userns || o->memory <= 0 || o->pids <= 0)) usage();
+  /* Without privileges the one id we can map is our own. */
+  if (o->userns && (!o->isolate || o->uid != (long long)getuid() || o->gid != (long long)getgid())) usage();
   o->command = &argv[i];
 }
 
@@ -427,7 +439,8 @@ static void mask_proc(void) {
 }
 
 static void drop_privileges(const struct options *o) {
-  if (setgroups(0, NULL) != 0) die_inside("setgroups: %s", strerror(errno));
+  /* In our own user namespace setgroups is denied (it must be, to map a gid unprivileged). */
+  if (!o->userns && setgroups(0, NULL) != 0) die_inside("setgroups: %s", strerror(errno));
   if (setresgid((gid_t)o->gid, (gid_t)o->gid, (gid_t)o->gid) != 0) die_inside("setresgid: %s", strerror(errno));
   /* Empty the bounding set (needs CAP_SETPCAP, which we still have) and the ambient set, so no
    * exec can bring a capability back; then the uid change clears permitted and effective. */
@@ -458,7 +471,12 @@ static void close_descriptors_above(int lowest, int keep) {
   close_range_or_loop((unsigned)keep + 1, ~0U);
 }
 
-/* PID 1 of the execution's namespaces. Reports the command's wait status and rusage on `status_fd`
+/* The namespaces the init gets besides PID (and, with --userns, user). */
+static int namespace_flags(const struct options *o) {
+  return CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | (o->share_net ? 0 : CLONE_NEWNET);
+}
+
+/* PID 1 of the execution's namespaces. Reports the command's wait status on `status_fd`
  * and exits as soon as the command's main process ended: the kernel then kills the rest. */
 static void run_init(struct options *o, int go_fd, int status_fd, const char *cwd, sigset_t *previous) {
   char go;
@@ -467,8 +485,7 @@ static void run_init(struct options *o, int go_fd, int status_fd, const char *cw
   /* If runlimit dies (the harness's backstop), so do we, and with us the whole namespace. */
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 
-  int flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | (o->share_net ? 0 : CLONE_NEWNET);
-  if (unshare(flags) != 0) die_inside("unshare: %s", strerror(errno));
+  if (!o->userns && unshare(namespace_flags(o)) != 0) die_inside("unshare: %s", strerror(errno));
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) die_inside("making mounts private: %s", strerror(errno));
   if (sethostname("sandbox", 7) != 0) die_inside("sethostname: %s", strerror(errno));
   /* Every copy's source is opened before any tmpfs covers it (a copy may sit below a fresh dir). */
@@ -478,9 +495,11 @@ static void run_init(struct options *o, int go_fd, int status_fd, const char *cw
     m->source_fd = open(m->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (m->source_fd < 0) die_inside("cannot open %s to copy it: %s", m->path, strerror(errno));
   }
-  if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
-    die_inside("cannot mount a fresh /proc: %s", strerror(errno));
-  mask_proc();
+  if (!o->userns) {
+    if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
+      die_inside("cannot mount a fresh /proc: %s", strerror(errno));
+    mask_proc();
+  }
   for (int i = 0; i < o->mount_count; i++) mount_tmpfs(&o->mounts[i], (uid_t)o->uid, (gid_t)o->gid);
 
   /* Closed by a successful exec (CLOEXEC); a byte on it means the command's side failed before
@@ -512,11 +531,9 @@ static void run_init(struct options *o, int go_fd, int status_fd, const char *cw
   close(2);
   for (;;) {
     int status;
-    struct rusage usage;
-    pid_t done = wait4(-1, &status, 0, &usage);
+    pid_t done = waitpid(-1, &status, 0);
     if (done == command) {
-      struct { int status; struct rusage usage; } message = {status, usage};
-      if (write(status_fd, &message, sizeof message) < 0) { /* the parent is gone */ }
+      if (write(status_fd, &status, sizeof status) < 0) { /* the parent is gone */ }
       _exit(0);
     }
     if (done < 0 && errno != EINTR) _exit(125);
@@ -610,17 +627,45 @@ static int run_plain(struct options *o, sigset_t *waited, sigset_t *previous) {
   return 0;
 }
 
+/* The init's user namespace maps our own uid and gid, nothing else (all an unprivileged parent may). */
+static void map_ids(const struct options *o, pid_t init) {
+  char path[64], map[64];
+  snprintf(path, sizeof path, "/proc/%d", (int)init);
+  int dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) fail("cannot open %s: %s", path, strerror(errno));
+  const char *files[3] = {"setgroups", "uid_map", "gid_map"};
+  char texts[3][64];
+  snprintf(texts[0], sizeof texts[0], "deny");
+  snprintf(texts[1], sizeof texts[1], "%lld %lld 1", o->uid, o->uid);
+  snprintf(texts[2], sizeof texts[2], "%lld %lld 1", o->gid, o->gid);
+  for (int i = 0; i < 3; i++) {
+    int fd = openat(dir, files[i], O_WRONLY | O_CLOEXEC);
+    snprintf(map, sizeof map, "%s", texts[i]);
+    if (fd < 0 || write(fd, map, strlen(map)) != (ssize_t)strlen(map)) {
+      kill(init, SIGKILL);
+      fail("cannot write the execution's %s: %s", files[i], strerror(errno));
+    }
+    close(fd);
+  }
+  close(dir);
+}
+
 static int run_isolated(struct options *o, sigset_t *waited, sigset_t *previous) {
   char cwd[PATH_MAX];
   if (!getcwd(cwd, sizeof cwd)) fail("getcwd: %s", strerror(errno));
   if (o->cgroup_root) make_cgroups(o);
   int go[2], status[2];
   if (pipe2(go, O_CLOEXEC) != 0 || pipe2(status, O_CLOEXEC) != 0) fail("pipe: %s", strerror(errno));
-  /* The next child is PID 1 of a new PID namespace; we stay outside it. */
-  if (unshare(CLONE_NEWPID) != 0) fail("unshare(CLONE_NEWPID): %s", strerror(errno));
-
   long long started = now_ms();
-  pid_t init = fork();
+  pid_t init;
+  if (o->userns) {
+    /* All the namespaces at once, below a new user namespace (fork semantics: no new stack). */
+    init = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWPID | namespace_flags(o) | SIGCHLD, 0, 0, 0, 0);
+  } else {
+    /* The next child is PID 1 of a new PID namespace; we stay outside it. */
+    if (unshare(CLONE_NEWPID) != 0) fail("unshare(CLONE_NEWPID): %s", strerror(errno));
+    init = fork();
+  }
   if (init < 0) fail("fork failed: %s", strerror(errno));
   if (init == 0) {
     close(go[1]);
@@ -631,6 +676,7 @@ static int run_isolated(struct options *o, sigset_t *waited, sigset_t *previous)
   }
   close(go[0]);
   close(status[1]);
+  if (o->userns) map_ids(o, init);
   /* Into the cgroups before it runs anything: every process it starts is born inside them. */
   join_cgroups(init);
   if (write(go[1], "g", 1) != 1) fail("cannot start the execution: %s", strerror(errno));
@@ -641,13 +687,15 @@ static int run_isolated(struct options *o, sigset_t *waited, sigset_t *previous)
   memset(&out, 0, sizeof out);
   supervise(o, init, init, waited, started, &out);
   int init_status = out.status;
-  struct { int status; struct rusage usage; } message;
-  ssize_t got = read(status[0], &message, sizeof message);
+  int command_status;
+  ssize_t got = read(status[0], &command_status, sizeof command_status);
   close(status[0]);
-  if (got == (ssize_t)sizeof message) {
-    out.status = message.status;
-    out.usage = message.usage;
-  } else if (!out.wall_timed_out && !out.cpu_exceeded && WIFEXITED(init_status) && WEXITSTATUS(init_status) == 125) {
+  if (got == (ssize_t)sizeof command_status) {
+    /* The command's exit status; the usage stays the init's, which also holds what every orphan
+     * used: the init reaped them all, the last ones as the PID namespace died with it. */
+    out.status = command_status;
+  } else if (!out.wall_timed_out && !out.cpu_exceeded && WIFEXITED(init_status) &&
+             WEXITSTATUS(init_status) == 125) {
     fail("the execution's init failed before the command ran");
   } else {
     /* Killed before the command ended (a limit, or the harness asked): report SIGKILL. */
@@ -667,10 +715,13 @@ static int run_isolated(struct options *o, sigset_t *waited, sigset_t *previous)
   }
   /* The cgroup counts the whole tree; a limit it tripped is the program's, however it got there. */
   if (out.cpu_exceeded && cpu <= o->cpu_ms) cpu = o->cpu_ms + 1;
+  int had_cgroups = cgroups_made == CONTROLLERS;
   remove_cgroups();
-  char extra[128];
-  snprintf(extra, sizeof extra, ",\"isolated\":true,\"oomKills\":%lld,\"pidsLimitHit\":%s", oom_kills,
-           pids_hit > 0 ? "true" : "false");
+  char extra[128] = ",\"isolated\":true";
+  /* Counted only where the execution had cgroups of its own; else the harness reads the container's. */
+  if (had_cgroups)
+    snprintf(extra, sizeof extra, ",\"isolated\":true,\"oomKills\":%lld,\"pidsLimitHit\":%s", oom_kills,
+             pids_hit > 0 ? "true" : "false");
   report(o->report_fd, &out, cpu, max_rss_kb, extra);
   return 0;
 }

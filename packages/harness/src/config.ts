@@ -31,20 +31,28 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): HarnessConf
     jobFile: env['APERTURE_JOB_FILE'] || undefined,
     jobKey: env['APERTURE_JOB_KEY'] || undefined,
     childEnv: childEnvironment(env),
-    isolation: env['APERTURE_ISOLATE'] === '1' ? isolationFromEnv(env) : undefined,
+    isolation:
+      env['APERTURE_ISOLATE'] === '1'
+        ? isolationFromEnv(env, false)
+        : env['APERTURE_ISOLATE'] === 'userns'
+          ? isolationFromEnv(env, true)
+          : undefined,
     serve: env['APERTURE_SERVE'] === '1',
   };
 }
 
 const MiB = 1024 * 1024;
 
-function isolationFromEnv(env: NodeJS.ProcessEnv): IsolationConfig {
+function isolationFromEnv(env: NodeJS.ProcessEnv, userns: boolean): IsolationConfig {
+  // Without privileges the only id an execution can have is our own (its user namespace maps it).
+  const own = { uid: process.getuid?.() ?? 1000, gid: process.getgid?.() ?? 1000 };
   return {
-    programUid: 1000,
-    programGid: 1000,
-    checkerUid: 1001,
-    checkerGid: 1001,
-    cgroupRoot: env['APERTURE_CGROUP_ROOT'] || undefined,
+    userns,
+    programUid: userns ? own.uid : 1000,
+    programGid: userns ? own.gid : 1000,
+    checkerUid: userns ? own.uid : 1001,
+    checkerGid: userns ? own.gid : 1001,
+    cgroupRoot: userns ? undefined : env['APERTURE_CGROUP_ROOT'] || undefined,
     scratchBytes: Number(env['APERTURE_SCRATCH_BYTES']) || 64 * MiB,
     hidden: ['/dev/mqueue'],
   };
@@ -59,6 +67,8 @@ export function checkIsolation(
   uid = process.getuid?.(),
 ): string | undefined {
   if (!isolation) return undefined;
+  if (isolation.userns)
+    return uid !== 0 ? undefined : 'APERTURE_ISOLATE=userns needs the harness to run as a uid other than 0';
   return uid === 0
     ? undefined
     : `APERTURE_ISOLATE=1 needs the harness to run as root in the sandbox (uid ${uid})`;

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { type IsolationConfig, isolationArgs } from './isolation.ts';
 
 const config: IsolationConfig = {
+  userns: false,
   programUid: 1000,
   programGid: 1000,
   checkerUid: 1001,
@@ -60,5 +61,25 @@ describe('isolationArgs', () => {
     expect(args).toContain('--share-net');
     expect(args).not.toContain('--cgroup-root');
     expect(values(args, '--hide')).toEqual(['/dev/mqueue']);
+  });
+});
+
+describe('isolationArgs without privileges (--userns)', () => {
+  it('asks runlimit for a user namespace of the execution, with no cgroups', () => {
+    const args = isolationArgs(
+      {
+        ...config,
+        userns: true,
+        cgroupRoot: undefined,
+        programUid: 1000,
+        checkerUid: 1000,
+        checkerGid: 1000,
+      },
+      dirs,
+      { kind: 'checker', dirs: ['/tmp/s'] },
+      limits,
+    );
+    expect(args.slice(0, 6)).toEqual(['--isolate', '--userns', '--uid', '1000', '--gid', '1000']);
+    expect(args).not.toContain('--cgroup-root');
   });
 });

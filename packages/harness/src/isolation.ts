@@ -6,6 +6,11 @@ import type { Limits } from '@aperture/core';
  * it fresh namespaces, its own cgroups and fresh writable places, as another uid.
  */
 export interface IsolationConfig {
+  /**
+   * Without privileges (a restricted Kubernetes pod): the harness is the program's own uid, and each
+   * execution gets a user namespace of its own instead of another uid and cgroups (runlimit --userns).
+   */
+  userns: boolean;
   /** uid/gid of the student's programs (compile, tests, ad-hoc runs) and of an autograder. */
   programUid: number;
   programGid: number;
@@ -47,7 +52,14 @@ export function isolationArgs(
   const uid = checker ? config.checkerUid : config.programUid;
   const gid = checker ? config.checkerGid : config.programGid;
   const scratch = (path: string) => `${path}:${config.scratchBytes}`;
-  const args = ['--isolate', '--uid', String(uid), '--gid', String(gid)];
+  const args = [
+    '--isolate',
+    ...(config.userns ? ['--userns'] : []),
+    '--uid',
+    String(uid),
+    '--gid',
+    String(gid),
+  ];
   if (config.cgroupRoot) {
     args.push('--cgroup-root', config.cgroupRoot);
     args.push('--memory', String(limits.memoryBytes), '--pids', String(limits.pids));

@@ -5,6 +5,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import {
+  chmodSync,
+  chownSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -15,7 +17,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRunlimit } from './host-kit.ts';
 
@@ -136,3 +138,81 @@ describe.runIf(hostReady)('runlimit --isolate (root, cgroup v1)', () => {
       ).toEqual([]);
   });
 });
+
+/**
+ * runlimit --isolate --userns, the unprivileged form (a restricted Kubernetes pod): run here as uid
+ * 1000 through setpriv, so it has exactly the rights the pod's harness has (the host applies no
+ * seccomp filter; the pod needs deploy/seccomp's profile for the same calls).
+ */
+describe.runIf(process.getuid?.() === 0 && existsSync('/usr/bin/setpriv'))(
+  'runlimit --isolate --userns (uid 1000)',
+  () => {
+    let runlimit: string;
+    let work: string;
+
+    beforeAll(() => {
+      runlimit = buildRunlimit();
+      chmodSync(dirname(runlimit), 0o755);
+      work = mkdtempSync(join(tmpdir(), 'aperture-userns-work-'));
+      writeFileSync(join(work, 'main.txt'), 'submitted\n');
+      chownSync(work, 1000, 1000);
+      chownSync(join(work, 'main.txt'), 1000, 1000);
+    });
+
+    function run(script: string, cpuMs = 2000) {
+      const args = [
+        ...['--reuid', '1000', '--regid', '1000', '--clear-groups', runlimit],
+        ...[
+          '--cpu-ms',
+          String(cpuMs),
+          '--wall-ms',
+          '6000',
+          '--isolate',
+          '--userns',
+          '--uid',
+          '1000',
+          '--gid',
+          '1000',
+        ],
+        ...['--fresh', '/tmp:1048576', '--copy', `${work}:1048576`, '--', '/bin/sh', '-c', script],
+      ];
+      const result = spawnSync('setpriv', args, {
+        cwd: work,
+        stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+        encoding: 'utf8',
+      });
+      const lines = String(result.output[3] ?? '')
+        .trim()
+        .split('\n');
+      return { status: result.status, stdout: result.stdout, report: JSON.parse(lines.at(-1) ?? '{}') };
+    }
+
+    it('runs the program without capabilities in namespaces of its own, on a fresh copy', () => {
+      const { stdout, report } = run(
+        'id -u; grep -E "^CapEff" /proc/self/status | tr -s "\\t" " "; hostname; awk \'NR > 2 { printf "%s ", $1 }\' /proc/net/dev; echo; echo changed > main.txt',
+      );
+      expect(report).toMatchObject({ exitCode: 0, isolated: true });
+      expect(report.oomKills).toBeUndefined(); // no cgroup of its own: the container's counter decides
+      expect(stdout).toBe('1000\nCapEff: 0000000000000000\nsandbox\nlo: \n');
+      expect(readFileSync(join(work, 'main.txt'), 'utf8')).toBe('submitted\n');
+    });
+
+    it('cannot open the descriptors or environment of runlimit or the init (same uid, parent user namespace)', () => {
+      const { stdout } = run(
+        'for p in /proc/[0-9]*; do cat $p/environ >/dev/null 2>&1 && basename $p; done | wc -l; echo $$',
+      );
+      // Only its own two processes (this shell and the pipeline's children) are readable.
+      const [readable] = stdout.split('\n');
+      expect(Number(readable)).toBeLessThanOrEqual(4);
+      const { stdout: forged } = run(
+        'n=0; for f in /proc/[0-9]*/fd/3; do echo forged > $f 2>/dev/null && n=$((n+1)); done; echo $n',
+      );
+      expect(forged).toBe('0\n');
+    });
+
+    it('counts the CPU of detached processes (reaped in its PID namespace)', () => {
+      const { report } = run('(setsid sh -c "while :; do :; done" &) ; sleep 1.5', 500);
+      expect(report.cpuMs).toBeGreaterThan(900);
+    });
+  },
+);
