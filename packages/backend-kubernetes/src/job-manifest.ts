@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { SandboxSpec } from '@aperture/core';
-import type { V1Affinity, V1Job, V1Secret, V1Toleration } from '@kubernetes/client-node';
+import type {
+  V1Affinity,
+  V1EnvVar,
+  V1Job,
+  V1SeccompProfile,
+  V1Secret,
+  V1Toleration,
+} from '@kubernetes/client-node';
 import {
   ANNOTATION_DEADLINE,
   LABEL_ATTEMPT,
@@ -32,6 +39,13 @@ export interface RunPodOptions {
   tolerations: readonly V1Toleration[];
   /** How long a finished Job stays (a backstop: the executor deletes it as soon as it has the result). */
   ttlSecondsAfterFinished: number;
+  /**
+   * The isolated engine (ADR 0006): a `Localhost` seccomp profile installed on every runner node
+   * (`aperture/runner.json` = `<kubelet root>/seccomp/aperture/runner.json`, deploy/seccomp/) that
+   * lets runlimit make a user namespace and the others per execution. Unset: RuntimeDefault, and
+   * the harness shares its uid and PID namespace with the student's programs.
+   */
+  runSeccompProfile?: string | undefined;
 }
 
 export const SANDBOX_CONTAINER = 'sandbox';
@@ -45,6 +59,13 @@ const ACTIVE_DEADLINE_SLACK_S = 60;
 export const SWEEP_GRACE_MS = 2 * 60_000;
 /** A Secret (and so a job) may hold at most 1 MiB. */
 export const MAX_SECRET_BYTES = 1024 * 1024;
+/** What the harness reads to run every execution in namespaces of its own, without capabilities. */
+export const ISOLATE_USERNS_ENV: V1EnvVar = { name: 'APERTURE_ISOLATE', value: 'userns' };
+
+/** The run pod's seccomp profile: the Localhost one of the isolated engine, else RuntimeDefault. */
+export function runSeccompProfile(localhostProfile: string | undefined): V1SeccompProfile {
+  return localhostProfile ? { type: 'Localhost', localhostProfile } : { type: 'RuntimeDefault' };
+}
 
 export interface RunObjectsInput {
   runId: string;
@@ -118,6 +139,7 @@ export function renderRunJob(options: RunPodOptions, input: RunObjectsInput): V1
       ? { ...options.nodeSelector, 'kubernetes.io/arch': architectures[0]! }
       : { ...options.nodeSelector };
   const affinity = architectures.length > 1 ? architectureAffinity(architectures) : undefined;
+  const seccompProfile = runSeccompProfile(options.runSeccompProfile);
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -151,7 +173,7 @@ export function renderRunJob(options: RunPodOptions, input: RunObjectsInput): V1
             runAsGroup: SANDBOX_UID,
             // The job file (root-owned in the Secret volume) becomes readable through the group.
             fsGroup: SANDBOX_UID,
-            seccompProfile: { type: 'RuntimeDefault' },
+            seccompProfile,
           },
           containers: [
             {
@@ -161,9 +183,11 @@ export function renderRunJob(options: RunPodOptions, input: RunObjectsInput): V1
               env: [
                 { name: 'APERTURE_JOB_FILE', value: `${JOB_FILE_DIR}/${JOB_FILE_KEY}` },
                 { name: 'APERTURE_JOB_KEY', value: input.jobKey },
+                ...(options.runSeccompProfile ? [ISOLATE_USERNS_ENV] : []),
               ],
               resources: { requests: limits, limits },
-              securityContext: hardenedContainerSecurityContext(),
+              // The container's profile wins over the pod's: both name the same one.
+              securityContext: { ...hardenedContainerSecurityContext(), seccompProfile },
               workingDir: '/work',
               volumeMounts: [
                 { name: 'job', mountPath: JOB_FILE_DIR, readOnly: true },

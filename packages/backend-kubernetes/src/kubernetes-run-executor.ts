@@ -56,8 +56,24 @@ export interface KubernetesExecutorOptions {
   nodeSelector?: Record<string, string>;
   tolerations?: V1Toleration[];
   ttlSecondsAfterFinished?: number;
+  /**
+   * The isolated engine (ADR 0006): the `localhostProfile` of deploy/seccomp's profile as installed
+   * on every runner node, e.g. `aperture/runner.json`. Run pods then use it and the harness runs
+   * every execution in namespaces of its own; unset, runs use RuntimeDefault and the plain mode.
+   */
+  runSeccompProfile?: string | undefined;
   /** How often stale objects of ours (past their deadline) are removed; 0 turns the sweeper off. */
   sweepIntervalMs?: number;
+}
+
+/** The shape of the Podman backends' `isolation` health detail, for Kubernetes run pods. */
+export interface KubernetesIsolationStatus {
+  mode: 'isolated' | 'plain';
+  /** Never on Kubernetes: cgroupfs is read-only in a restricted pod. */
+  perExecutionCgroups: false;
+  reason: string;
+  /** The Localhost profile run pods use (isolated mode). */
+  seccompProfile?: string;
 }
 
 /** How long a cancelled or overrunning run waits for its pod to be gone before it reports. */
@@ -103,6 +119,7 @@ export class KubernetesRunExecutor implements RunExecutor {
       nodeSelector: options.nodeSelector ?? {},
       tolerations: options.tolerations ?? [],
       ttlSecondsAfterFinished: options.ttlSecondsAfterFinished ?? 300,
+      runSeccompProfile: options.runSeccompProfile,
     };
     const namespace = options.namespace;
     const labelSelector = instanceSelector(options.instance);
@@ -148,6 +165,10 @@ export class KubernetesRunExecutor implements RunExecutor {
     } catch (error) {
       throw await executor.whyNotStarted(error);
     }
+    const { isolation } = executor;
+    if (isolation.mode === 'plain')
+      options.logger.warn({ reason: isolation.reason }, 'run pods run in the plain mode (ADR 0006)');
+    else options.logger.info({ seccompProfile: isolation.seccompProfile }, 'run pods run isolated');
     const interval = options.sweepIntervalMs ?? 60_000;
     if (interval > 0) {
       executor.sweeper = setInterval(() => void executor.sweepExpired(), interval);
@@ -387,10 +408,29 @@ export class KubernetesRunExecutor implements RunExecutor {
     return { pods: this.pods.status, jobs: this.jobs.status };
   }
 
+  /** How run pods isolate the trusted side from the student's programs (ADR 0006). */
+  get isolation(): KubernetesIsolationStatus {
+    const profile = this.pod.runSeccompProfile;
+    return profile
+      ? {
+          mode: 'isolated',
+          perExecutionCgroups: false,
+          reason: 'a restricted pod cannot write cgroups: CPU per execution, memory and pids per pod',
+          seccompProfile: profile,
+        }
+      : {
+          mode: 'plain',
+          perExecutionCgroups: false,
+          reason:
+            'no run seccomp profile configured (--k8s-run-seccomp-profile): the harness shares its uid with the programs',
+        };
+  }
+
   async health(): Promise<BackendHealth> {
     const base = {
       namespace: this.namespace,
       instance: this.options.instance,
+      isolation: this.isolation,
       watches: this.watchStatus(),
     };
     try {

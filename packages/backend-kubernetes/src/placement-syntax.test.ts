@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { parseArchitectures, parseNodeSelector, parseTolerations } from './placement-syntax.ts';
+import {
+  parseArchitectures,
+  parseNodeSelector,
+  parseSeccompProfile,
+  parseTolerations,
+} from './placement-syntax.ts';
 
 describe('placement syntax', () => {
   it('parses node selectors', () => {
@@ -24,5 +29,12 @@ describe('placement syntax', () => {
   it('parses architectures', () => {
     expect(parseArchitectures('amd64, arm64')).toEqual(['amd64', 'arm64']);
     expect(() => parseArchitectures('x86 64')).toThrow(/architecture/);
+  });
+
+  it('parses a Localhost seccomp profile path', () => {
+    expect(parseSeccompProfile('aperture/runner.json')).toBe('aperture/runner.json');
+    expect(parseSeccompProfile(' runner.json ')).toBe('runner.json');
+    for (const bad of ['', '/var/lib/kubelet/seccomp/runner.json', '../runner.json', 'a//b', 'a/./b', 'a b'])
+      expect(() => parseSeccompProfile(bad), bad).toThrow(/seccomp profile/);
   });
 });

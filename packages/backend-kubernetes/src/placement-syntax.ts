@@ -1,8 +1,8 @@
 import type { V1Toleration } from '@kubernetes/client-node';
 
 /**
- * The one-line forms operators type for run placement (flags, environment variables), parsed with
- * an error that names the bad part. Pure.
+ * The one-line forms operators type for run placement and hardening (flags, environment
+ * variables), parsed with an error that names the bad part. Pure.
  */
 export class PlacementSyntaxError extends Error {
   override name = 'PlacementSyntaxError';
@@ -58,6 +58,24 @@ export function parseArchitectures(text: string): string[] {
     if (!/^[a-z0-9]+$/.test(arch))
       throw new PlacementSyntaxError(`architecture "${arch}": expected e.g. amd64 or arm64`);
   return list;
+}
+
+/**
+ * A `Localhost` seccomp profile as the pod names it: a path below `<kubelet root>/seccomp/`, such
+ * as `aperture/runner.json` (deploy/seccomp/). Kubernetes refuses absolute paths and `..`.
+ */
+export function parseSeccompProfile(text: string): string {
+  const path = text.trim();
+  const segments = path.split('/');
+  if (
+    !path ||
+    path.startsWith('/') ||
+    segments.some((s) => s === '' || s === '.' || s === '..' || !/^[A-Za-z0-9._-]+$/.test(s))
+  )
+    throw new PlacementSyntaxError(
+      `seccomp profile "${text}": expected a relative path below the kubelet's seccomp directory, e.g. aperture/runner.json`,
+    );
+  return path;
 }
 
 function splitList(text: string): string[] {

@@ -593,6 +593,14 @@ static long long cpu_ms_of(const struct rusage *usage) {
          (long long)usage->ru_stime.tv_sec * 1000 + usage->ru_stime.tv_usec / 1000;
 }
 
+/* rusage splits CPU time by ticks and can come out a little under the kernel's precise clock, which
+ * is what RLIMIT_CPU fires on: a program the limit stopped used at least the limit. */
+static long long at_least_the_rlimit(const struct options *o, const struct outcome *out, long long cpu) {
+  long long rlimit_ms = (o->cpu_ms + 999) / 1000 * 1000;
+  int xcpu = WIFSIGNALED(out->status) && WTERMSIG(out->status) == SIGXCPU;
+  return xcpu && cpu < rlimit_ms ? rlimit_ms : cpu;
+}
+
 static void report(int fd, const struct outcome *out, long long cpu, long long max_rss_kb, const char *extra) {
   char exit_code[16] = "null", signal_number[16] = "null";
   if (WIFEXITED(out->status)) snprintf(exit_code, sizeof exit_code, "%d", WEXITSTATUS(out->status));
@@ -623,7 +631,7 @@ static int run_plain(struct options *o, sigset_t *waited, sigset_t *previous) {
   supervise(o, child, -child, waited, started, &out);
   /* The main process is gone: whatever it left running in its group goes too. */
   kill(-child, SIGKILL);
-  report(o->report_fd, &out, cpu_ms_of(&out.usage), out.usage.ru_maxrss, "");
+  report(o->report_fd, &out, at_least_the_rlimit(o, &out, cpu_ms_of(&out.usage)), out.usage.ru_maxrss, "");
   return 0;
 }
 
@@ -715,6 +723,7 @@ static int run_isolated(struct options *o, sigset_t *waited, sigset_t *previous)
   }
   /* The cgroup counts the whole tree; a limit it tripped is the program's, however it got there. */
   if (out.cpu_exceeded && cpu <= o->cpu_ms) cpu = o->cpu_ms + 1;
+  cpu = at_least_the_rlimit(o, &out, cpu);
   int had_cgroups = cgroups_made == CONTROLLERS;
   remove_cgroups();
   char extra[128] = ",\"isolated\":true";
