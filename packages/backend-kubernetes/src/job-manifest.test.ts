@@ -109,6 +109,35 @@ describe('run Job manifest', () => {
     expect(container.image).toBe('registry.example.edu/aperture/runner-python:latest');
   });
 
+  it('without a run seccomp profile: RuntimeDefault and the plain harness, as before ADR 0006', () => {
+    expect(options.runSeccompProfile).toBeUndefined();
+    expect(pod.securityContext?.seccompProfile).toEqual({ type: 'RuntimeDefault' });
+    expect(container.securityContext?.seccompProfile).toEqual({ type: 'RuntimeDefault' });
+    expect(container.env?.map((e) => e.name)).not.toContain('APERTURE_ISOLATE');
+    expect(renderRunJob({ ...options, runSeccompProfile: '' }, input)).toEqual(job);
+  });
+
+  it('with a run seccomp profile: Localhost on pod and container, and the harness isolates', () => {
+    const isolated = renderRunJob({ ...options, runSeccompProfile: 'aperture/runner.json' }, input);
+    const spec = isolated.spec!.template.spec!;
+    const sandbox = spec.containers[0]!;
+    const localhost = { type: 'Localhost', localhostProfile: 'aperture/runner.json' };
+    expect(spec.securityContext).toEqual({ ...pod.securityContext, seccompProfile: localhost });
+    // The container's profile would win over the pod's: it must name the same one.
+    expect(sandbox.securityContext).toEqual({ ...container.securityContext, seccompProfile: localhost });
+    expect(sandbox.env).toEqual([...container.env!, { name: 'APERTURE_ISOLATE', value: 'userns' }]);
+    // Nothing else of the pod changes: still no capability, no escalation, non-root.
+    const strip = (j: typeof job) => {
+      const copy = structuredClone(j);
+      const s = copy.spec!.template.spec!;
+      delete s.securityContext!.seccompProfile;
+      delete s.containers[0]!.securityContext!.seccompProfile;
+      s.containers[0]!.env = s.containers[0]!.env!.filter((e) => e.name !== 'APERTURE_ISOLATE');
+      return copy;
+    };
+    expect(strip(isolated)).toEqual(strip(job));
+  });
+
   it('has a Secret owned by the Job', () => {
     const secret = renderJobSecret(options, input, { name: job.metadata!.name!, uid: 'uid-1' });
     expect(secret.metadata?.ownerReferences).toEqual([

@@ -133,12 +133,7 @@ export function renderRunJob(options: RunPodOptions, input: RunObjectsInput): V1
     emptyDir: { medium: 'Memory', sizeLimit: String(bytes) },
   });
   const architectures = options.imageArchitectures[sandbox.image] ?? options.defaultArchitectures;
-  // One architecture: a plain nodeSelector; several (a multi-arch image): node affinity.
-  const nodeSelector =
-    architectures.length === 1
-      ? { ...options.nodeSelector, 'kubernetes.io/arch': architectures[0]! }
-      : { ...options.nodeSelector };
-  const affinity = architectures.length > 1 ? architectureAffinity(architectures) : undefined;
+  const placement = architecturePlacement(architectures, options.nodeSelector);
   const seccompProfile = runSeccompProfile(options.runSeccompProfile);
   return {
     apiVersion: 'batch/v1',
@@ -164,8 +159,7 @@ export function renderRunJob(options: RunPodOptions, input: RunObjectsInput): V1
           terminationGracePeriodSeconds: 1,
           ...(options.priorityClassName ? { priorityClassName: options.priorityClassName } : {}),
           ...(options.runtimeClassName ? { runtimeClassName: options.runtimeClassName } : {}),
-          ...(Object.keys(nodeSelector).length > 0 ? { nodeSelector } : {}),
-          ...(affinity ? { affinity } : {}),
+          ...placement,
           ...(options.tolerations.length > 0 ? { tolerations: [...options.tolerations] } : {}),
           securityContext: {
             runAsNonRoot: true,
@@ -236,6 +230,24 @@ export function renderJobSecret(
     },
     immutable: true,
     stringData: { [JOB_FILE_KEY]: input.sealedJob },
+  };
+}
+
+/**
+ * Where a pod of an image built for these architectures may run, besides the extra node labels:
+ * one architecture is a plain nodeSelector; several (a multi-arch image) a node affinity.
+ */
+export function architecturePlacement(
+  architectures: readonly string[],
+  nodeSelector: Readonly<Record<string, string>>,
+): { nodeSelector?: Record<string, string>; affinity?: V1Affinity } {
+  const selector =
+    architectures.length === 1
+      ? { ...nodeSelector, 'kubernetes.io/arch': architectures[0]! }
+      : { ...nodeSelector };
+  return {
+    ...(Object.keys(selector).length > 0 ? { nodeSelector: selector } : {}),
+    ...(architectures.length > 1 ? { affinity: architectureAffinity(architectures) } : {}),
   };
 }
 

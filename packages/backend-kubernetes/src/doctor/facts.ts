@@ -43,7 +43,34 @@ export interface ReachableFacts {
   storageClasses: Probe<V1StorageClass[]>;
   snapshotClasses: Probe<VolumeSnapshotClass[]>;
   priorityClasses: Probe<V1PriorityClass[]>;
+  runIsolation: Probe<RunIsolationFacts>;
 }
+
+/** What doctor knows of run pods' isolated engine (ADR 0006, deploy/seccomp/). */
+export interface RunIsolationFacts {
+  /** The Localhost seccomp profile runs are configured with; none: the plain mode. */
+  profile?: string;
+  /**
+   * A server-side dry run of a pod with that profile (PodSecurity `restricted` admits Localhost
+   * profiles; another admission policy may not). `tried: false`: no profile, or may not create pods.
+   */
+  admission: { tried: false } | { tried: true; result: Admission };
+  /** The opt-in probe on a node; absent when not asked for (or no profile to probe). */
+  probe?: IsolationProbeResult;
+}
+
+/** How far the probe pod got: ran runlimit --isolate --userns to the end, or where it stopped. */
+export type IsolationProbeResult =
+  | { ok: true; node: string; seconds: number }
+  | {
+      ok: false;
+      /** scheduled: no node took it; started: its container never ran; ran: runlimit failed. */
+      stage: 'created' | 'scheduled' | 'started' | 'ran';
+      message: string;
+      node?: string;
+      /** The container's waiting reason, when it never started (CreateContainerError, …). */
+      reason?: string;
+    };
 
 /** snapshot.storage.k8s.io/v1 VolumeSnapshotClass: a CRD, so client-node has no model for it. */
 export interface VolumeSnapshotClass {

@@ -29,6 +29,7 @@ export const CHECKS = {
   'network-policy-enforcement': 'NetworkPolicy enforcement',
   'network-policy-default-deny': 'Default-deny policy',
   'pod-security': 'PodSecurity admission',
+  'run-isolation': 'Run isolation',
   'runtime-classes': 'RuntimeClasses',
   'storage-classes': 'StorageClasses',
   'volume-snapshots': 'VolumeSnapshots',

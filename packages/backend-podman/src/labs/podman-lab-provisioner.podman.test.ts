@@ -538,7 +538,10 @@ describe('PodmanLabProvisioner', { timeout: 120_000 }, () => {
 
     it('teardown leaves no container, volume or network of the deployment', async () => {
       const receipt = await labs.teardown(deploymentId);
-      expect(receipt.verified).toBe(true);
+      // What remained and why, if anything did (seen once under heavy load on a 2-core machine).
+      expect(receipt.verified, JSON.stringify({ remaining: receipt.remaining, errors: receipt.errors })).toBe(
+        true,
+      );
       expect(receipt.deleted.map((ref) => ref.kind).sort()).toEqual(
         expect.arrayContaining(['Container', 'Network', 'Volume']),
       );
