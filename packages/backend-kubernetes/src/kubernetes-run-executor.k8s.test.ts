@@ -68,6 +68,8 @@ async function evict(pod: V1Pod, message: string): Promise<void> {
   );
 }
 
+const ISOLATED = { ...placement('real'), runSeccompProfile: 'aperture/runner.json' };
+
 describe.runIf(hasRealNode())('on the real node (Tier B)', () => {
   describeRunExecutorContract(
     'kubernetes (real node)',
@@ -75,8 +77,19 @@ describe.runIf(hasRealNode())('on the real node (Tier B)', () => {
     { leftovers: () => leftovers(admin, namespace.name, instance) },
   );
 
-  it("keeps the job's hidden parts from the student's program", async () => {
-    const executor = await createExecutor(admin, namespace.name, instance, placement('real'));
+  // The isolated engine (ADR 0006): the Localhost profile test/cluster/real-node.sh installs, and
+  // runlimit --isolate --userns for every execution. The same contract as the plain mode.
+  describeRunExecutorContract(
+    'kubernetes (real node, isolated)',
+    () => createExecutor(admin, namespace.name, `${instance}-iso`, ISOLATED),
+    { leftovers: () => leftovers(admin, namespace.name, `${instance}-iso`) },
+  );
+
+  it.each([
+    ['plain', {}],
+    ['isolated', { runSeccompProfile: 'aperture/runner.json' }],
+  ] as const)("keeps the job's hidden parts from the student's program (%s)", async (_, mode) => {
+    const executor = await createExecutor(admin, namespace.name, instance, { ...placement('real'), ...mode });
     try {
       // Everything a program running as the harness's uid could try: the job file, every
       // process's environment (the key), its memory maps.
@@ -134,6 +147,7 @@ describe('on kwok and the control plane (Tier A)', () => {
     expect(health).toMatchObject({ ok: true, backend: 'kubernetes' });
     expect(health.details['server']).toMatch(/^v1\.34\./);
     expect(health.details['missingPermissions']).toBeUndefined();
+    expect(health.details['isolation']).toMatchObject({ mode: 'plain', perExecutionCgroups: false });
   });
 
   it('creates a pod that PodSecurity `restricted` admits, with its sealed job in a Secret the Job owns', async () => {
@@ -162,6 +176,32 @@ describe('on kwok and the control plane (Tier A)', () => {
         ? true
         : undefined,
     );
+  });
+
+  it('isolated runs: PodSecurity `restricted` admits the pod with its Localhost profile', async () => {
+    const isolated = await createExecutor(admin, namespace.name, `${instance}-a`, {
+      ...placement('nowhere'),
+      runSeccompProfile: 'aperture/runner.json',
+    });
+    try {
+      expect((await isolated.health()).details['isolation']).toMatchObject({
+        mode: 'isolated',
+        seccompProfile: 'aperture/runner.json',
+      });
+      const controller = new AbortController();
+      const run = runOf({ language: 'python', files: [file('main.py', 'print(1)')] });
+      const outcome = isolated.execute(requestFor(run, controller.signal));
+      const pod = await eventually('the isolated run pod', async () => (await podsOf(run.id))[0]);
+      const localhost = { type: 'Localhost', localhostProfile: 'aperture/runner.json' };
+      expect(pod.spec?.securityContext?.seccompProfile).toEqual(localhost);
+      expect(pod.spec?.containers[0]?.securityContext?.seccompProfile).toEqual(localhost);
+      expect(pod.spec?.containers[0]?.env).toContainEqual({ name: 'APERTURE_ISOLATE', value: 'userns' });
+      controller.abort();
+      expect((await outcome).kind).toBe('cancelled');
+      expect(await mine()).toEqual([]);
+    } finally {
+      await isolated.close();
+    }
   });
 
   it('calls an evicted pod an infrastructure failure, retryable', async () => {

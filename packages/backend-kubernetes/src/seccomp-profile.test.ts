@@ -22,7 +22,10 @@ interface Profile {
 }
 
 const PROFILES = {
-  amd64: { file: 'aperture-runner.json', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'] },
+  amd64: {
+    file: 'aperture-runner.json',
+    architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
+  },
   arm64: { file: 'aperture-runner.arm64.json', architectures: ['SCMP_ARCH_ARM', 'SCMP_ARCH_AARCH64'] },
 };
 const ADDED = ['clone', 'mount', 'pivot_root', 'setdomainname', 'sethostname', 'umount2', 'unshare'];
@@ -97,16 +100,12 @@ describe('deploy/seccomp profiles of both architectures', () => {
     ]);
   });
 
-  it(
-    'are what generate.sh derives from containerd’s own default profile (needs Go)',
-    (context) => {
-      const go = spawnSync('go', ['version'], { encoding: 'utf8' });
-      if (go.error) return context.skip('Go is not installed');
-      const result = spawnSync('bash', [`${DIR}generate.sh`, '--check'], { encoding: 'utf8' });
-      if (result.status !== 0 && /proxy\.golang\.org|dial tcp|no such host|GOPROXY/.test(result.stderr))
-        return context.skip(`the containerd module could not be downloaded: ${result.stderr.trim()}`);
-      expect(result.status, result.stderr).toBe(0);
-    },
-    300_000,
-  );
+  it('are what generate.sh derives from containerd’s own default profile (needs Go)', (context) => {
+    const go = spawnSync('go', ['version'], { encoding: 'utf8' });
+    if (go.error) return context.skip('Go is not installed');
+    const result = spawnSync('bash', [`${DIR}generate.sh`, '--check'], { encoding: 'utf8' });
+    if (result.status !== 0 && /proxy\.golang\.org|dial tcp|no such host|GOPROXY/.test(result.stderr))
+      return context.skip(`the containerd module could not be downloaded: ${result.stderr.trim()}`);
+    expect(result.status, result.stderr).toBe(0);
+  }, 300_000);
 });

@@ -51,7 +51,7 @@ describe('podman warm pool', () => {
       }
       const health = await executor.health();
       expect(health.details['pool']).toEqual([
-        { image: 'localhost/aperture/runner-python:latest', idle: 1, size: 1 },
+        { image: 'localhost/aperture/runner-python:latest', idle: 1, busy: 0, size: 1 },
       ]);
       const outcome = await executor.execute(
         requestFor(runOf({ language: 'python', files: [file('main.py', 'print(6*7)')] })),

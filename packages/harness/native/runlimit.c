@@ -476,6 +476,19 @@ static int namespace_flags(const struct options *o) {
   return CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | (o->share_net ? 0 : CLONE_NEWNET);
 }
 
+/* The command's main process ended: kill what it left running and reap it ourselves. Were we to
+ * exit instead, the kernel would kill them too, but reap them without counting their CPU time in
+ * our rusage, which is the only account of it where there are no cgroups (--userns). Bounded: a
+ * process stuck in the kernel is left to the namespace's teardown. */
+static void kill_and_reap_the_rest(void) {
+  long long deadline = now_ms() + 2000;
+  while (now_ms() < deadline) {
+    kill(-1, SIGKILL); /* in our PID namespace: everyone but us */
+    pid_t done = waitpid(-1, NULL, __WALL);
+    if (done < 0 && errno == ECHILD) return;
+  }
+}
+
 /* PID 1 of the execution's namespaces. Reports the command's wait status on `status_fd`
  * and exits as soon as the command's main process ended: the kernel then kills the rest. */
 static void run_init(struct options *o, int go_fd, int status_fd, const char *cwd, sigset_t *previous) {
@@ -533,6 +546,7 @@ static void run_init(struct options *o, int go_fd, int status_fd, const char *cw
     int status;
     pid_t done = waitpid(-1, &status, 0);
     if (done == command) {
+      kill_and_reap_the_rest();
       if (write(status_fd, &status, sizeof status) < 0) { /* the parent is gone */ }
       _exit(0);
     }

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  BatchV1Api,
   CoreV1Api,
   type KubernetesObject,
   SchedulingV1Api,
@@ -11,7 +12,7 @@ import {
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUN_PERMISSIONS } from '../permissions.ts';
-import { adminKubeConfig, eventually } from '../testing/cluster.ts';
+import { adminKubeConfig, eventually, hasRealNode } from '../testing/cluster.ts';
 import { applyRbac, loadRbacManifests, type RbacFixture } from '../testing/rbac-fixture.ts';
 import { runDoctor } from './doctor.ts';
 import type { PriorityClassNames } from './facts.ts';
@@ -139,10 +140,91 @@ describe('runDoctor on the test cluster, as the administrator', () => {
     });
   });
 
+  it('run isolation: not configured is a warning; a Localhost profile is admitted by `restricted`', async () => {
+    expect(line(report, 'run-isolation')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(/^not configured/),
+    });
+    const configured = await runDoctor({
+      kubeConfig: admin,
+      namespace: rbac.runsNamespace,
+      priorityClassNames,
+      runSeccompProfile: 'aperture/runner.json',
+    });
+    expect(line(configured, 'run-isolation')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining('aperture/runner.json, admitted (dry run); not tried on a node'),
+      hint: expect.stringContaining('--probe-isolation'),
+    });
+  });
+
   it('the summary counts the lines', () => {
     const { pass, warn, fail } = report.summary;
     expect(pass + warn + fail).toBe(report.checks.length);
-    expect(report.checks).toHaveLength(13);
+    expect(report.checks).toHaveLength(14);
+  });
+});
+
+/** The probe's placement on the test cluster's real node (its taint, its images preloaded). */
+const REAL_NODE = {
+  imagePrefix: 'localhost/',
+  nodeSelector: { 'aperture.dev/node-kind': 'real' },
+  tolerations: [{ key: 'aperture.dev/real-node', operator: 'Equal', value: 'true', effect: 'NoSchedule' }],
+  architectures: [],
+  timeoutMs: 120_000,
+};
+
+describe.runIf(hasRealNode())('the isolation probe on the real node, as the ServiceAccount', () => {
+  const probeJobs = async () =>
+    (
+      await admin.makeApiClient(BatchV1Api).listNamespacedJob({
+        namespace: rbac.runsNamespace,
+        labelSelector: 'app.kubernetes.io/component=doctor',
+      })
+    ).items;
+
+  it('passes with the profile test/cluster/real-node.sh installed, and leaves nothing behind', async () => {
+    const report = await runDoctor({
+      kubeConfig: await rbac.tokenKubeConfig(),
+      namespace: rbac.runsNamespace,
+      runSeccompProfile: 'aperture/runner.json',
+      isolationProbe: REAL_NODE,
+    });
+    expect(line(report, 'run-isolation')).toMatchObject({
+      status: 'pass',
+      detail: expect.stringMatching(
+        /^Localhost profile aperture\/runner\.json: a probe pod on aperture-real-node ran runlimit --isolate --userns/,
+      ),
+    });
+    // The ServiceAccount may not create pods: no dry run, but the probe needs only run permissions.
+    expect(line(report, 'run-isolation').detail).toContain('admission not tested');
+    expect(await probeJobs()).toEqual([]);
+    const core = admin.makeApiClient(CoreV1Api);
+    await eventually('the probe pod to be collected', async () =>
+      (
+        await core.listNamespacedPod({
+          namespace: rbac.runsNamespace,
+          labelSelector: 'app.kubernetes.io/component=doctor',
+        })
+      ).items.length === 0
+        ? true
+        : undefined,
+    );
+  });
+
+  it('a profile the node does not have: fails, naming the node and where to install it', async () => {
+    const report = await runDoctor({
+      kubeConfig: admin,
+      namespace: rbac.runsNamespace,
+      runSeccompProfile: 'aperture/not-installed.json',
+      isolationProbe: REAL_NODE,
+    });
+    expect(line(report, 'run-isolation')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/failed on aperture-real-node: CreateContainerError: .*seccomp/),
+      hint: expect.stringContaining('missing on aperture-real-node'),
+    });
+    expect(await probeJobs()).toEqual([]);
   });
 });
 

@@ -17,6 +17,7 @@ import {
   evaluateStorageClasses,
   evaluateVolumeSnapshots,
 } from './evaluate-cluster.ts';
+import { evaluateRunIsolation } from './evaluate-isolation.ts';
 import { evaluateLabAccess } from './evaluate-labs.ts';
 import {
   deniesAll,
@@ -26,7 +27,12 @@ import {
   evaluatePodSecurity,
   evaluateRunAccess,
 } from './evaluate-namespace.ts';
-import { type ClusterFacts, DEFAULT_PRIORITY_CLASSES, type ReachableFacts } from './facts.ts';
+import {
+  type ClusterFacts,
+  DEFAULT_PRIORITY_CLASSES,
+  type ReachableFacts,
+  type RunIsolationFacts,
+} from './facts.ts';
 import type { FailureReason, Probe } from './failures.ts';
 import { CHECKS, summarize } from './report.ts';
 
@@ -94,6 +100,11 @@ function healthy(): ReachableFacts {
       priorityClass('aperture-runs', 1000),
       priorityClass('system-cluster-critical', 2000000000),
     ]),
+    runIsolation: ok({
+      profile: 'aperture/runner.json',
+      admission: { tried: true, result: admitted },
+      probe: { ok: true, node: 'runner-1', seconds: 4.2 },
+    }),
   };
 }
 
@@ -117,7 +128,7 @@ describe('evaluate', () => {
       expect(c.detail).toBeTruthy();
       expect(c.hint).toBeUndefined();
     }
-    expect(summarize(checks)).toEqual({ pass: 13, warn: 0, fail: 0 });
+    expect(summarize(checks)).toEqual({ pass: 14, warn: 0, fail: 0 });
   });
 
   it('an unreachable API server fails the first line with a hint, and every other line as not checked', () => {
@@ -142,7 +153,7 @@ describe('evaluate', () => {
     const checks = evaluate(facts({ runsNamespace: failed('not-found'), podSecurity: ok({ tried: false }) }));
     const byId = Object.fromEntries(checks.map((c) => [c.id, c]));
     expect(byId.namespace?.status).toBe('fail');
-    for (const id of ['network-policy-default-deny', 'pod-security'])
+    for (const id of ['network-policy-default-deny', 'pod-security', 'run-isolation'])
       expect(byId[id]).toMatchObject({
         status: 'fail',
         detail: `not checked: namespace ${NS} does not exist`,
@@ -164,6 +175,7 @@ describe('evaluate', () => {
       storageClasses: ok([]),
       snapshotClasses: failed('not-found'),
       priorityClasses: ok([]),
+      runIsolation: ok({ admission: { tried: false } }),
     });
     for (const c of evaluate(bad).filter((c) => c.status !== 'pass')) expect(c.hint, c.id).toBeTruthy();
   });
@@ -459,5 +471,85 @@ describe('PriorityClasses', () => {
     expect(evaluatePriorityClasses(healthy().priorityClasses as Probe<V1PriorityClass[]>, names).detail).toBe(
       'aperture-platform 100000 > aperture-labs 10000 > aperture-runs 1000',
     );
+  });
+});
+
+describe('run isolation', () => {
+  const profile = 'aperture/runner.json';
+  const judge = (facts: RunIsolationFacts) => evaluateRunIsolation(ok(facts), NS);
+
+  it('no profile: a warning that runs are in the plain mode, saying how to install one', () => {
+    const line = judge({ admission: { tried: false } });
+    expect(line).toMatchObject({ status: 'warn', detail: expect.stringMatching(/^not configured/) });
+    expect(line.hint).toContain('/var/lib/kubelet/seccomp/aperture/runner.json');
+    expect(line.hint).toContain('--k8s-run-seccomp-profile aperture/runner.json');
+  });
+
+  it('configured but not probed: a warning naming the probe flag; a refused dry run fails', () => {
+    const line = judge({ profile, admission: { tried: true, result: admitted } });
+    expect(line).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining('admitted (dry run); not tried on a node'),
+    });
+    expect(line.hint).toContain('--probe-isolation');
+    expect(judge({ profile, admission: { tried: false } }).detail).toContain('admission not tested');
+    expect(
+      judge({ profile, admission: { tried: true, result: refused('localhostProfile is not allowed') } }),
+    ).toMatchObject({ status: 'fail', detail: expect.stringContaining('is refused in aperture-runs') });
+  });
+
+  it('the probe ran: pass with the node', () => {
+    expect(
+      judge({ profile, admission: { tried: false }, probe: { ok: true, node: 'n1', seconds: 3 } }),
+    ).toMatchObject({ status: 'pass', detail: expect.stringContaining('a probe pod on n1 ran runlimit') });
+  });
+
+  it.each([
+    [
+      'missing file on the node',
+      {
+        stage: 'started',
+        node: 'n1',
+        reason: 'CreateContainerError',
+        message:
+          'CreateContainerError: cannot load seccomp profile "/var/lib/kubelet/seccomp/aperture/runner.json"',
+      },
+      /missing on n1/,
+    ],
+    [
+      'no image',
+      { stage: 'started', reason: 'ErrImagePull', message: 'ErrImagePull: not found' },
+      /--image-prefix/,
+    ],
+    ['no node', { stage: 'scheduled', message: 'no result after 180 s: not scheduled' }, /--node-selector/],
+    ['no pod', { stage: 'created', message: 'no result after 180 s: no pod yet' }, /get events/],
+    [
+      'a profile that lacks the namespace syscalls',
+      { stage: 'ran', node: 'n1', message: 'runlimit: fork failed: Operation not permitted' },
+      /does not allow what runlimit needs/,
+    ],
+    [
+      'an image from before --userns',
+      { stage: 'ran', message: 'no runlimit report in the probe’s output: usage: runlimit --cpu-ms N' },
+      /rebuild/,
+    ],
+  ] as const)('the probe failed (%s): fail, with the hint for that cause', (_, failure, hint) => {
+    const line = judge({
+      profile,
+      admission: { tried: true, result: admitted },
+      probe: { ok: false, ...failure },
+    });
+    expect(line.status).toBe('fail');
+    expect(line.detail).toContain(failure.message);
+    expect(line.hint).toMatch(hint);
+  });
+
+  it('the probe was refused (403): not checked, with the server’s message and what the probe needs', () => {
+    const message = 'jobs.batch is forbidden: User "x" cannot create resource "jobs"';
+    expect(evaluateRunIsolation(failed('forbidden', message), NS)).toMatchObject({
+      status: 'warn',
+      detail: `not checked: ${message}`,
+      hint: expect.stringContaining('create and delete jobs, list pods, get pods/log'),
+    });
   });
 });

@@ -7,6 +7,7 @@ import {
   evaluateStorageClasses,
   evaluateVolumeSnapshots,
 } from './evaluate-cluster.ts';
+import { evaluateRunIsolation } from './evaluate-isolation.ts';
 import { evaluateLabAccess } from './evaluate-labs.ts';
 import {
   evaluateDefaultDeny,
@@ -30,11 +31,15 @@ export function evaluate(facts: ClusterFacts): DoctorCheck[] {
   const missing = !c.runsNamespace.ok && c.runsNamespace.failure.reason === 'not-found';
   const inNamespace = missing
     ? notChecked(
-        ['network-policy-default-deny', 'pod-security'],
+        ['network-policy-default-deny', 'pod-security', 'run-isolation'],
         `namespace ${ns} does not exist`,
         'Runs namespace',
       )
-    : [evaluateDefaultDeny(c.networkPolicies, ns), evaluatePodSecurity(c.podSecurity, ns)];
+    : [
+        evaluateDefaultDeny(c.networkPolicies, ns),
+        evaluatePodSecurity(c.podSecurity, ns),
+        evaluateRunIsolation(c.runIsolation, ns),
+      ];
   return order([
     api,
     namespace,

@@ -1,5 +1,6 @@
 import {
   AuthorizationV1Api,
+  BatchV1Api,
   CoreV1Api,
   CustomObjectsApi,
   type KubeConfig,
@@ -25,15 +26,21 @@ import {
   type PriorityClassNames,
   probePod,
   type ReachableFacts,
+  type RunIsolationFacts,
   type VolumeSnapshotClass,
 } from './facts.ts';
 import { type Probe, probe } from './failures.ts';
+import { type IsolationProbeOptions, isolationAdmissionPod, runIsolationProbe } from './isolation-probe.ts';
 
 export interface GatherOptions {
   kubeConfig: KubeConfig;
   namespace: string;
   priorityClassNames: PriorityClassNames;
   timeoutMs: number;
+  /** The Localhost profile run pods are configured with, if any. */
+  runSeccompProfile?: string | undefined;
+  /** Given: try the profile on a node (the opt-in probe). */
+  isolationProbe?: Omit<IsolationProbeOptions, 'profile'> | undefined;
 }
 
 /** Asks the cluster everything the doctor judges; never throws for an answer it did not get. */
@@ -47,12 +54,17 @@ export async function gatherFacts(options: GatherOptions): Promise<ClusterFacts>
   };
   const version = await probe(() => makeApiClient(kubeConfig, VersionApi, timeoutMs).getCode());
   if (!version.ok) return { ...base, version };
-  return { ...base, version, cluster: await gatherReachable(new Clients(kubeConfig, timeoutMs), namespace) };
+  return {
+    ...base,
+    version,
+    cluster: await gatherReachable(new Clients(kubeConfig, timeoutMs), namespace, options),
+  };
 }
 
 class Clients {
   readonly core: CoreV1Api;
   readonly authz: AuthorizationV1Api;
+  readonly batch: BatchV1Api;
   readonly networking: NetworkingV1Api;
   readonly node: NodeV1Api;
   readonly storage: StorageV1Api;
@@ -62,6 +74,7 @@ class Clients {
   constructor(kubeConfig: KubeConfig, timeoutMs: number) {
     this.core = makeApiClient(kubeConfig, CoreV1Api, timeoutMs);
     this.authz = makeApiClient(kubeConfig, AuthorizationV1Api, timeoutMs);
+    this.batch = makeApiClient(kubeConfig, BatchV1Api, timeoutMs);
     this.networking = makeApiClient(kubeConfig, NetworkingV1Api, timeoutMs);
     this.node = makeApiClient(kubeConfig, NodeV1Api, timeoutMs);
     this.storage = makeApiClient(kubeConfig, StorageV1Api, timeoutMs);
@@ -70,7 +83,11 @@ class Clients {
   }
 }
 
-async function gatherReachable(api: Clients, namespace: string): Promise<ReachableFacts> {
+async function gatherReachable(
+  api: Clients,
+  namespace: string,
+  options: GatherOptions,
+): Promise<ReachableFacts> {
   const [runsNamespace, runAccess, doctorAccess, cniPods, nodes, networkPolicies, podSecurity] =
     await Promise.all([
       probe(() => api.core.readNamespace({ name: namespace })),
@@ -81,13 +98,15 @@ async function gatherReachable(api: Clients, namespace: string): Promise<Reachab
       probe(async () => (await api.networking.listNamespacedNetworkPolicy({ namespace })).items),
       probe(() => podSecurityDryRun(api, namespace)),
     ]);
-  const [labAccess, runtimeClasses, storageClasses, snapshotClasses, priorityClasses] = await Promise.all([
-    probe(() => reviewAll(api, LAB_PERMISSIONS, namespace)),
-    probe(async () => (await api.node.listRuntimeClass()).items),
-    probe(async () => (await api.storage.listStorageClass()).items),
-    probe(() => volumeSnapshotClasses(api)),
-    probe(async () => (await api.scheduling.listPriorityClass()).items),
-  ]);
+  const [labAccess, runtimeClasses, storageClasses, snapshotClasses, priorityClasses, runIsolation] =
+    await Promise.all([
+      probe(() => reviewAll(api, LAB_PERMISSIONS, namespace)),
+      probe(async () => (await api.node.listRuntimeClass()).items),
+      probe(async () => (await api.storage.listStorageClass()).items),
+      probe(() => volumeSnapshotClasses(api)),
+      probe(async () => (await api.scheduling.listPriorityClass()).items),
+      probe(() => gatherRunIsolation(api, namespace, options)),
+    ]);
   return {
     runsNamespace,
     runAccess,
@@ -101,7 +120,25 @@ async function gatherReachable(api: Clients, namespace: string): Promise<Reachab
     storageClasses,
     snapshotClasses,
     priorityClasses,
+    runIsolation,
   };
+}
+
+/** The profile's admission (dry run, where the credentials may create pods) and the opt-in probe. */
+async function gatherRunIsolation(
+  api: Clients,
+  namespace: string,
+  options: GatherOptions,
+): Promise<RunIsolationFacts> {
+  const profile = options.runSeccompProfile;
+  if (!profile) return { admission: { tried: false } };
+  const admission: RunIsolationFacts['admission'] = (await review(api, CREATE_PODS, namespace)).allowed
+    ? { tried: true, result: await dryRun(api, namespace, isolationAdmissionPod(profile)) }
+    : { tried: false };
+  if (!options.isolationProbe || (admission.tried && !admission.result.admitted))
+    return { profile, admission };
+  const probe = await runIsolationProbe(api, namespace, { ...options.isolationProbe, profile });
+  return { profile, admission, probe };
 }
 
 function reviewAll(api: Clients, permissions: readonly Permission[], namespace: string) {
