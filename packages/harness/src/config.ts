@@ -1,4 +1,4 @@
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, statfsSync } from 'node:fs';
 import type { IsolationConfig } from './isolation.ts';
 
 export interface HarnessConfig {
@@ -54,8 +54,19 @@ function isolationFromEnv(env: NodeJS.ProcessEnv, userns: boolean): IsolationCon
     checkerGid: userns ? own.gid : 1001,
     cgroupRoot: userns ? undefined : env['APERTURE_CGROUP_ROOT'] || undefined,
     scratchBytes: Number(env['APERTURE_SCRATCH_BYTES']) || 64 * MiB,
+    workCopyBytes: filesystemBytes(env['APERTURE_WORK_DIR'] || '/work'),
     hidden: ['/dev/mqueue'],
   };
+}
+
+/** Size of the filesystem holding `path` (the container's /work tmpfs); 0 if it cannot be read. */
+function filesystemBytes(path: string): number {
+  try {
+    const stats = statfsSync(path);
+    return stats.blocks * stats.bsize;
+  } catch {
+    return 0;
+  }
 }
 
 /**

@@ -10,6 +10,7 @@ const config: IsolationConfig = {
   checkerGid: 1001,
   cgroupRoot: '/aperture/cgroup',
   scratchBytes: 1024,
+  workCopyBytes: 4096,
   hidden: ['/dev/mqueue'],
 };
 const dirs = { workDir: '/work', autograderDir: '/autograder' };
@@ -28,7 +29,7 @@ describe('isolationArgs', () => {
     expect(values(args, '--memory')).toEqual(['5000']);
     expect(values(args, '--pids')).toEqual(['7']);
     expect(values(args, '--fresh')).toEqual(['/tmp:1024', '/dev/shm:1024']);
-    expect(values(args, '--copy')).toEqual(['/work:1024']);
+    expect(values(args, '--copy')).toEqual(['/work:4096']);
     expect(values(args, '--hide')).toEqual(['/dev/mqueue', '/aperture/cgroup', '/autograder']);
     expect(args).not.toContain('--share-net');
   });

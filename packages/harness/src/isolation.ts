@@ -19,8 +19,13 @@ export interface IsolationConfig {
   checkerGid: number;
   /** Where the host delegated the per-execution cgroups (memory/, pids/, cpuacct/ below it). */
   cgroupRoot: string | undefined;
-  /** Bytes of each fresh tmpfs the execution gets (work dir copy, /tmp, /dev/shm). */
+  /** Bytes of each fresh tmpfs the execution gets (/tmp, /dev/shm). */
   scratchBytes: number;
+  /**
+   * Bytes of the work dir's copy: at least the work dir's own size, so whatever a compile could
+   * write there always fits (a copy that failed would be our error, not the student's verdict).
+   */
+  workCopyBytes: number;
   /** Paths the programs must not see at all (the harness's own places). */
   hidden: readonly string[];
 }
@@ -72,7 +77,7 @@ export function isolationArgs(
       hidden.push(dirs.autograderDir);
       break;
     case 'program':
-      args.push('--copy', scratch(dirs.workDir));
+      args.push('--copy', `${dirs.workDir}:${Math.max(config.workCopyBytes, config.scratchBytes)}`);
       hidden.push(dirs.autograderDir);
       break;
     case 'checker':

@@ -373,6 +373,24 @@ export function describeHostileSubmissions(name: string, backend: HostileBackend
       },
     );
 
+    isolatedIt(
+      'a program as large as the work dir allows is still copied fresh into each test',
+      async () => {
+        // Each test gets its own copy of the work dir: a copy that did not fit would be our failure.
+        const source =
+          '#include <stdio.h>\nstatic char big[48 << 20] = {1};\nint main(){puts(big[0] ? "ok" : "no");}';
+        const result = await run('c', 'main.c', source, {
+          limits: { ...LIMITS, memoryBytes: 256 * 1024 * 1024 },
+          tests: [
+            { name: 'one', expectedOutput: 'ok\n' },
+            { name: 'two', expectedOutput: 'ok\n' },
+          ],
+        });
+        expect(result.tests.map((x: { verdict: string }) => x.verdict)).toEqual(['accepted', 'accepted']);
+      },
+      90_000,
+    );
+
     isolatedIt('no test sees what an earlier (hidden) test was given or wrote', async () => {
       // Test 1 (hidden) writes its secret input everywhere it can; test 2 (visible) looks for it.
       const source = [

@@ -5,9 +5,9 @@ import { check, type DoctorCheck } from './report.ts';
 
 /** The isolated engine of run pods (ADR 0006): configured, admitted, and (opt-in) working on a node. */
 
-const INSTALL =
+const install = (profile = 'aperture/runner.json') =>
   'install deploy/seccomp/aperture-runner.json (aperture-runner.arm64.json on arm64) on every runner node ' +
-  'as <kubelet root-dir>/seccomp/aperture/runner.json, by default /var/lib/kubelet/seccomp/aperture/runner.json ' +
+  `as <kubelet root-dir>/seccomp/${profile}, by default /var/lib/kubelet/seccomp/${profile} ` +
   '(deploy/seccomp/README.md)';
 
 const probeHint = (profile: string) =>
@@ -34,7 +34,7 @@ export function evaluateRunIsolation(probe: Probe<RunIsolationFacts>, ns: string
       'warn',
       'not configured: run pods use RuntimeDefault seccomp, so the harness shares uid 1000 and a PID namespace ' +
         "with the student's programs (ADR 0006's plain mode)",
-      `${INSTALL}; then start the server with --k8s-run-seccomp-profile aperture/runner.json ` +
+      `${install()}; then start the server with --k8s-run-seccomp-profile aperture/runner.json ` +
         '(APERTURE_K8S_RUN_SECCOMP_PROFILE) and test it with --probe-isolation',
     );
   if (admission.tried && !admission.result.admitted)
@@ -84,7 +84,7 @@ export function evaluateRunIsolation(probe: Probe<RunIsolationFacts>, ns: string
           'run-isolation',
           'fail',
           detail,
-          `${INSTALL}${tried.node ? `; missing on ${tried.node}` : ''}`,
+          `${install(profile)}${tried.node ? `; missing on ${tried.node}` : ''}`,
         );
       if (/Image/.test(tried.reason ?? ''))
         return check(
@@ -112,7 +112,7 @@ export function evaluateRunIsolation(probe: Probe<RunIsolationFacts>, ns: string
         'fail',
         detail,
         `the node's ${profile} does not allow what runlimit needs (unshare, clone with namespace flags, mount, ` +
-          `umount2, pivot_root, sethostname): ${INSTALL}`,
+          `umount2, pivot_root, sethostname): ${install(profile)}`,
       );
   }
 }
