@@ -160,6 +160,20 @@ EOF
   chmod 755 "$out"
 }
 
+# Installs deploy/seccomp's run profile where the kubelet with --root-dir=$1 looks for
+# `localhostProfile: aperture/runner.json`, as an operator does on every runner node.
+real_node_install_seccomp() {
+  local root=$1 src
+  case $(uname -m) in
+  x86_64) src=$CLUSTER_SRC_DIR/../../deploy/seccomp/aperture-runner.json ;;
+  aarch64) src=$CLUSTER_SRC_DIR/../../deploy/seccomp/aperture-runner.arm64.json ;;
+  *) die "Tier B: deploy/seccomp has no run profile for $(uname -m)" ;;
+  esac
+  [[ -f $src ]] || die "Tier B: $src is missing"
+  mkdir -p "$root/seccomp/aperture"
+  install -m 0644 "$src" "$root/seccomp/aperture/runner.json"
+}
+
 real_node_up() {
   local node_ip kubelet_port healthz_port stream_port sock cdir kdir
   printf '%s\n' "$dir" >"$APERTURE_CACHE_ROOT/real-node.owner"
@@ -258,6 +272,11 @@ EOF
     }
     real_node_digest_ref "$sock" "$ref"
   done
+
+  # -- The Localhost seccomp profile of isolated run pods (ADR 0006, deploy/seccomp/README.md):
+  # kubelet reads `<--root-dir>/seccomp/<localhostProfile>`, so runs that ask for
+  # `aperture/runner.json` get deploy/seccomp's profile for this machine's architecture.
+  real_node_install_seccomp "$kdir/root"
 
   # -- kubelet: client cert as system:node:<name>; webhook authn/authz; relaxed GC and eviction.
   gen_cert kubelet "/O=system:nodes/CN=system:node:$REAL_NODE_NAME" clientAuth

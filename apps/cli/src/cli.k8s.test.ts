@@ -68,7 +68,7 @@ describe('aperture doctor (test cluster)', () => {
     ]);
     const report = JSON.parse(stdout);
     expect(report.namespace).toBe(namespace);
-    expect(report.checks).toHaveLength(13);
+    expect(report.checks).toHaveLength(14);
     const byId = Object.fromEntries(report.checks.map((c: { id: string }) => [c.id, c]));
     expect(byId.api).toMatchObject({ status: 'pass', detail: expect.stringMatching(/^Kubernetes v1\.34\./) });
     expect(byId.namespace.status).toBe('pass');

@@ -17,6 +17,7 @@ describe('server config', () => {
         APERTURE_K8S_NAMESPACE: 'runs',
         APERTURE_K8S_TOLERATIONS: 'dedicated=runners:NoSchedule',
         APERTURE_K8S_IMAGE_PULL_POLICY: 'Never',
+        APERTURE_K8S_RUN_SECCOMP_PROFILE: 'aperture/runner.json',
       },
     );
     expect(config).toMatchObject({
@@ -25,7 +26,9 @@ describe('server config', () => {
       k8sTolerations: 'dedicated=runners:NoSchedule',
       k8sImagePullPolicy: 'Never',
       k8sPriorityClass: 'aperture-runs',
+      k8sRunSeccompProfile: 'aperture/runner.json',
     });
+    expect(loadServerConfig({ backend: 'kubernetes' }, {}).k8sRunSeccompProfile).toBeUndefined();
     expect(() => loadServerConfig({ k8sNamespace: 'Not_A_Namespace' }, {})).toThrow(ConfigError);
     expect(() => loadServerConfig({ k8sImagePullPolicy: 'Sometimes' }, {})).toThrow(/k8sImagePullPolicy/);
   });

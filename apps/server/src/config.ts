@@ -41,6 +41,12 @@ export const serverConfigSchema = z
       .describe(
         'kubernetes.io/arch values the runner images exist for: amd64,arm64 (default: this machine’s)',
       ),
+    k8sRunSeccompProfile: z
+      .string()
+      .optional()
+      .describe(
+        'kubernetes: the Localhost seccomp profile of run pods, e.g. aperture/runner.json (deploy/seccomp/); turns on the isolated engine',
+      ),
     podmanSocket: z
       .string()
       .optional()
@@ -105,6 +111,7 @@ const ENV_KEYS: Record<string, keyof ServerConfig> = {
   APERTURE_K8S_NODE_SELECTOR: 'k8sNodeSelector',
   APERTURE_K8S_TOLERATIONS: 'k8sTolerations',
   APERTURE_K8S_ARCHITECTURES: 'k8sArchitectures',
+  APERTURE_K8S_RUN_SECCOMP_PROFILE: 'k8sRunSeccompProfile',
   APERTURE_CONCURRENCY: 'concurrency',
   APERTURE_MAX_ATTEMPTS: 'maxAttempts',
   APERTURE_POOL_SIZE: 'poolSize',

@@ -5,7 +5,11 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, inject } from 'vitest';
 import { describeHostileSubmissions } from './testing/hostile-suite.ts';
 
-/** The hostile suite with runs as Jobs on the test cluster's real node (Tier B). */
+/**
+ * The hostile suite with runs as Jobs on the test cluster's real node (Tier B), in the isolated
+ * engine (ADR 0006): the Localhost seccomp profile test/cluster/real-node.sh installs from
+ * deploy/seccomp/, and runlimit --isolate --userns for every execution.
+ */
 const admin = new KubeConfig();
 admin.loadFromFile(inject('k8sKubeconfig'));
 const runs = throwAwayRunsNamespace(admin, 'hostile');
@@ -29,6 +33,7 @@ describe.runIf(inject('k8sRealNode'))('on Kubernetes', () => {
           { key: 'aperture.dev/real-node', operator: 'Equal', value: 'true', effect: 'NoSchedule' },
         ],
         defaultArchitectures: [],
+        runSeccompProfile: 'aperture/runner.json',
         logger: pino({ level: 'silent' }),
       }),
     sandboxes: async () =>
@@ -41,6 +46,5 @@ describe.runIf(inject('k8sRealNode'))('on Kubernetes', () => {
     // On Kubernetes a run's network is cut off by the runs namespace's NetworkPolicy, and the test
     // cluster's CNI (the bridge plugin) enforces none; `aperture doctor` reports such clusters.
     networkNotIsolated: 'the test cluster’s CNI does not enforce NetworkPolicy',
-    notIsolated: 'Kubernetes run pods do not run the isolated engine yet (issue 11, ADR 0006)',
   });
 });

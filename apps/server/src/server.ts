@@ -174,7 +174,7 @@ async function createKubernetesExecutor(config: ServerConfig, logger: Logger): P
   const k8s = await import('@aperture/backend-kubernetes');
   let placement: Pick<
     Parameters<typeof k8s.KubernetesRunExecutor.create>[0],
-    'nodeSelector' | 'tolerations' | 'defaultArchitectures'
+    'nodeSelector' | 'tolerations' | 'defaultArchitectures' | 'runSeccompProfile'
   >;
   try {
     placement = {
@@ -182,6 +182,9 @@ async function createKubernetesExecutor(config: ServerConfig, logger: Logger): P
       tolerations: k8s.parseTolerations(config.k8sTolerations),
       ...(config.k8sArchitectures !== undefined
         ? { defaultArchitectures: k8s.parseArchitectures(config.k8sArchitectures) }
+        : {}),
+      ...(config.k8sRunSeccompProfile
+        ? { runSeccompProfile: k8s.parseSeccompProfile(config.k8sRunSeccompProfile) }
         : {}),
     };
   } catch (error) {

@@ -56,6 +56,11 @@ const FLAGS: Array<[flag: string, field: string, description: string]> = [
     'k8sArchitectures',
     'kubernetes: kubernetes.io/arch values of the runner images (APERTURE_K8S_ARCHITECTURES)',
   ],
+  [
+    '--k8s-run-seccomp-profile <path>',
+    'k8sRunSeccompProfile',
+    'kubernetes: Localhost seccomp profile of run pods, e.g. aperture/runner.json: isolated runs (APERTURE_K8S_RUN_SECCOMP_PROFILE)',
+  ],
   ['--podman-socket <path>', 'podmanSocket', 'use this Podman API socket (APERTURE_PODMAN_SOCKET)'],
   [
     '--instance <name>',

@@ -2,7 +2,13 @@ import {
   type DoctorCheck,
   type DoctorReport,
   KubeConfigError,
+  kubernetesArch,
   loadKubeConfig,
+  PlacementSyntaxError,
+  parseArchitectures,
+  parseNodeSelector,
+  parseSeccompProfile,
+  parseTolerations,
   runDoctor,
 } from '@aperture/backend-kubernetes';
 import type { DoctorFlags } from '../commands/doctor.ts';
@@ -14,13 +20,44 @@ export const EXIT_CHECK_FAILED = 1;
 
 export async function doctor(flags: DoctorFlags, out: Output): Promise<number> {
   const kubeConfig = load(flags);
+  const isolation = isolationOptions(flags);
   if (!out.json)
     out.info(
       `checking ${kubeConfig.getCurrentCluster()?.server} (context ${kubeConfig.getCurrentContext()}) …`,
     );
-  const report = await runDoctor({ kubeConfig, namespace: flags.namespace });
+  const report = await runDoctor({ kubeConfig, namespace: flags.namespace, ...isolation });
   printDoctorReport(report, out);
   return report.summary.fail > 0 ? EXIT_CHECK_FAILED : EXIT.ok;
+}
+
+/** The run seccomp profile and, with --probe-isolation, where and with what image to try it. */
+function isolationOptions(flags: DoctorFlags) {
+  try {
+    const runSeccompProfile = flags.runSeccompProfile
+      ? parseSeccompProfile(flags.runSeccompProfile)
+      : undefined;
+    if (flags.probeIsolation && !runSeccompProfile)
+      throw new CliError(
+        '--probe-isolation needs --run-seccomp-profile (APERTURE_K8S_RUN_SECCOMP_PROFILE)',
+        EXIT.usage,
+        'e.g. --run-seccomp-profile aperture/runner.json (deploy/seccomp/README.md)',
+      );
+    if (!flags.probeIsolation) return { runSeccompProfile };
+    return {
+      runSeccompProfile,
+      isolationProbe: {
+        imagePrefix: flags.imagePrefix,
+        nodeSelector: parseNodeSelector(flags.nodeSelector ?? ''),
+        tolerations: parseTolerations(flags.tolerations ?? ''),
+        architectures: flags.architectures
+          ? parseArchitectures(flags.architectures)
+          : [kubernetesArch(process.arch)],
+      },
+    };
+  } catch (error) {
+    if (error instanceof PlacementSyntaxError) throw new CliError(error.message, EXIT.usage);
+    throw error;
+  }
 }
 
 function load(flags: DoctorFlags) {

@@ -175,6 +175,8 @@ export function describeHostileSubmissions(name: string, backend: HostileBackend
       const source = [
         'import os',
         'found = False',
+        // Itself, whichever PID namespace /proc shows (Kubernetes: the pod's, not the execution's).
+        'mine = {str(os.getpid()), os.readlink("/proc/self")}',
         'for pid in filter(str.isdigit, os.listdir("/proc")):',
         '    try:',
         '        mem = open(f"/proc/{pid}/mem", "rb")',
@@ -182,7 +184,7 @@ export function describeHostileSubmissions(name: string, backend: HostileBackend
         '            start, end = (int(x, 16) for x in line.split()[0].split("-"))',
         '            try:',
         '                mem.seek(start)',
-        '                found |= b"HIDDEN-ANSWER-" in mem.read(min(end - start, 1 << 24)) and int(pid) != os.getpid()',
+        '                found |= b"HIDDEN-ANSWER-" in mem.read(min(end - start, 1 << 24)) and pid not in mine',
         '            except (OSError, ValueError, OverflowError):',
         '                pass',
         '    except OSError:',
@@ -288,7 +290,8 @@ export function describeHostileSubmissions(name: string, backend: HostileBackend
       // Today's Node harness opens its inspector on SIGUSR1; same uid, that was a forged grade.
       const source = [
         'import os, signal, socket, time',
-        'mine = {os.getpid(), os.getppid()}',
+        // PID 1 is the execution's own init: a signal from inside its namespace is dropped (no handler).
+        'mine = {1, os.getpid(), os.getppid()}',
         'hit = 0',
         'for pid in range(1, 70000):',
         '    if pid in mine: continue',
