@@ -318,6 +318,13 @@ EOF
     --root-dir="$kdir/root" --cert-dir="$kdir/pki" \
     --node-labels=aperture.dev/node-kind=real
   wait_ready kubelet curl -sf --max-time 5 "http://127.0.0.1:$healthz_port/healthz"
+  # `kubectl wait` fails at once with NotFound while the kubelet has not registered the node yet
+  # (healthz answers before that; on a loaded machine, seconds before): wait for the object first.
+  local registered_by=$((SECONDS + timeout_s))
+  until KUBECONFIG=$dir/admin.kubeconfig kubectl get "node/$REAL_NODE_NAME" >/dev/null 2>&1; do
+    ((SECONDS < registered_by)) || break
+    sleep 0.5
+  done
   if ! KUBECONFIG=$dir/admin.kubeconfig kubectl wait --for=condition=Ready "node/$REAL_NODE_NAME" \
     --timeout="${timeout_s}s" >/dev/null 2>>"$dir/logs/kubectl.log"; then
     KUBECONFIG=$dir/admin.kubeconfig kubectl describe "node/$REAL_NODE_NAME" >&2 || true

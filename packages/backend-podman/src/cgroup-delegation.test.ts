@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findV1Hierarchies } from './cgroup-delegation.ts';
+import { allHierarchies, findV1Hierarchies } from './cgroup-delegation.ts';
 
 const line = (id: number, mountPoint: string, type: string, options: string) =>
   `${id} 20 0:${id} / ${mountPoint} rw,nosuid,nodev,noexec,relatime shared:${id} - ${type} ${type} rw,${options}`;
@@ -35,5 +35,21 @@ describe('findV1Hierarchies', () => {
     expect(
       findV1Hierarchies(line(30, '/sys/fs/cgroup', 'cgroup2', 'nsdelegate,memory_recursiveprot')),
     ).toEqual({});
+  });
+});
+
+describe('allHierarchies', () => {
+  it('lists every cgroup mount, v1, named and unified: Podman leaves the box in each', () => {
+    const mountinfo = [
+      line(29, '/sys/fs/cgroup', 'tmpfs', 'mode=755'),
+      line(30, '/sys/fs/cgroup/cpu', 'cgroup', 'cpu'),
+      line(31, '/sys/fs/cgroup/systemd', 'cgroup', 'xattr,name=systemd'),
+      line(34, '/sys/fs/cgroup/unified', 'cgroup2', 'nsdelegate'),
+    ].join('\n');
+    expect(allHierarchies(mountinfo)).toEqual([
+      '/sys/fs/cgroup/cpu',
+      '/sys/fs/cgroup/systemd',
+      '/sys/fs/cgroup/unified',
+    ]);
   });
 });

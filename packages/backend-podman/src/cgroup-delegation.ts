@@ -40,6 +40,11 @@ export class CgroupDelegation {
   private constructor(
     /** Host mount point of each controller's hierarchy. */
     private readonly hierarchies: Readonly<Record<DelegatedController, string>>,
+    /**
+     * Every cgroup hierarchy of the host (v1, named and unified): Podman puts the container's
+     * cgroups below the box in each of them, so the box appears, and must be removed, in each.
+     */
+    private readonly everyHierarchy: readonly string[],
     /** Host uid/gid of root in the sandbox's user namespace. */
     private readonly owner: number,
   ) {}
@@ -53,7 +58,11 @@ export class CgroupDelegation {
       };
     }
     if (process.getuid?.() !== 0) return { unavailable: 'delegating cgroups needs Aperture to run as root' };
-    return new CgroupDelegation(found as Record<DelegatedController, string>, owner);
+    return new CgroupDelegation(
+      found as Record<DelegatedController, string>,
+      allHierarchies(mountinfo),
+      owner,
+    );
   }
 
   /** Make the sandbox's box in every hierarchy; undo what was made if a step fails. */
@@ -85,8 +94,8 @@ export class CgroupDelegation {
   /** Remove the sandbox's box once its container is gone; false while something is still in it. */
   release(sandboxName: string): boolean {
     let removed = true;
-    for (const controller of DELEGATED_CONTROLLERS) {
-      const dir = join(this.hierarchies[controller], `${BOX_PREFIX}${sandboxName}`);
+    for (const hierarchy of this.everyHierarchy) {
+      const dir = join(hierarchy, `${BOX_PREFIX}${sandboxName}`);
       if (existsSync(dir) && !removeBox(dir)) removed = false;
     }
     return removed;
@@ -95,11 +104,11 @@ export class CgroupDelegation {
   /** Remove boxes whose sandbox no longer exists (a crash, or a release that found them busy). */
   sweep(liveSandboxNames: ReadonlySet<string>, namePrefix: string): number {
     let removed = 0;
-    for (const controller of DELEGATED_CONTROLLERS) {
-      for (const entry of safeReaddir(this.hierarchies[controller])) {
+    for (const hierarchy of this.everyHierarchy) {
+      for (const entry of safeReaddir(hierarchy, true)) {
         if (!entry.startsWith(`${BOX_PREFIX}${namePrefix}`)) continue;
         if (liveSandboxNames.has(entry.slice(BOX_PREFIX.length))) continue;
-        if (removeBox(join(this.hierarchies[controller], entry))) removed++;
+        if (removeBox(join(hierarchy, entry))) removed++;
       }
     }
     return removed;
@@ -133,6 +142,19 @@ export function findV1Hierarchies(mountinfo: string): Partial<Record<DelegatedCo
     const options = superOptions.split(',');
     for (const controller of DELEGATED_CONTROLLERS)
       if (mountPoint && options.includes(controller)) found[controller] ??= mountPoint;
+  }
+  return found;
+}
+
+/** Mount points of every cgroup hierarchy, v1 (also named ones such as name=systemd) and v2. Pure. */
+export function allHierarchies(mountinfo: string): string[] {
+  const found: string[] = [];
+  for (const line of mountinfo.split('\n')) {
+    const [mount, fs] = line.split(' - ');
+    const type = fs?.split(' ')[0];
+    const mountPoint = mount?.split(' ')[4];
+    if ((type === 'cgroup' || type === 'cgroup2') && mountPoint && !found.includes(mountPoint))
+      found.push(mountPoint);
   }
   return found;
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describeRunExecutorContract, file, requestFor, runOf } from '@aperture/backend-contract';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -44,6 +44,19 @@ const create = (poolSize = 0, socketPath?: string) =>
 
 describeRunExecutorContract('podman api (cold)', () => create(0), { leftovers });
 describeRunExecutorContract('podman api (warm pool)', () => create(2), { leftovers });
+
+/** Cgroup boxes of this suite's sandboxes still on the host (every hierarchy: Podman makes them all). */
+function leftoverBoxes(): string[] {
+  return readdirSync('/sys/fs/cgroup').flatMap((hierarchy) => {
+    try {
+      return readdirSync(`/sys/fs/cgroup/${hierarchy}`)
+        .filter((name) => name.startsWith(`aperture-box-${instance}-`))
+        .map((name) => `${hierarchy}/${name}`);
+    } catch {
+      return [];
+    }
+  });
+}
 
 async function inspect(name: string): Promise<Inspected> {
   const out = await podman('podman', ['inspect', name]);
@@ -242,6 +255,13 @@ describe('podman api sandbox', () => {
     } finally {
       await executor.close();
     }
+    // And the host keeps no cgroup box of this suite's sandboxes, in any hierarchy.
+    let boxes = leftoverBoxes();
+    for (let i = 0; i < 50 && boxes.length > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      boxes = leftoverBoxes();
+    }
+    expect(boxes).toEqual([]);
   }, 60_000);
 
   it('starts its own API service and stops it on close; or uses a given socket', async () => {
