@@ -666,7 +666,7 @@ async function bench(cleanup: Array<() => Promise<void>>, started: number, loadA
 Measured by \`npm run bench:peer${QUICK ? ' -- --quick' : ''}\` (\`bench/peer-go-judge.ts\`) on ${new Date().toISOString().slice(0, 10)}: nproc ${facts.nproc}
 (${facts.cpu}), kernel ${facts.kernel}, cgroups ${facts.cgroup},
 ${facts.podmanVersion}, Aperture at commit ${facts.commit}, load average ${fmt(loadAtStart, 1)} at the start and ${fmt(loadavg()[0]!, 1)} at the end,
-${QUICK ? 'quick mode' : 'full mode'}, ${minutes} min in all. [go-judge](https://github.com/criyle/go-judge) is a judge
+${QUICK ? 'quick mode' : 'full mode'}, ${minutes} min in all. go-judge (the Go module github.com/criyle/go-judge) is a judge
 sandbox in Go (Linux namespaces, cgroups, a pre-forked container, the host's own toolchain mounted read-only;
 no images); it was built from its Go module by \`bench/lib/build-go-judge.sh\` (Go modules, \`CGO_ENABLED=0\`)
 and ran on 127.0.0.1 as root. Samples alternate between the three sides, the order rotating each round, after
