@@ -252,28 +252,28 @@ static int write_file(const char *dir, const char *name, const char *text) {
   return written == (ssize_t)strlen(text) ? 0 : -1;
 }
 
-static long long read_number(const char *dir, const char *name) {
-  char path[PATH_MAX], text[64];
+/* A small cgroup file's text (NUL-terminated in `text`); -1 if it cannot be read. */
+static int read_text(const char *dir, const char *name, char *text, size_t size) {
+  char path[PATH_MAX];
   snprintf(path, sizeof path, "%s/%s", dir, name);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -1;
-  ssize_t n = read(fd, text, sizeof text - 1);
+  ssize_t n = read(fd, text, size - 1);
   close(fd);
   if (n <= 0) return -1;
   text[n] = '\0';
-  return strtoll(text, NULL, 10);
+  return 0;
+}
+
+static long long read_number(const char *dir, const char *name) {
+  char text[64];
+  return read_text(dir, name, text, sizeof text) == 0 ? strtoll(text, NULL, 10) : -1;
 }
 
 /* The value of one "key N" line of a flat-keyed cgroup file (memory.oom_control, pids.events). */
 static long long read_keyed(const char *dir, const char *name, const char *key) {
-  char path[PATH_MAX], text[1024];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  ssize_t n = read(fd, text, sizeof text - 1);
-  close(fd);
-  if (n <= 0) return -1;
-  text[n] = '\0';
+  char text[1024];
+  if (read_text(dir, name, text, sizeof text) != 0) return -1;
   size_t key_length = strlen(key);
   for (char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
     if (strncmp(line, key, key_length) == 0 && line[key_length] == ' ')

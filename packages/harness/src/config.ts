@@ -1,4 +1,5 @@
 import { accessSync, constants, statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { IsolationConfig } from './isolation.ts';
 
 export interface HarnessConfig {
@@ -55,7 +56,8 @@ function isolationFromEnv(env: NodeJS.ProcessEnv, userns: boolean): IsolationCon
     cgroupRoot: userns ? undefined : env['APERTURE_CGROUP_ROOT'] || undefined,
     scratchBytes: Number(env['APERTURE_SCRATCH_BYTES']) || 64 * MiB,
     workCopyBytes: filesystemBytes(env['APERTURE_WORK_DIR'] || '/work'),
-    hidden: ['/dev/mqueue'],
+    // The sealed job file's directory too (Kubernetes): useless without the key, but no program's business.
+    hidden: ['/dev/mqueue', ...(env['APERTURE_JOB_FILE'] ? [dirname(env['APERTURE_JOB_FILE'])] : [])],
   };
 }
 
