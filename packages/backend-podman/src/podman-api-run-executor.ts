@@ -39,6 +39,8 @@ export class PodmanApiRunExecutor implements RunExecutor {
   private readonly pool: WarmPool<ApiSandbox>;
   private readonly instance: string;
   private readonly isolator: SandboxIsolator;
+  /** Sandboxes whose run was answered and that are still being removed (close waits for them). */
+  private readonly removing = new Set<Promise<void>>();
 
   private constructor(
     private readonly options: PodmanApiExecutorOptions,
@@ -102,6 +104,7 @@ export class PodmanApiRunExecutor implements RunExecutor {
       return { kind: 'cancelled' };
     }
     let deadlineHit = false;
+    let answered = false;
     const onAbort = () => void sandbox.kill();
     request.signal.addEventListener('abort', onAbort, { once: true });
     const deadline = setTimeout(() => {
@@ -126,8 +129,10 @@ export class PodmanApiRunExecutor implements RunExecutor {
           retryable: false,
         };
       const parsed = parseFramedResult(exit.stdout, request.job.nonce);
-      if (parsed.ok)
+      if (parsed.ok) {
+        answered = true;
         return { kind: 'result', result: parsed.result, raw: { stdoutBytes: exit.stdout.length } };
+      }
       const code = exit.failure ? null : await sandbox.exitCode();
       const detail = exit.failure ?? exit.stderrTail.trim().slice(-2000);
       const reason = `${parsed.reason} (container exit ${code ?? 'unknown'}): ${detail}`;
@@ -139,9 +144,17 @@ export class PodmanApiRunExecutor implements RunExecutor {
     } finally {
       clearTimeout(deadline);
       request.signal.removeEventListener('abort', onAbort);
-      // Removed before we answer, so a finished run never leaves a container behind.
-      await sandbox.kill();
+      // A result is answered at once and its sandbox removed after; anything else (cancel, deadline,
+      // no result) is reported only once the sandbox is gone. A crash in between leaves the
+      // container to the next start's sweep.
+      if (answered) this.removeAfterAnswer(sandbox);
+      else await sandbox.kill();
     }
+  }
+
+  private removeAfterAnswer(sandbox: ApiSandbox): void {
+    const removal = sandbox.kill().finally(() => this.removing.delete(removal));
+    this.removing.add(removal);
   }
 
   /**
@@ -252,6 +265,7 @@ export class PodmanApiRunExecutor implements RunExecutor {
 
   async close(): Promise<void> {
     await this.pool.close();
+    await Promise.all(this.removing);
     await this.isolator.close();
     this.client.close();
     await this.service?.stop();
