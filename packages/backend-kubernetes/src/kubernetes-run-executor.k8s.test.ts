@@ -86,16 +86,21 @@ describe.runIf(hasRealNode())('on the real node (Tier B)', () => {
   );
 
   it.each([
-    ['plain', {}],
-    ['isolated', { runSeccompProfile: 'aperture/runner.json' }],
-  ] as const)("keeps the job's hidden parts from the student's program (%s)", async (_, mode) => {
+    // Plain: the sealed job file is readable (same uid) but useless without the key (ADR 0005).
+    ['plain', {}, 'FILE:aperture-sealed-v1.'],
+    // Isolated: its directory is covered in every execution's mount namespace (ADR 0006).
+    ['isolated', { runSeccompProfile: 'aperture/runner.json' }, 'NOFILE:FileNotFoundError'],
+  ] as const)("keeps the job's hidden parts from the student's program (%s)", async (_, mode, jobFile) => {
     const executor = await createExecutor(admin, namespace.name, instance, { ...placement('real'), ...mode });
     try {
       // Everything a program running as the harness's uid could try: the job file, every
       // process's environment (the key), its memory maps.
       const program = [
         'import os, glob',
-        'print("FILE:" + open("/var/run/aperture/job").read()[:40])',
+        'try:',
+        '    print("FILE:" + open("/var/run/aperture/job").read()[:40])',
+        'except Exception as e:',
+        '    print("NOFILE:" + type(e).__name__)',
         'for p in glob.glob("/proc/[0-9]*"):',
         '    for what in ("environ", "maps"):',
         '        try:',
@@ -113,7 +118,7 @@ describe.runIf(hasRealNode())('on the real node (Tier B)', () => {
       const outcome = await executor.execute(requestFor(run));
       expect(outcome.kind).toBe('result');
       const stdout = outcome.kind === 'result' ? (outcome.result.tests[0]?.stdout ?? '') : '';
-      expect(stdout).toContain('FILE:aperture-sealed-v1.');
+      expect(stdout).toContain(jobFile);
       expect(stdout).toContain('ENV False');
       expect(stdout).not.toContain('THE-HIDDEN-ANSWER-42');
       expect(stdout).not.toMatch(/READ \S+ environ \d+ True/);

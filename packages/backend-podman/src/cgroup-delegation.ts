@@ -5,6 +5,7 @@ import {
   readdirSync,
   readFileSync,
   rmdirSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +18,8 @@ export type DelegatedController = (typeof DELEGATED_CONTROLLERS)[number];
 /** Where the sandbox sees its delegated cgroups (APERTURE_CGROUP_ROOT in the container). */
 export const SANDBOX_CGROUP_ROOT = '/aperture/cgroup';
 
+/** A box of another installation is swept once it has been empty this long. */
+const ABANDONED_AFTER_MS = 60 * 60_000;
 /** Prefix of every delegated directory: a sweep after a crash finds its own by it. */
 const BOX_PREFIX = 'aperture-box-';
 
@@ -101,14 +104,21 @@ export class CgroupDelegation {
     return removed;
   }
 
-  /** Remove boxes whose sandbox no longer exists (a crash, or a release that found them busy). */
-  sweep(liveSandboxNames: ReadonlySet<string>, namePrefix: string): number {
+  /**
+   * Remove boxes whose sandbox no longer exists: this instance's that no live sandbox owns (a
+   * crash, a release that found them busy), and any installation's that have been empty for long
+   * (a server that died and never started again under its instance name). A box not yet an hour
+   * old may be another server's sandbox being created, so it is never touched.
+   */
+  sweep(liveBoxNames: ReadonlySet<string>, namePrefix: string, now = Date.now()): number {
     let removed = 0;
     for (const hierarchy of this.everyHierarchy) {
       for (const entry of safeReaddir(hierarchy, true)) {
-        if (!entry.startsWith(`${BOX_PREFIX}${namePrefix}`)) continue;
-        if (liveSandboxNames.has(entry.slice(BOX_PREFIX.length))) continue;
-        if (removeBox(join(hierarchy, entry))) removed++;
+        if (!entry.startsWith(BOX_PREFIX)) continue;
+        const dir = join(hierarchy, entry);
+        const ours = entry.startsWith(`${BOX_PREFIX}${namePrefix}`);
+        if (ours ? liveBoxNames.has(entry.slice(BOX_PREFIX.length)) : !abandoned(dir, now)) continue;
+        if (removeBox(dir)) removed++;
       }
     }
     return removed;
@@ -165,6 +175,24 @@ function readMountinfo(): string {
   } catch {
     return '';
   }
+}
+
+/** Older than an hour with no process anywhere below it. */
+function abandoned(dir: string, now: number): boolean {
+  try {
+    return now - statSync(dir).mtimeMs > ABANDONED_AFTER_MS && !hasProcesses(dir);
+  } catch {
+    return false;
+  }
+}
+
+function hasProcesses(dir: string): boolean {
+  try {
+    if (readFileSync(join(dir, 'cgroup.procs'), 'utf8').trim() !== '') return true;
+  } catch {
+    return true; // unreadable: assume in use
+  }
+  return safeReaddir(dir, true).some((child) => hasProcesses(join(dir, child)));
 }
 
 /** rmdir depth first (the box holds the container's and the executions' cgroups). */

@@ -50,7 +50,7 @@ function leftoverBoxes(): string[] {
   return readdirSync('/sys/fs/cgroup').flatMap((hierarchy) => {
     try {
       return readdirSync(`/sys/fs/cgroup/${hierarchy}`)
-        .filter((name) => name.startsWith(`aperture-box-${instance}-`))
+        .filter((name) => name.startsWith(`aperture-box-${instance}+`))
         .map((name) => `${hierarchy}/${name}`);
     } catch {
       return [];

@@ -232,7 +232,10 @@ export class PodmanApiRunExecutor implements RunExecutor {
       return !runId || !liveRunIds.has(runId);
     });
     const removed = await Promise.allSettled(stale.map((c) => this.client.removeContainer(c.Id)));
-    this.isolator.sweep(containers.filter((c) => !stale.includes(c)).flatMap((c) => c.Names ?? []));
+    this.isolator.sweep(
+      containers.filter((c) => !stale.includes(c)).flatMap((c) => c.Names),
+      stale.flatMap((c) => c.Names),
+    );
     for (const outcome of removed)
       if (outcome.status === 'rejected')
         this.options.logger.warn({ error: String(outcome.reason) }, 'could not remove a stale sandbox');

@@ -163,7 +163,10 @@ export class PodmanRunExecutor implements RunExecutor {
       this.options.podmanPath,
       stale.flatMap((c) => c.Names),
     );
-    this.isolator.sweep(containers.filter((c) => !stale.includes(c)).flatMap((c) => c.Names));
+    this.isolator.sweep(
+      containers.filter((c) => !stale.includes(c)).flatMap((c) => c.Names),
+      stale.flatMap((c) => c.Names),
+    );
     return { removed: stale.length };
   }
 

@@ -30,7 +30,8 @@ export class SandboxIsolator {
   ) {}
 
   static create(instance: string, logger: Logger, idBase = DEFAULT_ID_BASE): SandboxIsolator {
-    const boxPrefix = `${instance}-`;
+    // '+' cannot occur in an instance name ([a-zA-Z0-9_.-]): instance "a" never sweeps "a-b"'s boxes.
+    const boxPrefix = `${instance}+`;
     if (process.getuid?.() !== 0) {
       const reason = 'the isolated mode needs Aperture and Podman to run as root';
       logger.warn({ reason }, 'sandboxes run in the plain mode: the harness shares the student uid');
@@ -99,10 +100,15 @@ export class SandboxIsolator {
     this.retrying.clear();
   }
 
-  /** Boxes of this instance whose container is gone (after a crash, or a busy release). */
-  sweep(liveSandboxNames: Iterable<string>): number {
+  /**
+   * After the executor's sweep removed `removedSandboxNames`: release their boxes (with retries, as
+   * their conmon may still be leaving), and sweep boxes no live sandbox owns.
+   */
+  sweep(liveSandboxNames: Iterable<string>, removedSandboxNames: Iterable<string> = []): number {
     if (!this.delegation) return 0;
+    for (const name of removedSandboxNames) this.release(name);
     const live = new Set([...liveSandboxNames].map((name) => this.boxName(name)));
+    for (const name of this.retrying.keys()) live.add(this.boxName(name));
     return this.delegation.sweep(live, this.boxPrefix);
   }
 
