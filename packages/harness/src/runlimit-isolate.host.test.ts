@@ -113,6 +113,14 @@ describe.runIf(hostReady)('runlimit --isolate (root, cgroup v1)', () => {
     expect(readFileSync(join(work, 'main.txt'), 'utf8')).toBe('submitted\n');
   });
 
+  it('refuses the program namespaces and mounts of its own (its seccomp filter)', () => {
+    const { stdout, report } = run(
+      'unshare -Ur true 2>/dev/null; echo $?; unshare -n true 2>/dev/null; echo $?; echo threads-ok',
+    );
+    expect(report.exitCode).toBe(0);
+    expect(stdout).toBe('1\n1\nthreads-ok\n');
+  });
+
   it('counts the CPU of detached processes and stops the execution at the limit', () => {
     const { report } = run('(setsid sh -c "while :; do :; done" &) ; sleep 4', [], 500);
     expect(report.cpuMs).toBeGreaterThan(500);

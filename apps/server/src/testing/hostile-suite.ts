@@ -376,6 +376,18 @@ export function describeHostileSubmissions(name: string, backend: HostileBackend
       },
     );
 
+    isolatedIt('cannot make namespaces of its own (no user namespace, no mounts)', async () => {
+      // Root in a user namespace of its own would reach network and mount code in the kernel, and
+      // could try to take the covers off the trusted side's places: runlimit's filter refuses it.
+      const source = [
+        'unshare -Ur true && echo "user namespace made" || echo "user namespace refused"',
+        'unshare -n true 2>/dev/null && echo "net namespace made" || echo "net namespace refused"',
+        'find /aperture/cgroup /var/run/aperture /dev/mqueue -mindepth 1 2>/dev/null | wc -l',
+      ].join('\n');
+      const result = await run('bash', 'main.sh', source);
+      expect(result.stdout).toBe('user namespace refused\nnet namespace refused\n0\n');
+    });
+
     isolatedIt(
       'a program as large as the work dir allows is still copied fresh into each test',
       async () => {
