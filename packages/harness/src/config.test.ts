@@ -5,6 +5,8 @@ describe('the harness config of the isolated modes (ADR 0006)', () => {
   it('is the plain mode unless APERTURE_ISOLATE says otherwise', () => {
     expect(configFromEnv({}).isolation).toBeUndefined();
     expect(configFromEnv({ APERTURE_ISOLATE: 'yes' }).isolation).toBeUndefined();
+    expect(checkIsolation(undefined, 1000, 'yes')).toMatch(/not a mode this harness knows/);
+    expect(checkIsolation(undefined, 1000, undefined)).toBeUndefined();
   });
 
   it('on Podman: programs as 1000, the checker as 1001, with the delegated cgroups', () => {

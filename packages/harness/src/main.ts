@@ -25,16 +25,21 @@ async function main(): Promise<void> {
     }
     process.exit(0);
   }
-  const { text } = await handle(config, await readJobText(config.jobFile, config.jobKey).catch(() => ''));
+  const job = await readJobText(config.jobFile, config.jobKey).catch((error: Error) => error);
+  const { text } = await handle(config, job);
   process.stdout.write(text, () => process.exit(0));
 }
 
 /** One job, start to frame. Never throws: a failure of ours is an internal-error frame. */
-async function handle(config: HarnessConfig, jobText: string): Promise<{ text: string; failed: boolean }> {
+async function handle(
+  config: HarnessConfig,
+  job: string | Error,
+): Promise<{ text: string; failed: boolean }> {
   let nonce = 'unknown';
   let result: HarnessResult;
   try {
-    const parsed = parseJob(jobText);
+    if (job instanceof Error) throw job; // reading it failed (a sealed job that does not open, …)
+    const parsed = parseJob(job);
     if (!parsed.ok) {
       nonce = parsed.nonce ?? nonce;
       result = internalError(parsed.message);
