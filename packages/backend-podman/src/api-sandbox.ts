@@ -41,6 +41,7 @@ export class ApiSandbox {
   /** Serve mode: the job in progress waits for the end of its frame. */
   private waiter: { marker: string; resolve: (output: string | undefined) => void } | undefined;
   private served = 0;
+  private frameTail = Buffer.alloc(0);
 
   constructor(
     private readonly client: PodmanApiClient,
@@ -95,13 +96,21 @@ export class ApiSandbox {
     waiter?.resolve(output);
   }
 
-  /** The frame of the job in progress is complete: give its output away and start afresh. */
-  private checkFrame(): void {
+  /**
+   * Once the frame of the job in progress is complete, give its output away and start afresh. Only
+   * the newest chunk and the bytes just before it (`frameTail`) can complete the end marker, so a
+   * large result is not joined again for every chunk that arrives.
+   */
+  private checkFrame(chunk: Buffer): void {
     if (!this.waiter) return;
+    const marker = this.waiter.marker;
+    const window = Buffer.concat([this.frameTail, chunk]);
+    this.frameTail = window.subarray(-marker.length);
+    if (!window.includes(marker)) return;
     const text = Buffer.concat(this.stdout).toString('utf8');
-    if (!text.includes(this.waiter.marker)) return;
     this.stdout.length = 0;
     this.stdoutBytes = 0;
+    this.frameTail = Buffer.alloc(0);
     this.settleWaiter(text);
   }
 
@@ -159,8 +168,9 @@ export class ApiSandbox {
           this.overflow = true;
           void this.kill();
         } else {
-          this.stdout.push(Buffer.from(payload));
-          this.checkFrame();
+          const chunk = Buffer.from(payload);
+          this.stdout.push(chunk);
+          this.checkFrame(chunk);
         }
       } else if (stream === 2) {
         this.stderr = (this.stderr + payload.toString('utf8')).slice(-STDERR_TAIL_BYTES);
