@@ -32,7 +32,9 @@ interface Seccomp {
 // The bundle lives in the cluster's own containerd state dir (test/cluster/real-node.sh).
 const stateDir = join(clusterDir, 'containerd', 'state', 'io.containerd.runtime.v2.task', 'k8s.io');
 
-describe.runIf(hasRealNode() && existsSync(stateDir))('deploy/seccomp on the real node’s containerd', () => {
+// Only the real node decides: the state dir exists once a pod ran there, which is checked in the test
+// (a wrong path must fail, not skip the suite).
+describe.runIf(hasRealNode())('deploy/seccomp on the real node’s containerd', () => {
   let namespace: { name: string; remove: () => Promise<void> };
   beforeAll(async () => {
     namespace = await createRunsNamespace(admin, 'seccomp');
@@ -74,6 +76,7 @@ describe.runIf(hasRealNode() && existsSync(stateDir))('deploy/seccomp on the rea
       const status = pod.status?.containerStatuses?.[0];
       return status?.state?.running ? status.containerID?.replace(/^containerd:\/\//, '') : undefined;
     });
+    expect(existsSync(stateDir), stateDir).toBe(true);
     const config = JSON.parse(readFileSync(join(stateDir, id ?? '', 'config.json'), 'utf8'));
     await core.deleteNamespacedPod({ name, namespace: namespace.name, gracePeriodSeconds: 0 });
     return config.linux.seccomp as Seccomp;
