@@ -168,7 +168,11 @@ export class KubernetesRunExecutor implements RunExecutor {
     const { isolation } = executor;
     if (isolation.mode === 'plain')
       options.logger.warn({ reason: isolation.reason }, 'run pods run in the plain mode (ADR 0006)');
-    else options.logger.info({ seccompProfile: isolation.seccompProfile }, 'run pods run isolated');
+    else
+      options.logger.info(
+        { seccompProfile: isolation.seccompProfile },
+        'run pods are configured to run isolated; `aperture doctor --probe-isolation` proves it on a node',
+      );
     const interval = options.sweepIntervalMs ?? 60_000;
     if (interval > 0) {
       executor.sweeper = setInterval(() => void executor.sweepExpired(), interval);
@@ -415,7 +419,9 @@ export class KubernetesRunExecutor implements RunExecutor {
       ? {
           mode: 'isolated',
           perExecutionCgroups: false,
-          reason: 'a restricted pod cannot write cgroups: CPU per execution, memory and pids per pod',
+          // Configured, not observed: a node without the profile fails its runs' pods (never a verdict).
+          reason:
+            'configured (aperture doctor --probe-isolation proves it on a node); a restricted pod cannot write cgroups: CPU per execution, memory and pids per pod',
           seccompProfile: profile,
         }
       : {
