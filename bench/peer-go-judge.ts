@@ -125,6 +125,7 @@ interface RunAnswer {
   timeMs?: number;
   status?: string;
   verdict?: string;
+  stdout?: string;
 }
 
 async function startAperture() {
@@ -170,11 +171,7 @@ async function startAperture() {
       while (Date.now() < deadline) {
         const health = await ownExecutor.health();
         const pool = (health.details as { pool?: Array<{ idle: number; size: number }> } | undefined)?.pool;
-        if (!Array.isArray(pool)) {
-          await sleep(1_000); // no pool stats in this version: a fixed pause
-          return true;
-        }
-        if (pool.every((lane) => lane.idle >= lane.size)) return true;
+        if (pool?.every((lane) => lane.idle >= lane.size)) return true;
         await sleep(100);
       }
       return false;
@@ -200,17 +197,22 @@ type Aperture = Awaited<ReturnType<typeof startAperture>>;
 const apertureRuns = new Set<string>();
 
 function apertureJobs(aperture: Aperture) {
-  const accepted = (answer: RunAnswer, what: string) => {
+  // Like the other two sides: a run counts only when it printed what it should.
+  const accepted = (answer: RunAnswer, what: string, stdout?: string) => {
     if (answer.id) apertureRuns.add(answer.id);
-    if (answer.verdict !== 'accepted')
+    if (answer.verdict !== 'accepted' || (stdout !== undefined && answer.stdout !== stdout))
       throw new Error(`Aperture ${what}: ${JSON.stringify(answer).slice(0, 500)}`);
     return answer.timeMs;
   };
-  const python = (source: string, what: string) => async () =>
-    accepted(await aperture.run({ language: 'python', files: [{ path: 'main.py', content: source }] }), what);
+  const python = (source: string, stdout: string, what: string) => async () =>
+    accepted(
+      await aperture.run({ language: 'python', files: [{ path: 'main.py', content: source }] }),
+      what,
+      stdout,
+    );
   return {
-    hello: python(HELLO, 'hello'),
-    loop: python(LOOP, 'loop'),
+    hello: python(HELLO, 'hello\n', 'hello'),
+    loop: python(LOOP, LOOP_OUT, 'loop'),
     c: async () =>
       accepted(
         await aperture.run({

@@ -185,10 +185,11 @@ export class GoJudge {
         if (response.ok) return judge;
       } catch (error) {
         if (child.exitCode !== null || child.signalCode !== null) throw error;
-        if (Date.now() > deadline) {
-          await judge.stop();
-          throw new Error(`go-judge did not answer on ${judge.url}: ${judge.logTail()}`);
-        }
+      }
+      // Checked on every pass: an answer that is not 2xx must not loop forever either.
+      if (Date.now() > deadline) {
+        await judge.stop();
+        throw new Error(`go-judge did not answer on ${judge.url}: ${judge.logTail()}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
