@@ -81,7 +81,8 @@ export function checkIsolation(
   requested = process.env['APERTURE_ISOLATE'],
 ): string | undefined {
   // A mode this harness does not know must not quietly become the plain mode (an older image).
-  if (!isolation && requested) return `APERTURE_ISOLATE=${requested} is not a mode this harness knows (1, userns)`;
+  if (!isolation && requested)
+    return `APERTURE_ISOLATE=${requested} is not a mode this harness knows (1, userns)`;
   if (!isolation) return undefined;
   if (isolation.userns)
     return uid !== 0 ? undefined : 'APERTURE_ISOLATE=userns needs the harness to run as a uid other than 0';
