@@ -75,6 +75,7 @@ function isolatedSpec(isolation: SandboxIsolation): Record<string, unknown> {
     userns: { nsmode: 'private' },
     cap_add: [...HARNESS_CAPABILITIES], // --cap-add
     env: isolationEnv(isolation), // --env
-    ...(isolation.cgroups && { cgroup_parent: isolation.cgroups.parent }), // --cgroup-parent
+    // --cgroup-parent, --cgroups=no-conmon (conmon stays out of the box; see isolatedRunArgs)
+    ...(isolation.cgroups && { cgroup_parent: isolation.cgroups.parent, cgroups_mode: 'no-conmon' }),
   };
 }

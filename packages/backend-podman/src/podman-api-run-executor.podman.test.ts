@@ -231,6 +231,14 @@ describe('podman api sandbox', () => {
         if (before.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
       }
       await new Promise((resolve) => setTimeout(resolve, 1_000)); // ready: the harness waits on stdin
+      // conmon stays out of the box (and so does the cleanup it starts when the container ends):
+      // the box holds the container alone, and is empty the moment the container is removed.
+      const [box] = leftoverBoxes().filter((path) => path.startsWith('memory/'));
+      expect(
+        readdirSync(`/sys/fs/cgroup/${box}`, { withFileTypes: true })
+          .filter((e) => e.isDirectory())
+          .map((e) => e.name),
+      ).toEqual([expect.stringMatching(/^libpod-/)]);
       const leave = [
         'import os',
         'for d in ["/work", "/tmp", "/dev/shm", os.path.expanduser("~")]:',

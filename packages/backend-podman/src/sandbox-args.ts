@@ -100,6 +100,9 @@ function isolatedRunArgs(isolation: SandboxIsolation): string[] {
     ...(cgroups
       ? [
           `--cgroup-parent=${cgroups.parent}`,
+          // conmon (and the `podman container cleanup` it starts when the container ends) stays
+          // out of the box: the box is empty the moment the container is removed, and can go.
+          '--cgroups=no-conmon',
           ...cgroups.binds.map((b) => `--volume=${b.source}:${b.destination}:rw`),
         ]
       : []),

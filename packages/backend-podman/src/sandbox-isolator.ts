@@ -74,9 +74,9 @@ export class SandboxIsolator {
   }
 
   /**
-   * After the sandbox's container is removed. Podman's conmon may still sit in the box for a moment
-   * after the removal returns, so a busy box is tried again a little later (then by `close`, and by
-   * the next start's sweep).
+   * After the sandbox's container is removed. conmon lives outside the box (`no-conmon`), so the
+   * box is normally empty by then; should the runtime still be tearing the container's cgroups
+   * down, a busy box is tried again a little later (then by `close`, and by the next start's sweep).
    */
   release(name: string, retryDelaysMs: readonly number[] = [50, 250, 1_000, 5_000]): void {
     clearTimeout(this.retrying.get(name));
@@ -101,8 +101,8 @@ export class SandboxIsolator {
   }
 
   /**
-   * After the executor's sweep removed `removedSandboxNames`: release their boxes (with retries, as
-   * their conmon may still be leaving), and sweep boxes no live sandbox owns.
+   * After the executor's sweep removed `removedSandboxNames`: release their boxes (with retries),
+   * and sweep boxes no live sandbox owns.
    */
   sweep(liveSandboxNames: Iterable<string>, removedSandboxNames: Iterable<string> = []): number {
     if (!this.delegation) return 0;

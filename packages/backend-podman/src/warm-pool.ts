@@ -37,6 +37,8 @@ export class WarmPool<S extends PooledSandbox> {
   private readonly lanes: PoolLane<S>[] = [];
   /** Every sandbox the pool started and has not handed out, idle or still starting. */
   private readonly owned = new Set<S>();
+  /** Removals of sandboxes that ended by themselves, still under way (close waits for them). */
+  private readonly ending = new Set<Promise<void>>();
   private closed = false;
 
   constructor(
@@ -105,7 +107,7 @@ export class WarmPool<S extends PooledSandbox> {
   async close(): Promise<void> {
     this.closed = true;
     for (const lane of this.lanes) lane.idle.splice(0);
-    await Promise.all([...this.owned].map((s) => s.kill()));
+    await Promise.all([...[...this.owned].map((s) => s.kill()), ...this.ending]);
     this.owned.clear();
   }
 
@@ -137,6 +139,10 @@ export class WarmPool<S extends PooledSandbox> {
       });
       void sandbox.exited.then(() => {
         this.owned.delete(sandbox);
+        // Ended by itself (or by a kill): removal is idempotent and releases its host-side parts
+        // now, rather than leaving them to the next start's sweep.
+        const removal = sandbox.kill().finally(() => this.ending.delete(removal));
+        this.ending.add(removal);
         const index = lane.idle.indexOf(sandbox);
         if (index >= 0) {
           lane.idle.splice(index, 1);
