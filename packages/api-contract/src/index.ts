@@ -1,2 +1,3 @@
+export * from './bounds/nesting.ts';
 export * from './labs/index.ts';
 export * from './schemas.ts';

@@ -7,6 +7,7 @@
  */
 import { LAB_TEMPLATE_LIMITS, type LabTemplateProblem } from '@aperture/core';
 import { LineCounter, parseDocument } from 'yaml';
+import { MAX_YAML_NESTING, yamlNestingEstimate } from '../bounds/nesting.ts';
 
 export type YamlReadResult = { ok: true; value: unknown } | { ok: false; errors: LabTemplateProblem[] };
 
@@ -18,6 +19,12 @@ export function readYamlDocument(text: string): YamlReadResult {
   if (size > LAB_TEMPLATE_LIMITS.maxTextBytes) {
     return fail(
       `the document is ${size} bytes; a lab template may have at most ${LAB_TEMPLATE_LIMITS.maxTextBytes}`,
+    );
+  }
+  // Before the parser, whose composer recurses once per level (see bounds/nesting.ts).
+  if (yamlNestingEstimate(text) > MAX_YAML_NESTING) {
+    return fail(
+      `the document nests more than ${MAX_YAML_NESTING} levels deep; a lab template needs far fewer`,
     );
   }
   const lines = new LineCounter();
