@@ -151,6 +151,8 @@ async function startAperture() {
           bootstrapToken: TOKEN,
           concurrency: CONCURRENCY,
           poolSize: POOL_SIZE,
+          // One user sends every run: let it use every slot, as go-judge does (no fair-share reserve).
+          reservedSlots: 0,
         },
         {},
       ),

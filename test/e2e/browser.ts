@@ -50,9 +50,20 @@ export class Browsers {
       ...(options.acceptDownloads ? { acceptDownloads: true } : {}),
     });
     this.contexts.push(context);
+    // Every page of every browser reports what the Content-Security-Policy blocked.
+    const record = (page: Page) =>
+      page.on('console', (message) => {
+        if (/Content Security Policy/i.test(message.text()))
+          this.cspViolations.push(`${page.url()}: ${message.text()}`);
+      });
+    context.pages().forEach(record);
+    context.on('page', record);
     const page = context.pages()[0] ?? (await context.newPage());
     return { page, context };
   }
+
+  /** What the server's Content-Security-Policy refused in any page so far (should be nothing). */
+  readonly cspViolations: string[] = [];
 
   /** A new browser signed in as `username` (demo password), on the courses page. */
   async signIn(

@@ -263,4 +263,9 @@ describe.skipIf(!existsSync(CHROMIUM) || !haveLabImages())('labs in the web UI (
     process.stderr.write(`labs e2e: desktop canvas luma variance ${(await variance()).toFixed(0)}\n`);
     await shot(student, '06-desktop');
   }, 900_000);
+
+  it('the terminal, the desktop and the lab pages work under the Content-Security-Policy', () => {
+    // Runs last: every page the tests above opened (xterm.js, noVNC, the proxied lab page) was watched.
+    expect(browsers.cspViolations).toEqual([]);
+  });
 });

@@ -29,7 +29,11 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       executor = new ScriptedExecutor();
       const databaseUrl =
         dialect === 'postgres' ? await freshPostgresDatabase(inject('postgresUrl')) : undefined;
-      t = await startTestServer(executor, databaseUrl ? { databaseUrl } : {});
+      // 127.0.0.1 allowed for the webhook test's receiver; the default refuses it (webhooks.test.ts).
+      t = await startTestServer(executor, {
+        ...(databaseUrl ? { databaseUrl } : {}),
+        webhookAllowList: '127.0.0.1',
+      });
       instructor = await t.login('instructor', DEMO_PASSWORD);
       student = await t.login('student', DEMO_PASSWORD);
       student2 = await t.login('student2', DEMO_PASSWORD);

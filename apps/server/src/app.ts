@@ -7,8 +7,12 @@ import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ServerContext } from './context.ts';
 import { registerAuth } from './http/auth.ts';
+import { registerBodyParsers } from './http/body-parsers.ts';
 import { handleError } from './http/errors.ts';
 import { chooseProtocol } from './http/lab-ws-proxy.ts';
+import { registerCrossSiteCheck } from './http/same-origin.ts';
+import { registerSecurityHeaders } from './http/security-headers.ts';
+import type { TrustProxy } from './http/trust-proxy.ts';
 import { registerWebUi } from './http/web-ui.ts';
 import { assignmentRoutes } from './routes/assignments.ts';
 import { authRoutes } from './routes/auth.ts';
@@ -26,19 +30,19 @@ export const BODY_LIMIT = Math.ceil(MAX_TOTAL_FILE_BYTES * 1.5) + 1024 * 1024;
 export async function buildApp(
   ctx: ServerContext,
   logger: FastifyBaseLogger | false,
+  options: { trustProxy?: TrustProxy } = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({
     ...(logger === false ? { logger: false } : { loggerInstance: logger }),
     bodyLimit: BODY_LIMIT,
+    // request.ip (the sign-in throttle's address) comes from X-Forwarded-For only for trusted proxies.
+    // (A number of hops is accepted at run time, though Fastify's types omit it.)
+    trustProxy: (options.trustProxy ?? false) as boolean | string[],
   }) as unknown as FastifyInstance;
   // zod validates inside the handlers (one source of truth); the JSON schemas only document.
   app.setValidatorCompiler(() => (value) => ({ value }));
   app.setErrorHandler(handleError);
-  app.addContentTypeParser(
-    ['text/csv', 'text/plain'],
-    { parseAs: 'string', bodyLimit: 5 * 1024 * 1024 },
-    (_req, body, done) => done(null, body),
-  );
+  registerBodyParsers(app);
   await app.register(cookie);
   // Before any route: it must see every route to refuse upgrades on the non-WebSocket ones.
   // A lab page's WebSocket answers with the subprotocol the student's server chose (lab-ws-proxy.ts).
@@ -71,6 +75,8 @@ export async function buildApp(
     app.swagger(),
   );
   registerAuth(app, ctx);
+  registerCrossSiteCheck(app, ctx.publicUrl);
+  registerSecurityHeaders(app, ctx.publicUrl);
   healthRoutes(app, ctx);
   authRoutes(app, ctx);
   courseRoutes(app, ctx);

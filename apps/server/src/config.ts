@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism, homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { parseTrustProxy } from './http/trust-proxy.ts';
+import { AllowListError, parseAllowList } from './outbound/address-policy.ts';
 
 /**
  * One schema for the server's configuration. Sources, later winning: defaults, a JSON file
@@ -54,6 +56,59 @@ export const serverConfigSchema = z
     /** Runs at once. Default: the CPUs of this machine (Podman), or KUBERNETES_DEFAULT_CONCURRENCY. */
     concurrency: z.coerce.number().int().min(1).max(256).optional(),
     maxAttempts: z.coerce.number().int().min(1).max(10).default(3),
+    // Fair share of execution (docs/operations.md, "Fair share of execution"). Unset: derived from concurrency.
+    maxRunningPerUser: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(256)
+      .optional()
+      .describe(
+        'runs one user executes at once before more only borrow idle slots; default half the concurrency, at least 1',
+      ),
+    maxRunningPerCourse: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(256)
+      .optional()
+      .describe(
+        'the same per course (ad-hoc runs: one lane), while other courses have work; default 3/4 of the concurrency, rounded up',
+      ),
+    reservedSlots: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(256)
+      .optional()
+      .describe(
+        'free slots runs over their share never borrow, so a newcomer starts at once; default 1 (0 at concurrency 1); = concurrency makes the caps strict',
+      ),
+    maxUnfinishedStudent: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .default(20)
+      .describe('runs a student may have queued or running (more: 429)'),
+    maxUnfinishedStaff: z.coerce.number().int().min(1).max(10_000).default(200),
+    maxUnfinishedAdmin: z.coerce.number().int().min(1).max(10_000).default(500),
+    studentAdhocTestSeconds: z.coerce
+      .number()
+      .min(0.1)
+      .max(120)
+      .default(10)
+      .describe('ad-hoc runs by students: wall-time limit of one test at most (more: 400)'),
+    studentAdhocTests: z.coerce.number().int().min(0).max(200).default(20),
+    studentAdhocTotalSeconds: z.coerce
+      .number()
+      .min(0.1)
+      .max(86_400)
+      .default(60)
+      .describe('ad-hoc runs by students: compile + every test at its limit, at most'),
+    staffAdhocTestSeconds: z.coerce.number().min(0.1).max(120).default(60),
+    staffAdhocTests: z.coerce.number().int().min(0).max(200).default(100),
+    staffAdhocTotalSeconds: z.coerce.number().min(0.1).max(86_400).default(600),
     poolSize: z.coerce.number().int().min(0).max(64).default(0),
     poolLanguages: z.string().default('python'),
     podmanPath: z.string().default('podman'),
@@ -69,6 +124,25 @@ export const serverConfigSchema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     secureCookies: z.coerce.boolean().default(false),
     publicUrl: z.string().optional(),
+    /**
+     * Whose X-Forwarded-For gives the client address (sign-in throttling counts per address): off,
+     * true (every hop), a number of hops, or proxy addresses/CIDRs. See docs/operations.md.
+     */
+    trustProxy: z
+      .union([z.boolean(), z.number(), z.string(), z.array(z.string())])
+      .default(false)
+      .transform((value, ctx) => {
+        try {
+          return parseTrustProxy(value);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: (error as Error).message });
+          return z.NEVER;
+        }
+      }),
+    /** Failed sign-ins before an account's back-off starts (then 1 s, 2 s, 4 s … up to 15 min). */
+    loginFailuresPerAccount: z.coerce.number().int().min(1).max(1000).default(5),
+    /** The same per client address: higher, since a classroom may share one address. */
+    loginFailuresPerAddress: z.coerce.number().int().min(1).max(100_000).default(20),
     /** Labs: how often the reconciler looks at every live deployment (idle stop, later enrollees, recovery). */
     labReconcileSeconds: z.coerce.number().int().min(1).max(3600).default(15),
     /** How long one of a lab's checks is retried before publish counts it failed. */
@@ -87,6 +161,15 @@ export const serverConfigSchema = z
       .string()
       .default('app.kubernetes.io/name=aperture')
       .describe('kubernetes: labels of Aperture’s pods: key=value,…'),
+    // Outbound requests (webhooks): where the server may call on a user's behalf. See docs/operations.md.
+    webhooksEnabled: z.coerce.boolean().default(true),
+    webhookAllowList: z
+      .string()
+      .default('')
+      .superRefine(checkAllowList)
+      .describe(
+        'non-public destinations webhooks may reach anyway: CIDRs, IPs, host names, *.suffixes; comma-separated',
+      ),
   })
   .strict();
 
@@ -114,6 +197,18 @@ const ENV_KEYS: Record<string, keyof ServerConfig> = {
   APERTURE_K8S_RUN_SECCOMP_PROFILE: 'k8sRunSeccompProfile',
   APERTURE_CONCURRENCY: 'concurrency',
   APERTURE_MAX_ATTEMPTS: 'maxAttempts',
+  APERTURE_MAX_RUNNING_PER_USER: 'maxRunningPerUser',
+  APERTURE_MAX_RUNNING_PER_COURSE: 'maxRunningPerCourse',
+  APERTURE_RESERVED_SLOTS: 'reservedSlots',
+  APERTURE_MAX_UNFINISHED_STUDENT: 'maxUnfinishedStudent',
+  APERTURE_MAX_UNFINISHED_STAFF: 'maxUnfinishedStaff',
+  APERTURE_MAX_UNFINISHED_ADMIN: 'maxUnfinishedAdmin',
+  APERTURE_STUDENT_ADHOC_TEST_SECONDS: 'studentAdhocTestSeconds',
+  APERTURE_STUDENT_ADHOC_TESTS: 'studentAdhocTests',
+  APERTURE_STUDENT_ADHOC_TOTAL_SECONDS: 'studentAdhocTotalSeconds',
+  APERTURE_STAFF_ADHOC_TEST_SECONDS: 'staffAdhocTestSeconds',
+  APERTURE_STAFF_ADHOC_TESTS: 'staffAdhocTests',
+  APERTURE_STAFF_ADHOC_TOTAL_SECONDS: 'staffAdhocTotalSeconds',
   APERTURE_POOL_SIZE: 'poolSize',
   APERTURE_POOL_LANGUAGES: 'poolLanguages',
   APERTURE_PODMAN: 'podmanPath',
@@ -127,6 +222,9 @@ const ENV_KEYS: Record<string, keyof ServerConfig> = {
   APERTURE_LOG_LEVEL: 'logLevel',
   APERTURE_SECURE_COOKIES: 'secureCookies',
   APERTURE_PUBLIC_URL: 'publicUrl',
+  APERTURE_TRUST_PROXY: 'trustProxy',
+  APERTURE_LOGIN_FAILURES_PER_ACCOUNT: 'loginFailuresPerAccount',
+  APERTURE_LOGIN_FAILURES_PER_ADDRESS: 'loginFailuresPerAddress',
   APERTURE_LAB_RECONCILE_SECONDS: 'labReconcileSeconds',
   APERTURE_LAB_CHECK_TIMEOUT_SECONDS: 'labCheckTimeoutSeconds',
   APERTURE_LAB_CHECK_READY_SECONDS: 'labCheckReadySeconds',
@@ -135,9 +233,16 @@ const ENV_KEYS: Record<string, keyof ServerConfig> = {
   APERTURE_LAB_RUNTIME_CLASS: 'labRuntimeClass',
   APERTURE_LAB_PROXY_NAMESPACE: 'labProxyNamespace',
   APERTURE_LAB_PROXY_POD_LABELS: 'labProxyPodLabels',
+  APERTURE_WEBHOOKS_ENABLED: 'webhooksEnabled',
+  APERTURE_WEBHOOK_ALLOW_LIST: 'webhookAllowList',
 };
 
-const BOOLEAN_FIELDS: ReadonlySet<string> = new Set(['seedDemo', 'secureCookies', 'labInternetEgress']);
+const BOOLEAN_FIELDS: ReadonlySet<string> = new Set([
+  'seedDemo',
+  'secureCookies',
+  'labInternetEgress',
+  'webhooksEnabled',
+]);
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -176,6 +281,16 @@ function readConfigFile(path: string | undefined): Record<string, unknown> {
     return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
   } catch (error) {
     throw new ConfigError(`Config file ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** A typo in the allow-list stops the start, naming the entry, instead of silently allowing less. */
+function checkAllowList(value: string, ctx: z.RefinementCtx): void {
+  try {
+    parseAllowList(value);
+  } catch (error) {
+    if (!(error instanceof AllowListError)) throw error;
+    ctx.addIssue({ code: 'custom', message: error.message });
   }
 }
 

@@ -4,14 +4,18 @@ import { PodmanApiRunExecutor, PodmanRunExecutor } from '@aperture/backend-podma
 import {
   AssignmentService,
   AuthService,
+  type Clock,
   type CoreDeps,
   CourseService,
+  DEFAULT_LOGIN_BACKOFF,
   Dispatcher,
   GradebookService,
+  isAppError,
   type LabBackend,
   LabReconciler,
   LabService,
   type Logger,
+  type LoginBackoffPolicy,
   type RunExecutor,
   RunService,
 } from '@aperture/core';
@@ -22,11 +26,14 @@ import { buildApp } from './app.ts';
 import { ConfigError, type ServerConfig } from './config.ts';
 import type { ServerContext } from './context.ts';
 import { DEMO_COURSE, DEMO_PASSWORD, DEMO_USERS, seedDemo } from './demo-seed.ts';
+import { admissionPolicyOf, fairShareOf } from './fair-share-config.ts';
+import { commonPasswordList } from './infra/common-passwords.ts';
 import { InProcessEventBus } from './infra/event-bus.ts';
 import { ScryptSecretHasher } from './infra/hasher.ts';
 import { RandomIdGenerator } from './infra/ids.ts';
 import { closeLabBackend, createLabBackend } from './lab-backend.ts';
-import { startWebhookDelivery } from './webhooks.ts';
+import type { Resolver } from './outbound/index.ts';
+import { startWebhookDelivery, webhooksFromConfig } from './webhooks.ts';
 
 export const VERSION = '0.1.0';
 
@@ -44,7 +51,11 @@ export interface ServerOverrides {
   executor?: RunExecutor;
   /** Tests may inject the lab backend (LabProvisioner & LabAccess) the same way. */
   labBackend?: LabBackend;
+  /** Tests may stand in for DNS, to play a name that resolves differently each time. */
+  outboundResolver?: Resolver;
   logger?: ReturnType<typeof pino> | false;
+  /** Tests may move time (sign-in back-off, session expiry); production uses the system clock. */
+  clock?: Clock;
 }
 
 export async function startServer(
@@ -60,20 +71,28 @@ export async function startServer(
   });
   const deps: CoreDeps = {
     store,
-    clock: { now: () => new Date() },
+    clock: overrides.clock ?? { now: () => new Date() },
     ids: new RandomIdGenerator(),
     hasher: new ScryptSecretHasher(),
     events: new InProcessEventBus(),
   };
   const executor = overrides.executor ?? (await createExecutor(config, coreLogger));
-  const auth = new AuthService(deps);
+  const auth = new AuthService(deps, {
+    commonPasswords: commonPasswordList,
+    loginBackoff: loginBackoffFromConfig(config),
+  });
   const courses = new CourseService(deps, auth);
   const assignments = new AssignmentService(deps, courses);
-  const runs = new RunService(deps, courses, assignments);
+  const webhooks = webhooksFromConfig(config, overrides.outboundResolver);
+  const runs = new RunService(deps, courses, assignments, {
+    webhookTargets: webhooks.targets,
+    admission: admissionPolicyOf(config),
+  });
   const gradebook = new GradebookService(deps, courses);
   const dispatcher = new Dispatcher(deps, executor, coreLogger, {
     concurrency: config.concurrency,
     maxAttempts: config.maxAttempts,
+    fairShare: fairShareOf(config),
   });
   runs.attachScheduler(dispatcher);
   const labProvisioner = overrides.labBackend ?? (await createLabBackend(config, coreLogger));
@@ -88,13 +107,22 @@ export async function startServer(
   });
 
   const adminPassword = config.adminPassword ?? (config.seedDemo ? DEMO_PASSWORD : undefined);
-  const admin = await auth.bootstrap({
-    adminUsername: config.adminUsername,
-    adminPassword,
-    token: config.bootstrapToken,
-  });
+  const admin = await auth
+    .bootstrap({ adminUsername: config.adminUsername, adminPassword, token: config.bootstrapToken })
+    .catch((error: unknown) => {
+      // A first admin password the policy refuses is a configuration error: say which setting.
+      if (isAppError(error) && error.details?.['field'] === 'password')
+        throw new ConfigError(`Invalid configuration:\n  adminPassword: ${error.message}`);
+      throw error;
+    });
   const demo = config.seedDemo ? await seedDemo(store, { auth, courses, assignments }) : { created: false };
-  const stopWebhooks = startWebhookDelivery(deps.events, store, coreLogger, deps.clock.now);
+  const stopWebhooks = startWebhookDelivery(
+    deps.events,
+    store,
+    coreLogger,
+    deps.clock.now,
+    webhooks.delivery,
+  );
 
   const ctx: ServerContext = {
     deps,
@@ -112,7 +140,7 @@ export async function startServer(
     secureCookies: config.secureCookies,
     publicUrl: config.publicUrl,
   };
-  const app = await buildApp(ctx, logger as FastifyBaseLogger | false);
+  const app = await buildApp(ctx, logger as FastifyBaseLogger | false, { trustProxy: config.trustProxy });
   await dispatcher.start();
   // Resumes what a crash left half done (deploying, checking, destroying), then every interval.
   labReconciler.start();
@@ -146,6 +174,14 @@ export async function startServer(
       adminPassword: admin.created ? adminPassword : undefined,
       demoCreated: demo.created,
     },
+  };
+}
+
+/** The default back-off (core's identity/login-backoff.ts) with the configured thresholds. */
+function loginBackoffFromConfig(config: ServerConfig): LoginBackoffPolicy {
+  return {
+    account: { ...DEFAULT_LOGIN_BACKOFF.account, threshold: config.loginFailuresPerAccount },
+    address: { ...DEFAULT_LOGIN_BACKOFF.address, threshold: config.loginFailuresPerAddress },
   };
 }
 

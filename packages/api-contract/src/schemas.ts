@@ -71,7 +71,12 @@ export const createRunSchema = z
       .optional(),
     tests: z.array(testCaseSchema).max(200).optional(),
     limits: limitsSchema.optional(),
-    webhookUrl: z.url().optional().describe('POSTed the finished run (3 tries with back-off).'),
+    webhookUrl: z
+      .url()
+      .optional()
+      .describe(
+        'POSTed the finished run (3 tries with back-off). http(s) to a public address unless the admin allows more; redirects are not followed.',
+      ),
   })
   .strict();
 
@@ -109,7 +114,10 @@ export const assignmentSchema = z
   })
   .strict();
 
-export const loginSchema = z.object({ username: z.string().min(1), password: z.string().min(1) }).strict();
+// Bounded so a huge body cannot buy a long scrypt; no stored password is longer (core's policy).
+export const loginSchema = z
+  .object({ username: z.string().min(1).max(64), password: z.string().min(1).max(1024) })
+  .strict();
 
 export const createTokenSchema = z
   .object({
@@ -121,7 +129,13 @@ export const createTokenSchema = z
 export const createUserSchema = z
   .object({
     username: z.string().min(1).max(64),
-    password: z.string().min(8).max(1000).optional(),
+    // Length (in characters, not UTF-16 units), the common-password list and the rest are core's
+    // password policy, which says what is wrong; here only a bound on the body.
+    password: z
+      .string()
+      .max(1024)
+      .optional()
+      .describe('8–256 characters; not a commonly used password, nor the username'),
     displayName: z.string().max(200).optional(),
     email: z.email().nullable().optional(),
     role: z.enum(['admin', 'staff', 'user']).default('user'),

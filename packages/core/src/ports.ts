@@ -12,6 +12,7 @@ import type {
 } from './domain/entities.ts';
 import type { HarnessJob, HarnessResult } from './domain/harness-protocol.ts';
 import type { Verdict } from './domain/verdicts.ts';
+import type { LoginFailureRepository } from './identity/login-failures.ts';
 import type {
   LabAccessLogRepository,
   LabDeploymentRepository,
@@ -76,6 +77,18 @@ export interface AssignmentRepository {
   update(assignment: Assignment): Promise<void>;
 }
 
+/** What a new run must fit in to be queued; an absent field is no limit. */
+export interface AdmissionLimits {
+  /** The most runs the user may have queued or running at once. */
+  maxUnfinished?: number | undefined;
+  /** A graded quota: at most `max` submissions by the user to the run's assignment since `since`. */
+  submissions?: { max: number; since: Timestamp } | undefined;
+}
+
+export type AdmissionOutcome =
+  | { admitted: true }
+  | { admitted: false; limit: 'maxUnfinished' | 'submissions'; used: number };
+
 export interface QueuedRunRef {
   id: string;
   userId: string;
@@ -105,8 +118,11 @@ export interface RunRepository {
   insert(run: Run): Promise<void>;
   get(id: string): Promise<Run | undefined>;
   list(filter: RunListFilter): Promise<Run[]>;
-  /** Oldest first. */
-  listQueued(limit: number): Promise<QueuedRunRef[]>;
+  /**
+   * Oldest first. With `perUser`, only each user's `perUser` oldest queued runs, so one user's
+   * flood cannot fill the `limit` and hide everyone else's runs from the scheduler.
+   */
+  listQueued(limit: number, perUser?: number): Promise<QueuedRunRef[]>;
   /**
    * queued → running, attempts + 1, in one conditional write. Undefined when the run was not
    * queued any more (another dispatcher took it, or it was cancelled).
@@ -131,8 +147,13 @@ export interface RunRepository {
   /** Runs in the given state, for recovery and the system page. */
   countByStatus(): Promise<Record<RunStatus, number>>;
   countSubmissionsSince(assignmentId: string, userId: string, since: Timestamp): Promise<number>;
-  /** How many of this user's runs wait in the queue (the per-user cap is checked on every enqueue). */
+  /** How many of this user's runs wait in the queue. */
   countQueuedByUser(userId: string): Promise<number>;
+  /**
+   * Insert a new queued run unless its user is at one of `limits`: count and insert are one atomic
+   * step (two concurrent requests can never both take the last place), on every dialect.
+   */
+  admit(run: Run, limits: AdmissionLimits): Promise<AdmissionOutcome>;
   setWebhookStatus(id: string, status: NonNullable<Run['webhookStatus']>): Promise<void>;
 }
 
@@ -150,6 +171,7 @@ export interface Store {
   readonly labDeployments: LabDeploymentRepository;
   readonly labEnvironments: LabEnvironmentRepository;
   readonly labAccessLog: LabAccessLogRepository;
+  readonly loginFailures: LoginFailureRepository;
   /** Run `work` in one database transaction, with a store bound to it. */
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;
   /** Cheap liveness probe for /readyz. */

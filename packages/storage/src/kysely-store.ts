@@ -9,6 +9,7 @@ import { KyselyLabDeploymentRepository } from './repositories/lab-deployments.ts
 import { KyselyLabEnvironmentRepository } from './repositories/lab-environments.ts';
 import { KyselyLabVersionRepository } from './repositories/lab-versions.ts';
 import { KyselyLabRepository } from './repositories/labs.ts';
+import { KyselyLoginFailureRepository } from './repositories/login-failures.ts';
 import { KyselyRunRepository } from './repositories/runs.ts';
 import { KyselySessionRepository } from './repositories/sessions.ts';
 import { KyselyTokenRepository } from './repositories/tokens.ts';
@@ -29,6 +30,7 @@ export class KyselyStore implements Store {
   readonly labDeployments;
   readonly labEnvironments;
   readonly labAccessLog;
+  readonly loginFailures;
   private closed = false;
 
   constructor(
@@ -41,12 +43,13 @@ export class KyselyStore implements Store {
     this.courses = new KyselyCourseRepository(db);
     this.enrollments = new KyselyEnrollmentRepository(db);
     this.assignments = new KyselyAssignmentRepository(db);
-    this.runs = new KyselyRunRepository(db);
+    this.runs = new KyselyRunRepository(db, dialect);
     this.labs = new KyselyLabRepository(db);
     this.labVersions = new KyselyLabVersionRepository(db);
     this.labDeployments = new KyselyLabDeploymentRepository(db);
     this.labEnvironments = new KyselyLabEnvironmentRepository(db);
     this.labAccessLog = new KyselyLabAccessLogRepository(db);
+    this.loginFailures = new KyselyLoginFailureRepository(db);
   }
 
   /** Inside a transaction, a nested call joins it: Kysely has no nested transactions. */

@@ -17,6 +17,7 @@ export interface Database {
   lab_deployments: LabDeploymentsTable;
   lab_environments: LabEnvironmentsTable;
   lab_access_log: LabAccessLogTable;
+  login_failures: LoginFailuresTable;
 }
 
 /** Native boolean on PostgreSQL, 0/1 on SQLite; we always write 0/1, which both accept. */
@@ -174,4 +175,13 @@ export interface LabAccessLogTable {
   component: string;
   kind: string;
   at: string;
+}
+
+export interface LoginFailuresTable {
+  kind: string;
+  key: string;
+  failures: number;
+  first_failure_at: string;
+  last_failure_at: string;
+  locked_until: string | null;
 }

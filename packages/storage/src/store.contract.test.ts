@@ -8,6 +8,7 @@ import {
   labEnvironmentContract,
   labVersionContract,
 } from './contract/labs.ts';
+import { loginFailureContract } from './contract/login-failures.ts';
 import { runCancelContract, runLifecycleContract, runStorageContract } from './contract/runs.ts';
 import { storeContract } from './contract/store.ts';
 import { DIALECTS, useTestDatabases } from './test-support/databases.ts';
@@ -31,5 +32,6 @@ for (const dialect of DIALECTS) {
     describe('lab deployments', () => labDeploymentContract(dbs));
     describe('lab environments', () => labEnvironmentContract(dbs));
     describe('lab access log', () => labAccessLogContract(dbs));
+    describe('login failures', () => loginFailureContract(dbs));
   });
 }

@@ -86,6 +86,11 @@ const FLAGS: Array<[flag: string, field: string, description: string]> = [
   ['--admin-password <password>', 'adminPassword', 'first admin’s password (APERTURE_ADMIN_PASSWORD)'],
   ['--log-level <level>', 'logLevel', 'fatal|error|warn|info|debug|trace|silent (APERTURE_LOG_LEVEL)'],
   ['--public-url <url>', 'publicUrl', 'URL people reach the server at (APERTURE_PUBLIC_URL)'],
+  [
+    '--trust-proxy <proxies>',
+    'trustProxy',
+    'whose X-Forwarded-For names the client: true, hops, or proxy CIDRs (APERTURE_TRUST_PROXY, default off)',
+  ],
 ];
 
 export function registerServerCommand(program: Command): void {

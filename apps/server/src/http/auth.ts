@@ -56,3 +56,19 @@ export function actorOf(request: FastifyRequest): Actor {
   if (!request.user) throw new UnauthenticatedError();
   return { userId: request.user.id, role: request.user.role };
 }
+
+/**
+ * The session cookie is `Secure` whenever browsers reach us over TLS: the setting says so, the
+ * public URL is https, or the request itself came over https — directly, or through a proxy the
+ * `trustProxy` setting trusts (then Fastify's `request.protocol` is its X-Forwarded-Proto).
+ */
+export function cookieMustBeSecure(
+  request: Pick<FastifyRequest, 'protocol'>,
+  settings: { secureCookies: boolean; publicUrl?: string | undefined },
+): boolean {
+  return (
+    settings.secureCookies ||
+    settings.publicUrl?.startsWith('https:') === true ||
+    request.protocol === 'https'
+  );
+}

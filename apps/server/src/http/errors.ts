@@ -28,6 +28,10 @@ export function handleError(
   reply: FastifyReply,
 ) {
   if (isAppError(error)) {
+    const retryAfter = error.details?.['retryAfterSeconds'];
+    // 429s that know when to come back say so (RFC 9110 Retry-After, in seconds).
+    if (error.code === 'rate_limited' && typeof retryAfter === 'number')
+      reply.header('retry-after', String(retryAfter));
     return reply.status(STATUS[error.code]).send(body(error.code, error.message, error.details));
   }
   const fastifyError = error as FastifyError;

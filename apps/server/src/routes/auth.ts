@@ -2,7 +2,8 @@ import { createTokenSchema, createUserSchema, loginSchema } from '@aperture/api-
 import { toPublicUser } from '@aperture/core';
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context.ts';
-import { actorOf, SESSION_COOKIE } from '../http/auth.ts';
+import { actorOf, cookieMustBeSecure, SESSION_COOKIE } from '../http/auth.ts';
+import { throttleAddressOf } from '../http/client-address.ts';
 import { route } from '../http/route.ts';
 import { parseBody } from '../http/validate.ts';
 
@@ -16,12 +17,15 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext): void {
     public: true,
     handler: async (request, reply) => {
       const { username, password } = parseBody(loginSchema, request.body);
-      const { sessionSecret, user, expiresAt } = await ctx.auth.login(username, password);
+      // request.ip honours X-Forwarded-For only behind a trusted proxy (config trustProxy).
+      const { sessionSecret, user, expiresAt } = await ctx.auth.login(username, password, {
+        address: throttleAddressOf(request.ip),
+      });
       reply.setCookie(SESSION_COOKIE, sessionSecret, {
         path: '/',
         httpOnly: true,
         sameSite: 'lax',
-        secure: ctx.secureCookies,
+        secure: cookieMustBeSecure(request, ctx),
         expires: new Date(expiresAt),
       });
       return { user: toPublicUser(user), expiresAt };

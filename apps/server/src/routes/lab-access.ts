@@ -17,6 +17,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { actorOf, identify } from '../http/auth.ts';
 import type { LabLinkSigner } from '../http/lab-link.ts';
+import { isOwnOrigin } from '../http/same-origin.ts';
 import {
   bindLifetimes,
   closeSocket,
@@ -194,19 +195,7 @@ export function checkOrigin(request: FastifyRequest, publicUrl?: string): void {
   if (request.headers.authorization) return;
   const origin = request.headers.origin;
   if (!origin) throw new ForbiddenError('A WebSocket signed in by cookie must send an Origin header.');
-  let from: URL;
-  try {
-    from = new URL(origin);
-  } catch {
-    throw new ForbiddenError(`The Origin "${origin}" is not a URL.`);
-  }
-  // The configured public URL is the one origin browsers use, when set. Else the Host the
-  // request names: Fastify's `request.host` is `X-Forwarded-Host` only with trustProxy on, so a
-  // header anyone may send is never trusted on its own.
-  const allowed = publicUrl
-    ? from.origin === new URL(publicUrl).origin
-    : from.host === request.host.toLowerCase();
-  if (!allowed)
+  if (!isOwnOrigin(origin, request.host, publicUrl))
     throw new ForbiddenError(`A WebSocket from ${origin} may not use this server's session cookie.`);
 }
 

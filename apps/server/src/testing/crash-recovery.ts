@@ -41,6 +41,9 @@ async function startServerProcess(
       APERTURE_DATA_DIR: dataDir,
       APERTURE_BOOTSTRAP_TOKEN: TOKEN,
       APERTURE_CONCURRENCY: '2',
+      // One user's runs fill both slots (no slot held back for a newcomer): the crash must catch
+      // two runs inside sandboxes.
+      APERTURE_RESERVED_SLOTS: '0',
       APERTURE_POOL_SIZE: '0',
       APERTURE_LOG_LEVEL: 'silent',
       ...env,

@@ -16,7 +16,11 @@ export const SANDBOX_DEADLINE_SLACK_MS = 30_000;
 export const CHECKER_WALL_MS = 20_000;
 
 /** Turn a stored run into the job the harness executes. Pure: the same run gives the same job. */
-export function buildHarnessJob(run: Run, language: Language, nonce: string): HarnessJob {
+export function buildHarnessJob(
+  run: Pick<Run, 'id' | 'spec'>,
+  language: Language,
+  nonce: string,
+): HarnessJob {
   const runLimits = resolveLimits(DEFAULT_LIMITS, run.spec.limits);
   const tests: HarnessTest[] = run.spec.tests.map((test) => ({
     name: test.name,
@@ -87,11 +91,7 @@ export function sandboxFor(job: HarnessJob, language: Language): SandboxSpec {
   if (job.language.compile) steps.push(job.compileLimits);
   if (job.autograder) steps.push(job.autograder.limits);
   const envelope = envelopeOf(steps);
-  const totalWall =
-    (job.language.compile ? job.compileLimits.wallMs : 0) +
-    (job.autograder ? job.autograder.limits.wallMs : 0) +
-    (job.tests.length > 0 ? job.tests.reduce((sum, t) => sum + t.limits.wallMs, 0) : job.runLimits.wallMs) +
-    job.tests.filter((t) => t.comparator.kind === 'checker').length * CHECKER_WALL_MS;
+  const totalWall = bookedWallMs(job);
   return {
     image: language.image,
     memoryBytes: envelope.memoryBytes + HARNESS_MEMORY_OVERHEAD,
@@ -101,4 +101,18 @@ export function sandboxFor(job: HarnessJob, language: Language): SandboxSpec {
     workDirBytes: Math.max(64 * MiB, envelope.fileSizeBytes * 2),
     deadlineMs: totalWall + SANDBOX_DEADLINE_SLACK_MS,
   };
+}
+
+/**
+ * The wall time a job may take at most, every step at its limit: compile, autograder, each test
+ * (or the one run without tests) and each checker. What a run books of a slot; the sandbox
+ * deadline is this plus start-up slack, and the admission ceilings (policy/run-admission.ts) cap it.
+ */
+export function bookedWallMs(job: HarnessJob): number {
+  return (
+    (job.language.compile ? job.compileLimits.wallMs : 0) +
+    (job.autograder ? job.autograder.limits.wallMs : 0) +
+    (job.tests.length > 0 ? job.tests.reduce((sum, t) => sum + t.limits.wallMs, 0) : job.runLimits.wallMs) +
+    job.tests.filter((t) => t.comparator.kind === 'checker').length * CHECKER_WALL_MS
+  );
 }

@@ -1,12 +1,25 @@
 import type { ApiToken, GlobalRole, User } from '../domain/entities.ts';
 import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '../errors.ts';
+import { DEFAULT_LOGIN_BACKOFF, type LoginBackoffPolicy } from '../identity/login-backoff.ts';
+import { type LoginAttempt, LoginGuard } from '../identity/login-guard.ts';
+import {
+  assertAcceptablePassword,
+  type CommonPasswords,
+  NO_COMMON_PASSWORDS,
+} from '../identity/password-policy.ts';
 import { type Actor, canManageUsers } from '../policy/authz.ts';
 import { type CoreDeps, isoNow } from './deps.ts';
 
-const SESSION_DAYS = 14;
+/** A session cookie's lifetime; it is not extended by use (sign in again after it). */
+export const SESSION_DAYS = 14;
 const DAY_MS = 86_400_000;
 const USERNAME = /^[a-zA-Z0-9._@-]{1,64}$/;
-export const MIN_PASSWORD_LENGTH = 8;
+
+export interface AuthOptions {
+  /** The list of common and breached passwords new passwords are checked against. */
+  commonPasswords?: CommonPasswords;
+  loginBackoff?: LoginBackoffPolicy;
+}
 
 export interface NewUserInput {
   username: string;
@@ -21,17 +34,39 @@ export type PublicUser = Omit<User, 'passwordHash'>;
 export const toPublicUser = ({ passwordHash: _hash, ...user }: User): PublicUser => user;
 
 export class AuthService {
-  constructor(private readonly deps: CoreDeps) {}
+  private readonly guard: LoginGuard;
+  private readonly commonPasswords: CommonPasswords;
+  private unknownUserHash: Promise<string> | undefined;
 
+  constructor(
+    private readonly deps: CoreDeps,
+    options: AuthOptions = {},
+  ) {
+    this.guard = new LoginGuard(deps.store.loginFailures, options.loginBackoff ?? DEFAULT_LOGIN_BACKOFF);
+    this.commonPasswords = options.commonPasswords ?? NO_COMMON_PASSWORDS;
+  }
+
+  /**
+   * Sign in with a password. An unknown username, a password-less account and a wrong password
+   * get the same error after the same work (one scrypt verification), so neither the answer nor
+   * its timing tells who has an account. Throttled attempts (RateLimitedError) are refused
+   * before the password is looked at.
+   */
   async login(
     username: string,
     password: string,
+    from: Pick<LoginAttempt, 'address'> = {},
   ): Promise<{ sessionSecret: string; user: User; expiresAt: string }> {
+    const attempt: LoginAttempt = { username, address: from.address };
+    await this.guard.check(attempt, this.deps.clock.now());
     const user = await this.deps.store.users.getByUsername(username);
-    // Verify against a dummy hash when the user is unknown so timing does not reveal who exists.
-    const hash = user?.passwordHash ?? (await this.deps.hasher.hashPassword('not-a-real-password'));
+    const hash = user?.passwordHash ?? (await this.dummyHash());
     const ok = await this.deps.hasher.verifyPassword(password, hash);
-    if (!user || !user.passwordHash || !ok) throw new UnauthenticatedError('Wrong username or password.');
+    if (!user?.passwordHash || !ok) {
+      await this.guard.failed(attempt, this.deps.clock.now());
+      throw new UnauthenticatedError('Wrong username or password.');
+    }
+    await this.guard.succeeded(attempt);
     const sessionSecret = this.deps.ids.secret(32);
     const now = this.deps.clock.now();
     const expiresAt = new Date(now.getTime() + SESSION_DAYS * DAY_MS).toISOString();
@@ -42,6 +77,15 @@ export class AuthService {
       expiresAt,
     });
     return { sessionSecret, user, expiresAt };
+  }
+
+  /**
+   * What an unknown user's password is checked against: made once, by the same hasher (so with the
+   * same parameters), never per attempt, which would double the work and give the unknown away.
+   */
+  private dummyHash(): Promise<string> {
+    this.unknownUserHash ??= this.deps.hasher.hashPassword(this.deps.ids.secret(16));
+    return this.unknownUserHash;
   }
 
   async logout(sessionSecret: string): Promise<void> {
@@ -105,11 +149,7 @@ export class AuthService {
     if (!USERNAME.test(input.username)) {
       throw new ValidationError('A username is 1–64 letters, digits or . _ @ -.', { field: 'username' });
     }
-    if (input.password !== undefined && input.password.length < MIN_PASSWORD_LENGTH) {
-      throw new ValidationError(`A password needs at least ${MIN_PASSWORD_LENGTH} characters.`, {
-        field: 'password',
-      });
-    }
+    if (input.password !== undefined) this.checkPassword(input.password, input.username);
     const user: User = {
       id: this.deps.ids.next('usr'),
       username: input.username,
@@ -125,14 +165,17 @@ export class AuthService {
 
   async setPassword(actor: Actor, userId: string, password: string): Promise<void> {
     if (actor.userId !== userId && !canManageUsers(actor)) throw new ForbiddenError();
-    if (password.length < MIN_PASSWORD_LENGTH) {
-      throw new ValidationError(`A password needs at least ${MIN_PASSWORD_LENGTH} characters.`, {
-        field: 'password',
-      });
-    }
+    const user = await this.deps.store.users.get(userId);
+    if (!user) throw new NotFoundError('User', userId);
+    this.checkPassword(password, user.username);
     await this.deps.store.users.update(userId, {
       passwordHash: await this.deps.hasher.hashPassword(password),
     });
+  }
+
+  /** The password policy (identity/password-policy.ts), wherever a password is set. */
+  checkPassword(password: string, username: string): void {
+    assertAcceptablePassword(password, { username, common: this.commonPasswords });
   }
 
   async listUsers(actor: Actor): Promise<PublicUser[]> {
@@ -149,6 +192,8 @@ export class AuthService {
     adminPassword?: string | undefined;
     token?: string | undefined;
   }): Promise<{ created: false } | { created: true; user: User }> {
+    // The server calls this once at start: make the unknown-user hash now, not on a first attempt.
+    await this.dummyHash();
     if ((await this.deps.store.users.count()) > 0) return { created: false };
     const user = await this.createUser('system', {
       username: options.adminUsername,

@@ -3,8 +3,13 @@ import type { HarnessResult } from '../domain/harness-protocol.ts';
 import { buildHarnessJob, sandboxFor } from '../domain/job-builder.ts';
 import { findLanguage } from '../domain/languages.ts';
 import { overallVerdict, type Verdict } from '../domain/verdicts.ts';
-import type { ExecutionResult, Logger, RunCompletion, RunExecutor } from '../ports.ts';
-import { pickNext, RunningLoadCounter } from '../scheduling/fair-queue.ts';
+import type { ExecutionResult, Logger, QueuedRunRef, RunCompletion, RunExecutor } from '../ports.ts';
+import {
+  defaultFairShare,
+  type FairShareCaps,
+  pickNext,
+  RunningLoadCounter,
+} from '../scheduling/fair-queue.ts';
 import type { CoreDeps } from './deps.ts';
 import { isoNow } from './deps.ts';
 import type { RunScheduler } from './run-service.ts';
@@ -16,10 +21,16 @@ export interface DispatcherOptions {
   maxAttempts: number;
   /** How many queued runs to consider per pick; fairness is exact within this window. */
   window?: number;
+  /** Fair share of the slots (scheduling/fair-queue.ts); unset fields follow `defaultFairShare`. */
+  fairShare?: Partial<Omit<FairShareCaps, 'concurrency'>>;
 }
 
-/** Larger than one user's queue cap, so a single flood cannot fill the window others are picked from. */
+/**
+ * The window holds at most WINDOW_PER_USER runs of each user (the oldest), so a flood cannot
+ * push anyone else out of it: 2000 / 4 = 500 users with work are all seen on every pick.
+ */
 const DEFAULT_WINDOW = 2000;
+const WINDOW_PER_USER = 4;
 
 interface InFlight {
   run: Run;
@@ -34,6 +45,7 @@ interface InFlight {
 export class Dispatcher implements RunScheduler {
   private readonly inFlight = new Map<string, InFlight>();
   private readonly load = new RunningLoadCounter();
+  private readonly caps: FairShareCaps;
   private pumping = false;
   private pumpAgain = false;
   private stopped = false;
@@ -44,7 +56,9 @@ export class Dispatcher implements RunScheduler {
     private readonly executor: RunExecutor,
     private readonly logger: Logger,
     private readonly options: DispatcherOptions,
-  ) {}
+  ) {
+    this.caps = defaultFairShare(options.concurrency, options.fairShare);
+  }
 
   /**
    * Crash recovery, then start. Runs left `running` by a dead process go back to the queue (their
@@ -132,24 +146,36 @@ export class Dispatcher implements RunScheduler {
     }
   }
 
+  /** One read of the queue per round; a new read only when a round started something and slots are left. */
   private async fill(): Promise<void> {
     while (!this.stopped && this.inFlight.size < this.options.concurrency) {
-      const queued = (await this.deps.store.runs.listQueued(this.options.window ?? DEFAULT_WINDOW)).filter(
+      const window = this.options.window ?? DEFAULT_WINDOW;
+      const queued = (await this.deps.store.runs.listQueued(window, WINDOW_PER_USER)).filter(
         (r) => !this.inFlight.has(r.id),
       );
-      let started = false;
-      while (queued.length > 0 && !started) {
-        const next = pickNext(queued, this.load);
-        if (!next) break;
-        queued.splice(queued.indexOf(next), 1);
-        const run = await this.deps.store.runs.claim(next.id, isoNow(this.deps.clock));
-        if (run) {
-          this.launch(run);
-          started = true;
-        }
-      }
-      if (!started) return;
+      if ((await this.startFrom(queued)) === 0) return;
     }
+  }
+
+  /**
+   * Start runs from one read of the queue until the slots are full or every run left must wait
+   * for its user's or course's share. Each pick is one pass over the window, so a queue full of
+   * capped users' runs costs one scan per start, never a scan per skipped run.
+   */
+  private async startFrom(queued: QueuedRunRef[]): Promise<number> {
+    let started = 0;
+    while (!this.stopped && this.inFlight.size < this.options.concurrency) {
+      const next = pickNext(queued, this.load, this.caps);
+      if (!next) break;
+      queued.splice(queued.indexOf(next), 1);
+      // Conditional write: another dispatcher or a cancel may have taken it since the read.
+      const run = await this.deps.store.runs.claim(next.id, isoNow(this.deps.clock));
+      if (run) {
+        this.launch(run);
+        started++;
+      }
+    }
+    return started;
   }
 
   private launch(run: Run): void {

@@ -12,7 +12,15 @@ import {
   ValidationError,
 } from '../errors.ts';
 import { type Actor, canCancelRun, canSubmit, canViewRun, isAdmin, isCourseStaff } from '../policy/authz.ts';
-import type { RunListFilter } from '../ports.ts';
+import {
+  type AdmissionPolicy,
+  bookingOf,
+  checkAdhocCeilings,
+  DEFAULT_ADMISSION_POLICY,
+  type RunnerClass,
+  runnerClass,
+} from '../policy/run-admission.ts';
+import type { AdmissionLimits, AdmissionOutcome, RunListFilter } from '../ports.ts';
 import { type RunView, viewRun } from '../views/run-view.ts';
 import type { AssignmentService } from './assignment-service.ts';
 import type { CourseService } from './course-service.ts';
@@ -36,14 +44,28 @@ export interface SubmissionInput {
 
 export const MAX_BATCH = 20;
 export const MAX_WAIT_MS = 60_000;
-/** A safety valve against one caller flooding the queue (Judge0 caps its queue at 100 per host). */
-export const MAX_QUEUED_PER_USER = 500;
 const MAX_STDIN_BYTES = 1024 * 1024;
 
 /** Something that starts queued runs; the dispatcher. Kept as a port so services stay testable. */
 export interface RunScheduler {
   wake(): void;
   cancel(runId: string): void;
+}
+
+/**
+ * Where the server lets webhooks go; the server's outbound policy. Asked when a run is created,
+ * from the URL alone (no DNS): delivery checks the resolved addresses again, and that is the check
+ * that counts. Only a first answer here, so nobody waits for a run to learn their URL is refused.
+ */
+export interface WebhookTargetPolicy {
+  /** Why the server will not call this URL (a message that says how an admin allows it), or undefined. */
+  refusal(url: URL): { reason: string; message: string } | undefined;
+}
+
+export interface RunServiceOptions {
+  webhookTargets?: WebhookTargetPolicy | undefined;
+  /** Ceilings of ad-hoc runs and the cap on unfinished runs per user; default DEFAULT_ADMISSION_POLICY. */
+  admission?: AdmissionPolicy | undefined;
 }
 
 export class RunService {
@@ -53,6 +75,7 @@ export class RunService {
     private readonly deps: CoreDeps,
     private readonly courses: CourseService,
     private readonly assignments: AssignmentService,
+    private readonly options: RunServiceOptions = {},
   ) {}
 
   attachScheduler(scheduler: RunScheduler): void {
@@ -65,7 +88,7 @@ export class RunService {
     if (wantsNetwork && !isAdmin(actor)) {
       throw new ForbiddenError('Only admins may give an ad-hoc run network access.');
     }
-    if (input.webhookUrl !== undefined) validateWebhookUrl(input.webhookUrl);
+    if (input.webhookUrl !== undefined) validateWebhookUrl(input.webhookUrl, this.options.webhookTargets);
     if ((input.stdin?.length ?? 0) > MAX_STDIN_BYTES)
       throw new ValidationError('stdin is larger than 1 MiB.');
     const files = validateFiles(input.files);
@@ -79,12 +102,15 @@ export class RunService {
       supportFiles: [],
       autograder: null,
     };
-    return this.enqueue(actor, spec, {
-      kind: 'adhoc',
-      courseId: null,
-      assignmentId: null,
-      webhookUrl: input.webhookUrl ?? null,
-    });
+    const runner = await this.adhocRunnerClass(actor);
+    checkAdhocCeilings(bookingOf(spec, language), runner, this.admission);
+    return this.enqueue(
+      actor,
+      spec,
+      { kind: 'adhoc', courseId: null, assignmentId: null, webhookUrl: input.webhookUrl ?? null },
+      { maxUnfinished: this.admission.maxUnfinished[runner] },
+      (refused) => tooManyUnfinished(refused.used, runner, this.admission),
+    );
   }
 
   async submit(actor: Actor, assignmentRef: string, input: SubmissionInput): Promise<Run> {
@@ -101,7 +127,9 @@ export class RunService {
       );
     }
     const staff = isCourseStaff(role);
-    if (!staff) await this.checkDeadlineAndQuota(actor, assignment);
+    if (!staff) this.checkDeadline(assignment);
+    const runner: RunnerClass = isAdmin(actor) ? 'admin' : staff ? 'staff' : 'student';
+    const quota = staff ? undefined : assignment.submissionLimit;
     const files = validateFiles(input.files);
     const spec: RunSpec = {
       language: language.id,
@@ -113,12 +141,23 @@ export class RunService {
       supportFiles: assignment.supportFiles,
       autograder: assignment.autograder,
     };
-    return this.enqueue(actor, spec, {
-      kind: 'submission',
-      courseId: assignment.courseId,
-      assignmentId: assignment.id,
-      webhookUrl: null,
-    });
+    const since = quota && new Date(this.deps.clock.now().getTime() - quota.periodSeconds * 1000);
+    return this.enqueue(
+      actor,
+      spec,
+      { kind: 'submission', courseId: assignment.courseId, assignmentId: assignment.id, webhookUrl: null },
+      {
+        maxUnfinished: this.admission.maxUnfinished[runner],
+        submissions: quota && since ? { max: quota.count, since: since.toISOString() } : undefined,
+      },
+      (refused) =>
+        refused.limit === 'submissions' && quota
+          ? new RateLimitedError(
+              `You have used all ${quota.count} submissions allowed per ${describePeriod(quota.periodSeconds)}.`,
+              { limit: quota.count, periodSeconds: quota.periodSeconds, used: refused.used },
+            )
+          : tooManyUnfinished(refused.used, runner, this.admission),
+    );
   }
 
   /** Re-run a submission with the assignment's current tests (staff, after fixing a test). */
@@ -136,6 +175,8 @@ export class RunService {
       autograder: assignment.autograder,
     };
     const owner = { userId: run.userId, role: 'user' as const };
+    // No admission limits: staff re-run on a student's behalf, and a student's full queue must not
+    // refuse the staff member. The scheduler's per-user share still bounds what it takes.
     return this.enqueue(owner, spec, {
       kind: 'submission',
       courseId: run.courseId,
@@ -241,12 +282,10 @@ export class RunService {
     actor: Actor,
     spec: RunSpec,
     where: Pick<Run, 'kind' | 'courseId' | 'assignmentId' | 'webhookUrl'>,
+    limits: AdmissionLimits = {},
+    explain: (refused: Extract<AdmissionOutcome, { admitted: false }>) => Error = () =>
+      new RateLimitedError('Too many runs; wait for some to finish.'),
   ): Promise<Run> {
-    if ((await this.deps.store.runs.countQueuedByUser(actor.userId)) >= MAX_QUEUED_PER_USER) {
-      throw new RateLimitedError(
-        `You already have ${MAX_QUEUED_PER_USER} runs waiting; wait for some to finish.`,
-      );
-    }
     const now = isoNow(this.deps.clock);
     const run: Run = {
       id: this.deps.ids.next('run'),
@@ -266,29 +305,35 @@ export class RunService {
       startedAt: null,
       finishedAt: null,
     };
-    await this.deps.store.runs.insert(run);
+    // Check and insert in one step: two concurrent requests cannot both take the last place.
+    const outcome = await this.deps.store.runs.admit(run, limits);
+    if (!outcome.admitted) throw explain(outcome);
     this.deps.events.publish({ type: 'run.status', runId: run.id, status: 'queued', at: now });
     this.scheduler?.wake();
     return run;
   }
 
-  private async checkDeadlineAndQuota(actor: Actor, assignment: Assignment): Promise<void> {
+  private checkDeadline(assignment: Assignment): void {
     const now = this.deps.clock.now();
     if (assignment.deadline && now > new Date(assignment.deadline)) {
       throw new ConflictError(`The deadline of "${assignment.title}" passed at ${assignment.deadline}.`, {
         deadline: assignment.deadline,
       });
     }
-    const limit = assignment.submissionLimit;
-    if (!limit) return;
-    const since = new Date(now.getTime() - limit.periodSeconds * 1000).toISOString();
-    const used = await this.deps.store.runs.countSubmissionsSince(assignment.id, actor.userId, since);
-    if (used >= limit.count) {
-      throw new RateLimitedError(
-        `You have used all ${limit.count} submissions allowed per ${describePeriod(limit.periodSeconds)}.`,
-        { limit: limit.count, periodSeconds: limit.periodSeconds, used },
-      );
-    }
+  }
+
+  private get admission(): AdmissionPolicy {
+    return this.options.admission ?? DEFAULT_ADMISSION_POLICY;
+  }
+
+  /** An ad-hoc run has no course: staff of any course (or of the instance) get staff ceilings. */
+  private async adhocRunnerClass(actor: Actor): Promise<RunnerClass> {
+    if (isAdmin(actor) || actor.role === 'staff') return runnerClass(actor, []);
+    const courses = await this.deps.store.courses.listForUser(actor.userId);
+    return runnerClass(
+      actor,
+      courses.map((course) => course.role),
+    );
   }
 
   private async cachedAssignment(cache: Map<string, Assignment | undefined>, id: string) {
@@ -323,7 +368,7 @@ export function chooseMainFile(
   return (ofLanguage ?? files[0])!.path;
 }
 
-function validateWebhookUrl(url: string): void {
+function validateWebhookUrl(url: string, targets: WebhookTargetPolicy | undefined): void {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -333,6 +378,22 @@ function validateWebhookUrl(url: string): void {
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw new ValidationError('webhookUrl must be http or https.', { field: 'webhookUrl' });
   }
+  const refusal = targets?.refusal(parsed);
+  if (refusal) {
+    throw new ValidationError(`webhookUrl: ${refusal.message}`, {
+      field: 'webhookUrl',
+      reason: refusal.reason,
+    });
+  }
+}
+
+function tooManyUnfinished(used: number, runner: RunnerClass, policy: AdmissionPolicy): RateLimitedError {
+  const max = policy.maxUnfinished[runner];
+  const who = runner === 'student' ? 'a student' : runner === 'staff' ? 'staff' : 'an admin';
+  return new RateLimitedError(
+    `You already have ${used} runs queued or running, the most ${who} may have (${max}); wait for some to finish.`,
+    { limit: 'maxUnfinished', ceiling: max, used, runner },
+  );
 }
 
 function describePeriod(seconds: number): string {

@@ -78,6 +78,84 @@ export function runStorageContract(dbs: TestDatabases): void {
     expect((await store.runs.listQueued(1)).map((r) => r.id)).toEqual([early.id]);
   });
 
+  it('lists at most `perUser` queued runs of each user, so one flood cannot fill the limit', async () => {
+    const { store, userId: flood } = await withUser(dbs);
+    const other = aUser();
+    await store.users.insert(other);
+    const floods = [];
+    for (let minute = 0; minute < 5; minute++)
+      floods.push(await insertRun(store, aRun(flood, { createdAt: at(minute) })));
+    const late = await insertRun(store, aRun(other.id, { createdAt: at(9) }));
+    expect((await store.runs.listQueued(3)).map((r) => r.id)).toEqual(floods.slice(0, 3).map((r) => r.id));
+    expect((await store.runs.listQueued(3, 2)).map((r) => r.id)).toEqual([
+      floods[0]!.id,
+      floods[1]!.id,
+      late.id,
+    ]);
+    await store.runs.claim(floods[0]!.id, at(10));
+    expect((await store.runs.listQueued(10, 2)).map((r) => r.id)).toEqual([
+      floods[1]!.id,
+      floods[2]!.id,
+      late.id,
+    ]);
+  });
+
+  it('admits a run only under the unfinished cap, counting queued and running runs', async () => {
+    const { store, userId } = await withUser(dbs);
+    const running = await insertRun(store, aRun(userId));
+    await store.runs.claim(running.id, at(1));
+    await insertRun(store, aRun(userId, { status: 'completed' }));
+    expect(await store.runs.admit(aRun(userId), { maxUnfinished: 2 })).toEqual({ admitted: true });
+    const refused = aRun(userId);
+    expect(await store.runs.admit(refused, { maxUnfinished: 2 })).toEqual({
+      admitted: false,
+      limit: 'maxUnfinished',
+      used: 2,
+    });
+    expect(await store.runs.get(refused.id)).toBeUndefined();
+    expect(await store.runs.admit(refused, {})).toEqual({ admitted: true });
+    await expect(store.runs.admit(refused, {})).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  it('admits a submission only under its assignment quota since a time', async () => {
+    const store = await dbs.openFresh();
+    const { user, course, assignment } = await seedCourse(store);
+    const submission = (minute: number) =>
+      aRun(user.id, {
+        kind: 'submission',
+        courseId: course.id,
+        assignmentId: assignment.id,
+        createdAt: at(minute),
+      });
+    await insertRun(store, submission(1));
+    await insertRun(store, submission(5));
+    const quota = (since: number) => ({ submissions: { max: 2, since: at(since) } });
+    expect(await store.runs.admit(submission(6), quota(5))).toEqual({ admitted: true });
+    expect(await store.runs.admit(submission(7), quota(5))).toEqual({
+      admitted: false,
+      limit: 'submissions',
+      used: 2,
+    });
+  });
+
+  it('admits exactly up to the cap under concurrent admissions', async () => {
+    const config = await dbs.fresh();
+    const first = await dbs.open(config);
+    // PostgreSQL: two stores are two pools, as two server replicas would be. Not on SQLite: the
+    // server has one connection per file, and two in one process cannot interleave transactions
+    // (better-sqlite3 blocks the thread while waiting for the lock the other connection holds).
+    const stores = first.dialect === 'postgres' ? [first, await dbs.open(config)] : [first];
+    const user = aUser();
+    await first.users.insert(user);
+    const outcomes = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        stores[i % stores.length]!.runs.admit(aRun(user.id), { maxUnfinished: 5 }),
+      ),
+    );
+    expect(outcomes.filter((o) => o.admitted)).toHaveLength(5);
+    expect(await first.runs.countQueuedByUser(user.id)).toBe(5);
+  });
+
   it('counts runs by status, zeros included', async () => {
     const { store, userId } = await withUser(dbs);
     expect(await store.runs.countByStatus()).toEqual({

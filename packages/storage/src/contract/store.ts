@@ -105,7 +105,9 @@ export function storeContract(dbs: TestDatabases, dialect: TestDialect): void {
     const logger = { info: (obj: object) => logged.push(obj), warn() {}, error() {}, debug() {} };
     const store = await createStore({ ...config, logger });
     try {
-      expect(logged).toEqual([{ dialect, applied: ['0002-labs', '0003-lab-access-log'] }]);
+      expect(logged).toEqual([
+        { dialect, applied: ['0002-labs', '0003-lab-access-log', '0004-login-failures'] },
+      ]);
       expect(await store.users.get(user.id)).toEqual(user);
       const lab = aLab(course.id, user.id);
       await store.labs.insert(lab);

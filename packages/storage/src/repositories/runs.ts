@@ -1,4 +1,6 @@
 import type {
+  AdmissionLimits,
+  AdmissionOutcome,
   HarnessResult,
   QueuedRunRef,
   Run,
@@ -9,8 +11,9 @@ import type {
   Timestamp,
   Verdict,
 } from '@aperture/core';
-import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
+import { type Insertable, type Kysely, type Selectable, sql, type Updateable } from 'kysely';
 import { mapConflicts } from '../errors.ts';
+import type { SqlDialect } from '../migrations/migration.ts';
 import type { Database, RunsTable } from '../schema.ts';
 import { jsonOrNull, parseOrNull } from './json.ts';
 
@@ -21,7 +24,10 @@ const ALL_STATUSES: readonly RunStatus[] = ['queued', 'running', 'completed', 'f
  * dispatcher and a cancel, can race on a run and exactly one of them wins on either database.
  */
 export class KyselyRunRepository implements RunRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: SqlDialect,
+  ) {}
 
   async insert(run: Run): Promise<void> {
     await mapConflicts(() => this.db.insertInto('runs').values(toRow(run)).execute());
@@ -44,15 +50,31 @@ export class KyselyRunRepository implements RunRepository {
     return rows.map(fromRow);
   }
 
-  async listQueued(limit: number): Promise<QueuedRunRef[]> {
-    const rows = await this.db
+  async listQueued(limit: number, perUser?: number): Promise<QueuedRunRef[]> {
+    const queued = this.db
       .selectFrom('runs')
       .select(['id', 'user_id', 'course_id', 'created_at'])
-      .where('status', '=', 'queued')
-      .orderBy('created_at')
-      .orderBy('id')
-      .limit(limit)
-      .execute();
+      .where('status', '=', 'queued');
+    const rows =
+      perUser === undefined
+        ? await queued.orderBy('created_at').orderBy('id').limit(limit).execute()
+        : await this.db
+            // A window function (SQLite ≥ 3.25, PostgreSQL): each user's oldest `perUser` runs only.
+            .selectFrom(
+              queued
+                .select(
+                  sql<number>`row_number() over (partition by user_id order by created_at, id)`.as(
+                    'user_rank',
+                  ),
+                )
+                .as('q'),
+            )
+            .select(['id', 'user_id', 'course_id', 'created_at'])
+            .where('user_rank', '<=', perUser)
+            .orderBy('created_at')
+            .orderBy('id')
+            .limit(limit)
+            .execute();
     return rows.map((row) => ({
       id: row.id,
       userId: row.user_id,
@@ -159,6 +181,50 @@ export class KyselyRunRepository implements RunRepository {
     return Number(row.n);
   }
 
+  /**
+   * Count and insert in one transaction. On SQLite that is enough: Kysely runs a transaction alone
+   * on its one connection, and SQLite has one writer. On PostgreSQL (READ COMMITTED) two
+   * transactions could both count before either inserts, so the user's row is locked first: a
+   * second admission of the same user waits for the first to commit, then counts again.
+   */
+  async admit(run: Run, limits: AdmissionLimits): Promise<AdmissionOutcome> {
+    const work = async (db: Kysely<Database>): Promise<AdmissionOutcome> => {
+      if (this.dialect === 'postgres') {
+        await db.selectFrom('users').select('id').where('id', '=', run.userId).forUpdate().execute();
+      }
+      if (limits.maxUnfinished !== undefined) {
+        const used = await countUnfinished(db, run.userId);
+        if (used >= limits.maxUnfinished) return { admitted: false, limit: 'maxUnfinished', used };
+      }
+      if (limits.submissions && run.assignmentId) {
+        const used = await new KyselyRunRepository(db, this.dialect).countSubmissionsSince(
+          run.assignmentId,
+          run.userId,
+          limits.submissions.since,
+        );
+        if (used >= limits.submissions.max) return { admitted: false, limit: 'submissions', used };
+      }
+      await mapConflicts(() => db.insertInto('runs').values(toRow(run)).execute());
+      return { admitted: true };
+    };
+    if (this.db.isTransaction) return work(this.db);
+    if (this.dialect === 'postgres') return this.db.transaction().execute(work);
+    // BEGIN IMMEDIATE: take the write lock before counting. A deferred transaction that reads and
+    // then writes fails with "database is locked" when another connection (a second process on
+    // the same file) wrote in between; an immediate one waits its turn (busy_timeout) instead.
+    return this.db.connection().execute(async (db) => {
+      await sql`begin immediate`.execute(db);
+      try {
+        const outcome = await work(db);
+        await sql`commit`.execute(db);
+        return outcome;
+      } catch (error) {
+        await sql`rollback`.execute(db);
+        throw error;
+      }
+    });
+  }
+
   async setWebhookStatus(id: string, status: NonNullable<Run['webhookStatus']>): Promise<void> {
     await this.db.updateTable('runs').set({ webhook_status: status }).where('id', '=', id).execute();
   }
@@ -182,6 +248,16 @@ export class KyselyRunRepository implements RunRepository {
       .executeTakeFirst();
     return result.numUpdatedRows > 0n;
   }
+}
+
+async function countUnfinished(db: Kysely<Database>, userId: string): Promise<number> {
+  const row = await db
+    .selectFrom('runs')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('user_id', '=', userId)
+    .where('status', 'in', ['queued', 'running'])
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 function completionToRow(completion: RunCompletion): Updateable<RunsTable> {

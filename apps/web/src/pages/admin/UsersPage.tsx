@@ -98,7 +98,7 @@ function NewUserForm() {
             />
             <PasswordInput
               label="Password"
-              description="8 characters or more"
+              description="8 characters or more; not a commonly used password"
               value={user.password ?? ''}
               onChange={(e) => setUser({ ...user, password: e.currentTarget.value })}
             />
