@@ -21,7 +21,10 @@ describe('createStore', () => {
     const store = await createStore({ url: `sqlite:${join(tempDir(), 'x.sqlite')}`, logger });
     expect(store.dialect).toBe('sqlite');
     expect(logged).toEqual([
-      { dialect: 'sqlite', applied: ['0001-initial', '0002-labs', '0003-lab-access-log', '0004-login-failures'] },
+      {
+        dialect: 'sqlite',
+        applied: ['0001-initial', '0002-labs', '0003-lab-access-log', '0004-login-failures'],
+      },
     ]);
     await store.close();
     await store.close();
