@@ -100,12 +100,12 @@ function Navigation({ role, onNavigate }: { role: string; onNavigate: () => void
       )}
       {item('/my-labs', 'My labs')}
       {item('/tokens', 'API tokens')}
-      {role === 'admin' ? (
+      {role === 'admin' || role === 'staff' ? (
         <>
           <Text size="xs" c="dimmed" fw={700} tt="uppercase" mt="md" px="sm">
             Admin
           </Text>
-          {item('/admin/users', 'Users')}
+          {role === 'admin' ? item('/admin/users', 'Users') : null}
           {item('/admin/system', 'System')}
         </>
       ) : null}

@@ -15,6 +15,8 @@ export const isCourseStaff = (role: CourseRole | undefined): boolean =>
 
 export const canCreateCourse = (actor: Actor): boolean => actor.role === 'admin' || actor.role === 'staff';
 export const canManageUsers = (actor: Actor): boolean => isAdmin(actor);
+/** The system page: queue counts of everyone, the backend's details (socket paths, nodes). */
+export const canViewSystem = (actor: Actor): boolean => actor.role === 'admin' || actor.role === 'staff';
 
 export const canViewCourse = (actor: Actor, role: CourseRole | undefined): boolean =>
   isAdmin(actor) || role !== undefined;
