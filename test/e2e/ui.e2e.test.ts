@@ -292,6 +292,29 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI end to end (Chromium)', () => {
     await phone.getByRole('heading', { name: 'Page not found' }).waitFor();
   }, 300_000);
 
+  it('when the server restarts, the page says it lost the connection, then reconnects by itself', async () => {
+    const page = await signIn('student');
+    await page.getByRole('link', { name: 'DEMO101' }).first().click();
+    await page.getByText('Add two numbers').first().waitFor();
+    const port = Number(new URL(server.url).port);
+    await server.close();
+    // The next request the page makes fails: it says so at once, and keeps trying.
+    await page.getByRole('link', { name: 'My labs' }).click();
+    const banner = page.getByTestId('connection-banner');
+    await expect.poll(() => banner.getAttribute('data-state'), { timeout: 30_000 }).toBe('lost');
+    await shot(page, '20-connection-lost');
+    // The same installation starts again (a supervisor's restart): same port, same database.
+    server = await startServer(loadServerConfig({ port, dataDir, seedDemo: true, logLevel: 'silent' }, {}), {
+      executor: new ScriptedExecutor(),
+      logger: false,
+    });
+    await expect.poll(() => banner.getAttribute('data-state'), { timeout: 30_000 }).toBe('restored');
+    await shot(page, '21-reconnected');
+    // The session survived (it is in the database), and the page refetched what it shows.
+    await page.getByRole('heading', { name: 'My labs' }).waitFor();
+    await expect.poll(() => banner.count(), { timeout: 15_000 }).toBe(0);
+  }, 120_000);
+
   it('the web UI works under its Content-Security-Policy: nothing was blocked in any page', async () => {
     // Runs last (vitest keeps file order): every page the tests above opened was watched.
     const response = await fetch(`${server.url}/courses`);

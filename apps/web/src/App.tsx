@@ -3,6 +3,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { createBrowserRouter, type RouteObject, RouterProvider } from 'react-router';
 import { isApiError } from './api/client.ts';
 import { AppLayout } from './modules/AppLayout.tsx';
+import { ConnectionBanner } from './modules/ConnectionBanner.tsx';
 import { AssignmentEditorPage } from './pages/AssignmentEditorPage.tsx';
 import { AssignmentPage } from './pages/AssignmentPage.tsx';
 import { SystemPage } from './pages/admin/SystemPage.tsx';
@@ -77,6 +78,7 @@ export function App({ queryClient = createQueryClient() }: { queryClient?: Query
   return (
     <MantineProvider theme={theme} defaultColorScheme="auto">
       <QueryClientProvider client={queryClient}>
+        <ConnectionBanner />
         <RouterProvider router={router} />
       </QueryClientProvider>
     </MantineProvider>
