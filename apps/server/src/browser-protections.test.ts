@@ -1,7 +1,9 @@
+import type { FastifyRequest } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_COURSE, DEMO_PASSWORD } from './demo-seed.ts';
-import { crossSiteRefusal, type OriginFacts } from './http/same-origin.ts';
-import { WEB_UI_CSP } from './http/security-headers.ts';
+import { SESSION_COOKIE } from './http/auth.ts';
+import { crossSiteRefusal, type OriginFacts, originFacts } from './http/same-origin.ts';
+import { webUiCsp } from './http/security-headers.ts';
 import { ScriptedExecutor } from './testing/scripted-executor.ts';
 import { startTestServer, type TestServer } from './testing/test-server.ts';
 
@@ -28,6 +30,7 @@ describe('crossSiteRefusal (pure)', () => {
     ['cookie, opaque Origin (sandboxed page)', { origin: 'null' }, true],
     ['cookie, no browser headers (a script, not a page)', {}, false],
     ['Bearer token from anywhere', { hasBearer: true, secFetchSite: 'cross-site', origin: EVIL }, false],
+    ['cookie plus a Basic header (browsers add it)', { hasBearer: false, secFetchSite: 'cross-site' }, true],
     ['a read', { method: 'GET', secFetchSite: 'cross-site' }, false],
     ['no credential at all', { hasSessionCookie: false, origin: EVIL }, false],
     [
@@ -35,9 +38,36 @@ describe('crossSiteRefusal (pure)', () => {
       { hasSessionCookie: false, path: '/api/v1/auth/login', origin: EVIL },
       true,
     ],
-    ['not the API (a lab page through the proxy)', { path: '/labs/x', origin: 'null' }, false],
+    [
+      'the lab proxy, which forwards as the cookie’s user',
+      { path: '/labs/d/u/c/80/x', origin: 'null' },
+      true,
+    ],
+    [
+      'a lab page’s own request (signed link, no cookie)',
+      { path: '/lab-sessions/x', hasSessionCookie: false, origin: 'null' },
+      false,
+    ],
   ])('%s', (_name, over, refused) => {
     expect(crossSiteRefusal(facts(over)) !== undefined).toBe(refused);
+  });
+
+  it('counts only a Bearer Authorization as a token: a browser adds Basic credentials by itself', () => {
+    const bearer = (authorization: string | undefined) =>
+      originFacts({
+        method: 'POST',
+        url: '/api/v1/runs',
+        routeOptions: { url: '/api/v1/runs' },
+        host: 'aperture.test:8080',
+        headers: authorization === undefined ? {} : { authorization },
+        cookies: { [SESSION_COOKIE]: 'x' },
+      } as unknown as FastifyRequest).hasBearer;
+    expect([bearer('Bearer apt_x'), bearer('bearer\tapt_x'), bearer('Basic YTpi'), bearer(undefined)]).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ]);
   });
 
   it('with a public URL, only its origin is ours', () => {
@@ -98,6 +128,20 @@ describe('browser protections (real server)', () => {
     expect(own.status).toBe(202);
   });
 
+  it('a state change through the lab proxy (which forwards as the cookie’s user) from another site is refused', async () => {
+    const response = await fetch(`${t.url}/labs/dep/user/shell/8080/run`, {
+      method: 'POST',
+      headers: {
+        cookie,
+        'content-type': 'text/plain',
+        origin: 'https://student.university.example',
+        'sec-fetch-site': 'same-site',
+      },
+      body: 'rm -rf ~',
+    });
+    expect(response.status).toBe(403);
+  });
+
   it('a sign-in from another site is refused before the password is checked', async () => {
     const response = await fetch(`${t.url}/api/v1/auth/login`, {
       method: 'POST',
@@ -109,18 +153,50 @@ describe('browser protections (real server)', () => {
   });
 
   it('the web UI and the API carry the security headers; lab pages keep their own', async () => {
-    for (const path of ['/', '/courses', '/api/v1/languages']) {
+    const csp = webUiCsp(new URL(t.url).origin);
+    for (const path of ['/', '/courses', '/api/v1/languages', '/api/v1/nothing']) {
       const response = await fetch(`${t.url}${path}`, { headers: { cookie } });
-      expect(response.headers.get('content-security-policy'), path).toBe(WEB_UI_CSP);
+      expect(response.headers.get('content-security-policy'), path).toBe(csp);
       expect(response.headers.get('x-content-type-options'), path).toBe('nosniff');
       expect(response.headers.get('x-frame-options'), path).toBe('DENY');
       expect(response.headers.get('referrer-policy'), path).toBe('same-origin');
       expect(response.headers.get('strict-transport-security'), path).toBeNull(); // plain http
     }
-    expect(WEB_UI_CSP).toContain("frame-ancestors 'none'");
-    expect(WEB_UI_CSP).not.toMatch(/script-src[^;]*unsafe/);
-    const lab = await fetch(`${t.url}/labs/x/y/z/80/`, { headers: { cookie } });
-    expect(lab.headers.get('content-security-policy')).not.toBe(WEB_UI_CSP);
+    // The app is never served under the lab proxy's paths (there it would lack these headers).
+    for (const path of ['/labs/x', '/labs/a/b/c', '/lab-sessions/x']) {
+      const response = await fetch(`${t.url}${path}`, { headers: { cookie }, redirect: 'manual' });
+      expect(response.headers.get('content-type') ?? '', path).not.toContain('text/html');
+    }
+  });
+});
+
+describe('the Content-Security-Policy', () => {
+  const origin = 'https://aperture.example.edu';
+  const directive = (name: string) =>
+    webUiCsp(origin)
+      .split('; ')
+      .find((d) => d.startsWith(`${name} `))!
+      .split(' ')
+      .slice(1);
+
+  it('runs scripts only from the built bundle: never from the lab proxy, which shares our origin', () => {
+    expect(directive('script-src')).toEqual([`${origin}/assets/`, `${origin}/api/docs/`]);
+    expect(directive('worker-src')).toEqual([`${origin}/assets/`, 'blob:']);
+  });
+
+  it('connects only to the API and /healthz: a page’s data cannot be sent to a student’s lab', () => {
+    expect(directive('connect-src')).toEqual([
+      `${origin}/api/`,
+      `${origin}/healthz`,
+      'wss://aperture.example.edu/api/',
+    ]);
+  });
+
+  it('frames nothing, is framed by nothing, posts no forms', () => {
+    expect(directive('frame-ancestors')).toEqual(["'none'"]);
+    expect(directive('frame-src')).toEqual(["'none'"]);
+    expect(directive('form-action')).toEqual(["'none'"]);
+    expect(directive('default-src')).toEqual(["'none'"]);
   });
 });
 

@@ -36,15 +36,17 @@ export function isOwnOrigin(origin: string, host: string, publicUrl?: string): b
 
 /**
  * Why a request must be refused as cross-site, or undefined. A browser attaches the session cookie
- * to requests any page starts (SameSite=Lax stops only some: a top-level form POST within a
- * minute of sign-in, same-site subdomains, text/plain and multipart bodies that need no
- * preflight), so every state-changing API request that the cookie authenticates must prove it
- * comes from Aperture's own pages: `Sec-Fetch-Site: same-origin` (every current browser sends it),
- * else an `Origin` of ours (OWASP's "verifying origin with standard headers"). A Bearer token is never ambient, so token requests need neither; a
- * request with no credential can change nothing but a sign-in, which is checked too. Pure.
+ * to requests other pages start whenever SameSite=Lax lets it: every request from a same-site page
+ * (a student's homepage on a sibling subdomain of the university's domain), and top-level
+ * navigations; text/plain and multipart bodies need no CORS preflight either. So every
+ * state-changing request the cookie authenticates — the API, and the lab proxy, which forwards as
+ * the cookie's user — must prove it comes from Aperture's own pages: `Sec-Fetch-Site: same-origin`
+ * (every current browser sends it), else an `Origin` of ours (OWASP's "verifying origin with
+ * standard headers"). A Bearer token is never ambient, so token requests need neither; a request
+ * with no credential can change nothing but a sign-in, which is checked too. Pure.
  */
 export function crossSiteRefusal(facts: OriginFacts, publicUrl?: string): string | undefined {
-  if (SAFE_METHODS.has(facts.method) || facts.hasBearer || !facts.path.startsWith('/api/')) return undefined;
+  if (SAFE_METHODS.has(facts.method) || facts.hasBearer) return undefined;
   if (!facts.hasSessionCookie && facts.path !== SIGN_IN) return undefined;
   if (facts.secFetchSite !== undefined) {
     if (facts.secFetchSite === 'same-origin') return undefined;
@@ -70,7 +72,7 @@ export function originFacts(request: FastifyRequest): OriginFacts {
     origin: header('origin'),
     secFetchSite: header('sec-fetch-site'),
     host: request.host,
-    hasBearer: request.headers.authorization !== undefined,
+    hasBearer: /^Bearer\s/i.test(request.headers.authorization ?? ''),
     hasSessionCookie: request.cookies[SESSION_COOKIE] !== undefined,
   };
 }

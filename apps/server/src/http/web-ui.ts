@@ -16,7 +16,10 @@ and restart the server.</p>
 <p>The API is up: see <a href="/api/docs">/api/docs</a>.</p>
 </body></html>`;
 
-const isApi = (request: FastifyRequest) => request.url === '/api' || request.url.startsWith('/api/');
+/** Paths the app never answers with its page: the API, and the lab proxy's (which has routes of its own). */
+const notAppPage = (request: FastifyRequest) =>
+  request.url === '/api' ||
+  ['/api/', '/labs/', '/lab-sessions/'].some((prefix) => request.url.startsWith(prefix));
 
 /**
  * The single-page app at `/`: files from the build, and index.html for every other non-API path
@@ -26,7 +29,7 @@ export async function registerWebUi(app: FastifyInstance, distDir = DEFAULT_WEB_
   const uiRoute = { config: { public: true }, schema: { hide: true } };
   if (!existsSync(join(distDir, 'index.html'))) {
     app.get('/*', uiRoute, async (request, reply) => {
-      if (isApi(request)) return reply.callNotFound();
+      if (notAppPage(request)) return reply.callNotFound();
       return reply.status(503).type('text/html; charset=utf-8').send(MISSING_PAGE);
     });
     return;
@@ -41,7 +44,7 @@ export async function registerWebUi(app: FastifyInstance, distDir = DEFAULT_WEB_
     },
   });
   const sendIndex = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (isApi(request) || request.url.startsWith('/assets/')) return reply.callNotFound();
+    if (notAppPage(request) || request.url.startsWith('/assets/')) return reply.callNotFound();
     return reply.header('cache-control', 'no-cache').sendFile('index.html');
   };
   app.get('/*', uiRoute, sendIndex);

@@ -33,10 +33,18 @@ describe('yamlNestingEstimate', () => {
     '                                                                        deeply indented line',
   ].join('\n');
 
+  it('counts indentation levels, not columns, and not comment lines', () => {
+    expect(yamlNestingEstimate(`a:\n${' '.repeat(140)}b: 1`)).toBe(3);
+    expect(yamlNestingEstimate(`a: 1\n${' '.repeat(140)}# a comment far to the right\nb: 2`)).toBe(2);
+    const staircase = Array.from({ length: 200 }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n');
+    expect(yamlNestingEstimate(staircase)).toBe(MAX_YAML_NESTING + 1);
+  });
+
   it('counts indentation, block indicators and open flow collections', () => {
-    expect(yamlNestingEstimate('a: b')).toBe(1);
-    expect(yamlNestingEstimate('- - - x')).toBe(3);
-    expect(yamlNestingEstimate('a: [[{b: [c]}]]')).toBe(5);
+    // The document's own level, plus the key's value.
+    expect(yamlNestingEstimate('a: b')).toBe(2);
+    expect(yamlNestingEstimate('- - - x')).toBe(4);
+    expect(yamlNestingEstimate('a: [[{b: [c]}]]')).toBe(6);
     expect(yamlNestingEstimate(template)).toBeLessThan(12);
   });
 
@@ -46,7 +54,7 @@ describe('yamlNestingEstimate', () => {
     expect(yamlNestingEstimate(tricky)).toBe(MAX_YAML_NESTING + 1);
     expect(
       yamlNestingEstimate('a: "[[[[[[[[[[[[[["\nb: \'{{{{{{{{\'\n# [[[[[[[[\nc: |\n  [[[[[[[[[[\n'),
-    ).toBe(1);
+    ).toBe(2);
   });
 
   it('refuses what would exhaust the parser, before it runs', () => {

@@ -10,7 +10,10 @@ import { CST, Lexer } from 'yaml';
 
 /** Deepest JSON nesting a request body may have (our bodies need fewer than ten levels). */
 export const MAX_JSON_DEPTH = 64;
-/** Deepest YAML nesting a lab template may have, counted as `yamlNestingEstimate` does. */
+/**
+ * Deepest YAML nesting a lab template may have, counted as `yamlNestingEstimate` does (the
+ * composer was measured to manage more than 400 levels; honest templates need about ten).
+ */
 export const MAX_YAML_NESTING = 128;
 
 /**
@@ -37,33 +40,45 @@ export function jsonNestingDepth(text: string, limit = MAX_JSON_DEPTH): number {
 }
 
 /**
- * An upper estimate of how deeply a YAML text nests, from the YAML library's own lexer (a linear
- * state machine that knows exactly where quoted scalars, comments and flow brackets are; only the
- * composer after it recurses): for each line, its indentation (a level needs at least one more
- * column), plus the block indicators on that line (`- - x`, `? `, `: `), plus the flow
- * collections (`[`, `{`) open at that point. It may over-count, never under-count, the nesting the
- * composer recurses on. Stops once past `limit` (then answers `limit + 1`).
+ * An estimate of how deeply a YAML text nests, from the YAML library's own lexer (a linear state
+ * machine that knows exactly where quoted scalars, comments, block scalars and flow brackets are;
+ * only the composer after it recurses): the indentation levels open at a line (a stack of distinct
+ * indents, as block structure nests), plus the block indicators on that line (`- - x`, `? `, `: `),
+ * plus the flow collections (`[`, `{`) open at that point. Comment-only lines do not count. A
+ * block child is indented more than its parent, except a sequence under a key at the same indent,
+ * so the real nesting is at most about twice this; the bound leaves room for that. Stops once
+ * past `limit` (then answers `limit + 1`).
  */
 export function yamlNestingEstimate(text: string, limit = MAX_YAML_NESTING): number {
   let deepest = 0;
   let flow = 0;
-  let indentation = 0;
+  const indents: number[] = [];
+  let pendingIndent = 0;
   let indicators = 0;
   let lineStart = true;
   for (const token of new Lexer().lex(text)) {
     const type = CST.tokenType(token);
     if (type === 'newline') {
       lineStart = true;
-      indentation = 0;
+      pendingIndent = 0;
       indicators = 0;
       continue;
     }
-    if (type === 'space' && lineStart) indentation = token.length;
-    else if (BLOCK_INDICATORS.has(type) && flow === 0) indicators++;
+    if (lineStart) {
+      if (type === 'space') {
+        pendingIndent = token.length;
+        continue;
+      }
+      lineStart = false;
+      if (type !== 'comment' && flow === 0) {
+        while (indents.length > 0 && indents[indents.length - 1]! >= pendingIndent) indents.pop();
+        indents.push(pendingIndent);
+      }
+    }
+    if (BLOCK_INDICATORS.has(type) && flow === 0) indicators++;
     else if (type === 'flow-seq-start' || type === 'flow-map-start') flow++;
     else if ((type === 'flow-seq-end' || type === 'flow-map-end') && flow > 0) flow--;
-    if (type !== 'space') lineStart = false;
-    deepest = Math.max(deepest, indentation + indicators + flow);
+    deepest = Math.max(deepest, indents.length + indicators + flow);
     if (deepest > limit) return limit + 1;
   }
   return deepest;
