@@ -112,8 +112,8 @@ async function deliver(delivery: WebhookDelivery, url: string, body: string): Pr
     } catch (error) {
       // A refusal is the policy's answer, not bad luck: trying again cannot change it.
       if (error instanceof OutboundRefusedError) return { delivered: false, refused: error.refusal };
-      if (!(error instanceof OutboundError)) throw error;
-      why = error.message;
+      // Anything else (a bug, an oddity of the network stack) still ends as a recorded failure.
+      why = error instanceof OutboundError ? error.message : `delivery failed: ${(error as Error).message}`;
     }
     if (attempt < ATTEMPTS) await new Promise((resolve) => setTimeout(resolve, backoffMs(attempt)));
   }

@@ -20,6 +20,9 @@ describe('OutboundPolicy.checkUrl, no allow-list', () => {
     ['http://[::1]/', 'loopback'],
     ['http://[0:0:0:0:0:0:0:1]/', 'loopback'],
     ['http://[::ffff:7f00:1]/', 'loopback'],
+    ['http://[::ffff:0:7f00:1]/', 'loopback'], // IPv4-translated (SIIT)
+    ['http://[4000::1]/', 'reserved'], // outside 2000::/3
+    ['http://[::2]/', 'reserved'],
     ['http://[::ffff:127.0.0.1]/', 'loopback'],
     ['http://[0:0:0:0:0:ffff:7f00:1]/', 'loopback'],
     ['http://[2002:7f00:1::]/', 'loopback'],

@@ -84,6 +84,8 @@ const PARSED: ReadonlyArray<readonly [Cidr, AddressKind]> = RANGES.map(([text, k
 /** IPv6 forms that carry an IPv4 address the packet ends up at: mapped, NAT64, 6to4. */
 const EMBEDDING: ReadonlyArray<readonly [Cidr, (value: bigint) => bigint]> = [
   [parseCidr('::ffff:0:0/96')!, (value) => value & 0xffffffffn],
+  // IPv4-translated (SIIT, RFC 2765): routed back to IPv4 where a translator is.
+  [parseCidr('::ffff:0:0:0/96')!, (value) => value & 0xffffffffn],
   [parseCidr('64:ff9b::/96')!, (value) => value & 0xffffffffn],
   [parseCidr('2002::/16')!, (value) => (value >> 80n) & 0xffffffffn],
 ];
@@ -105,5 +107,10 @@ export function classifyIp(ip: Ip): Classification | undefined {
     }
   }
   for (const [cidr, kind] of PARSED) if (inCidr(ip, cidr)) return { kind };
+  // IPv6 outside global unicast is never a public destination, whatever a list of exceptions
+  // above would miss: only 2000::/3 is allocated for the internet.
+  if (ip.version === 6 && !inCidr(ip, GLOBAL_UNICAST_V6)) return { kind: 'reserved' };
   return undefined;
 }
+
+const GLOBAL_UNICAST_V6 = parseCidr('2000::/3')!;

@@ -79,7 +79,8 @@ export function pickNext(
 ): QueuedRunRef | undefined {
   const free = caps.concurrency - load.running;
   if (free <= 0) return undefined;
-  // A course cap only matters when another lane wants a slot; alone, a course may use them all.
+  // A course cap only matters when another lane has work (queued or running); alone, a course may
+  // use every slot.
   const courseCapApplies = lanesWithWork(queued, load) > 1;
   let best: QueuedRunRef | undefined;
   let bestKey: Key | undefined;
