@@ -1,3 +1,4 @@
+import { compileOutputPattern } from '@aperture/core';
 import { z } from 'zod';
 
 /**
@@ -26,11 +27,17 @@ export const limitsSchema = z
 export const comparatorSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('exact') }),
   z.object({ kind: z.literal('whitespace') }),
-  z.object({
-    kind: z.literal('regex'),
-    pattern: z.string().max(10_000),
-    flags: z.string().max(8).optional(),
-  }),
+  z
+    .object({
+      kind: z.literal('regex'),
+      pattern: z.string().max(10_000).describe('RE2 syntax (linear time: no backreferences or lookaround).'),
+      flags: z.string().max(8).optional().describe('Any of i, m, s.'),
+    })
+    .superRefine((comparator, ctx) => {
+      // Refused when the assignment is saved, not found out when a student is graded.
+      const compiled = compileOutputPattern(comparator.pattern, comparator.flags);
+      if (!compiled.ok) ctx.addIssue({ code: 'custom', path: ['pattern'], message: compiled.error });
+    }),
   z.object({
     kind: z.literal('checker'),
     command: z

@@ -4,6 +4,7 @@ export * from './domain/harness-protocol.ts';
 export * from './domain/job-builder.ts';
 export * from './domain/languages.ts';
 export * from './domain/limits.ts';
+export * from './domain/output-pattern.ts';
 export * from './domain/tests.ts';
 export * from './domain/verdicts.ts';
 export * from './errors.ts';

@@ -43,6 +43,16 @@ describe('compareOutput', () => {
 
   it('an invalid pattern is the assignment’s fault, not the student’s', () => {
     expect(compareOutput({ kind: 'regex', pattern: '(' }, 'x', '').verdict).toBe('internal_error');
+    expect(compareOutput({ kind: 'regex', pattern: '(a)\\1' }, 'aa', '').verdict).toBe('internal_error');
+  });
+
+  it('no output makes a pattern backtrack: time stays linear in the output (ReDoS)', () => {
+    // A backtracking engine would not return from any of these in the life of the universe (the
+    // test would never end); RE2 answers at once.
+    const hostile = `${'a'.repeat(100_000)}!`;
+    for (const pattern of ['(a+)+$', '(a|a)*$', '(a|aa)+$', '(.*a){20}']) {
+      expect(compareOutput({ kind: 'regex', pattern }, hostile, '').verdict).toBe('wrong_answer');
+    }
   });
 });
 

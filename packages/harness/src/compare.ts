@@ -1,4 +1,4 @@
-import type { Comparator } from '@aperture/core';
+import { type Comparator, compileOutputPattern } from '@aperture/core';
 
 export interface Comparison {
   verdict: 'accepted' | 'wrong_answer' | 'internal_error';
@@ -32,28 +32,21 @@ export function normaliseWhitespace(text: string): string {
 }
 
 /**
- * Whole-output match. The output with one final newline removed is tried too, because
- * nearly every program ends its output with one and patterns rarely say so.
+ * Whole-output match, by a linear-time engine (core/domain/output-pattern.ts): no output a student
+ * prints can make the pattern take longer than a pass over it. The output with one final newline
+ * removed is tried too, because nearly every program ends its output with one and patterns rarely
+ * say so.
  */
 function compareRegex(actual: string, pattern: string, flags = ''): Comparison {
-  let regex: RegExp;
-  try {
-    // Sticky from index 0 plus "nothing after" anchors the match to the whole output,
-    // whatever the `m` flag does to ^ and $.
-    const cleanFlags = [...new Set(flags.replace(/[gy]/g, ''))].join('');
-    regex = new RegExp(`(?:${pattern})(?![\\s\\S])`, `${cleanFlags}y`);
-  } catch (error) {
+  const compiled = compileOutputPattern(pattern, flags);
+  if (!compiled.ok) {
     return {
       verdict: 'internal_error',
-      message: `The test's regular expression is invalid: ${(error as Error).message}`,
+      message: `The test's regular expression is invalid: ${compiled.error}`,
     };
   }
-  const matches = (text: string): boolean => {
-    regex.lastIndex = 0;
-    return regex.test(text);
-  };
-  if (matches(actual)) return accepted();
-  if (actual.endsWith('\n') && matches(actual.slice(0, -1))) return accepted();
+  if (compiled.matchesWhole(actual)) return accepted();
+  if (actual.endsWith('\n') && compiled.matchesWhole(actual.slice(0, -1))) return accepted();
   return wrong('Output does not match the expected pattern.');
 }
 

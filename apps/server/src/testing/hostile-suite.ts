@@ -198,6 +198,17 @@ export function describeHostileSubmissions(name: string, backend: HostileBackend
       expect(result.verdict).toBe('wrong_answer');
     });
 
+    it('output crafted against a backtracking-prone pattern gets a verdict, not a grader timeout (ReDoS)', async () => {
+      // `(a+)+$` against a's and a '!' takes a backtracking engine exponential time; the staff wrote
+      // an innocent pattern, the student picked the output. RE2 (linear) answers at once.
+      const result = await run('python', 'main.py', 'print("a" * 50000 + "!")', {
+        tests: [{ name: 'pattern', comparator: { kind: 'regex', pattern: '(a+)+$' } }],
+      });
+      expect(result.status).toBe('completed');
+      expect(result.verdict).toBe('wrong_answer');
+      expect(result.attempts).toBe(1);
+    });
+
     it('cannot read the checker or other support files while its test runs', async () => {
       const course = await t.api(token, 'POST', '/api/v1/courses', { code: 'HOSTILE', title: 'Hostile' });
       const checker = 'import sys\nsys.exit(0 if open(sys.argv[3]).read().split()[-1] == "42" else 1)\n';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  assertBackoffPolicy,
   type BackoffRule,
   backoffMs,
   DEFAULT_LOGIN_BACKOFF,
@@ -29,9 +30,26 @@ describe('backoffMs', () => {
   });
 
   it('lets a shared address fail more often than one account before it throttles', () => {
-    const { account, address } = DEFAULT_LOGIN_BACKOFF;
-    expect(account.threshold).toBe(5);
+    const { pair, account, address } = DEFAULT_LOGIN_BACKOFF;
+    expect(pair.threshold).toBe(5);
     expect(address.threshold).toBeGreaterThanOrEqual(20);
+    expect(account.threshold).toBe(50);
+  });
+
+  it('keeps one address from holding the account-wide lock: its lock is shorter than the pair’s gap', () => {
+    const { pair, account } = DEFAULT_LOGIN_BACKOFF;
+    // One address at its pair cap guesses once per pair.maxMs; each guess locks the account for
+    // at most account.maxMs, so the owner (elsewhere) is refused at most that share of the time.
+    expect(account.maxMs / pair.maxMs).toBeLessThanOrEqual(1 / 3);
+    // Failures one address can make before the account threshold: the pair's free ones, the
+    // doubling steps up to its cap, then one per cap — over 9 hours of non-stop guessing.
+    let failures = pair.threshold;
+    let elapsed = 0;
+    while (failures < account.threshold) {
+      elapsed += backoffMs(pair, failures);
+      failures++;
+    }
+    expect(elapsed).toBeGreaterThan(9 * 3_600_000);
   });
 });
 
@@ -46,6 +64,24 @@ describe('lockSchedule', () => {
 
   it('has one entry when the very first wait is the cap', () => {
     expect(lockSchedule({ ...rule, baseMs: 900_000 }, now).until).toEqual([plus(900_000)]);
+  });
+
+  it('refuses a rule that would never reach its cap instead of looping for ever', () => {
+    expect(() => lockSchedule({ ...rule, baseMs: 0 }, now)).toThrow(/baseMs must be above 0/);
+    expect(() => lockSchedule({ ...rule, baseMs: -5 }, now)).toThrow(/baseMs/);
+    expect(() => lockSchedule({ ...rule, baseMs: Number.NaN }, now)).toThrow(/baseMs/);
+  });
+});
+
+describe('assertBackoffPolicy', () => {
+  it('accepts the default and names the first bad rule', () => {
+    expect(() => assertBackoffPolicy(DEFAULT_LOGIN_BACKOFF)).not.toThrow();
+    const bad = (over: Partial<BackoffRule>) => () =>
+      assertBackoffPolicy({ ...DEFAULT_LOGIN_BACKOFF, address: { ...rule, ...over } });
+    expect(bad({ threshold: 0 })).toThrow(/address: threshold/);
+    expect(bad({ maxMs: Number.POSITIVE_INFINITY })).toThrow(/address: maxMs/);
+    expect(bad({ maxMs: 500 })).toThrow(/address: maxMs/);
+    expect(bad({ forgetAfterMs: rule.maxMs })).toThrow(/address: forgetAfterMs/);
   });
 });
 

@@ -1,18 +1,22 @@
 import type { Timestamp } from '../domain/entities.ts';
 
 /**
- * Failed sign-ins are counted twice: per account (the username as typed, whether or not it
- * exists, so the answer never tells which do) and per client address.
+ * Sign-in attempts are counted three ways. `pair`: one username from one client address — the
+ * fast back-off, so one hostile address locks only itself out of that account. `account`: the
+ * username as typed, from everywhere (existing or not, so the answers never tell which do) — a
+ * much higher threshold that slows a guesser spread over many addresses. `address`: the distinct
+ * usernames one address tries — slows password spraying (one guess at each of many accounts).
  */
-export type ThrottleKind = 'account' | 'address';
+export type ThrottleKind = 'pair' | 'account' | 'address';
 
 export interface ThrottleKey {
   kind: ThrottleKind;
   key: string;
 }
 
-/** One counter of failed sign-ins, as the store keeps it. */
+/** One counter of sign-in attempts, as the store keeps it. */
 export interface LoginFailureRecord extends ThrottleKey {
+  /** Attempts counted: reserved before the password is checked; a successful one is given back. */
   failures: number;
   firstFailureAt: Timestamp;
   lastFailureAt: Timestamp;
@@ -21,7 +25,7 @@ export interface LoginFailureRecord extends ThrottleKey {
 }
 
 /**
- * When a counter's sign-ins are refused, by its failure count: none below `from`, then
+ * When a counter's sign-ins are refused, by its count: none below `from`, then
  * `until[count - from]`, and the last entry for every count past the end (the cap).
  */
 export interface LockSchedule {
@@ -29,11 +33,17 @@ export interface LockSchedule {
   until: readonly Timestamp[];
 }
 
-export interface LoginFailure {
+export interface LoginReservation {
   at: Timestamp;
-  /** A counter whose last failure is older than this starts again at 1. */
+  /** A counter whose last counted attempt is older than this starts again at 1. */
   forgetBefore: Timestamp;
   lock: LockSchedule;
+}
+
+export interface ReservedAttempt {
+  /** False: the counter was locked at `at`; it was left exactly as it was. */
+  allowed: boolean;
+  record: LoginFailureRecord;
 }
 
 /**
@@ -42,13 +52,17 @@ export interface LoginFailure {
  */
 export interface LoginFailureRepository {
   /**
-   * Count one failure and set the counter's lock from `lock`, in one statement: two replicas
-   * failing the same key at once both count (a read-then-write would lose one).
+   * In one statement: if the counter is locked at `at`, refuse and change nothing (a refused
+   * attempt neither counts nor pushes the lock further out); else count the attempt and set the
+   * lock `lock` names for the new count. Decided on the row the database updates, so two replicas
+   * reserving the same key at once can never both pass the threshold.
    */
-  recordFailure(key: ThrottleKey, failure: LoginFailure): Promise<LoginFailureRecord>;
+  reserve(key: ThrottleKey, reservation: LoginReservation): Promise<ReservedAttempt>;
+  /** Give back one reserved attempt (it succeeded, or another counter refused it). */
+  release(key: ThrottleKey, lock: LockSchedule): Promise<void>;
   /** The counters of these keys that exist. */
   find(keys: readonly ThrottleKey[]): Promise<LoginFailureRecord[]>;
   clear(key: ThrottleKey): Promise<void>;
-  /** Counters whose last failure is before `before` (their locks are long over). Returns how many. */
+  /** Counters whose last counted attempt is before `before` (their locks are long over). Returns how many. */
   deleteStale(before: Timestamp): Promise<number>;
 }

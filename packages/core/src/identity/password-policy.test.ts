@@ -3,6 +3,7 @@ import { ValidationError } from '../errors.ts';
 import {
   assertAcceptablePassword,
   type CommonPasswords,
+  normalisePassword,
   PASSWORD_MAX_LENGTH,
   passwordProblem,
 } from './password-policy.ts';
@@ -33,10 +34,24 @@ describe('passwordProblem', () => {
     expect(check('x'.repeat(PASSWORD_MAX_LENGTH + 1))).toBe('too_long');
   });
 
-  it('refuses control characters and lone surrogates', () => {
+  it('refuses control characters, lone surrogates and invisible format characters', () => {
     expect(check('line one\nline two')).toBe('unprintable');
     expect(check('tab\tseparated')).toBe('unprintable');
     expect(check('broken \ud800 half')).toBe('unprintable');
+    expect(check('zero\u200bwidth space')).toBe('unprintable');
+    expect(check('bidi \u202eoverride')).toBe('unprintable');
+    expect(check('byte order \ufeffmark')).toBe('unprintable');
+  });
+
+  it('checks the NFKC form, the one that is hashed', () => {
+    expect(normalisePassword('e\u0301te\u0301 en Provence')).toBe('\u00e9t\u00e9 en Provence');
+    expect(normalisePassword('ＰＡＳＳＷＯＲＤ')).toBe('PASSWORD');
+    // Full-width letters from an IME are the common password once normalised.
+    expect(check('ｐａｓｓｗｏｒｄ')).toBe('common');
+    expect(check('ａｌｉｃｅ２０２４')).toBe('context');
+    // A ligature is two letters: "ﬀ" + 6 is 8 characters after NFKC, not 7.
+    expect(check('\ufb00abcdef')).toBeUndefined();
+    expect(normalisePassword('plain ascii ~!@#')).toBe('plain ascii ~!@#');
   });
 
   it('refuses passwords on the common list, whatever their case', () => {
@@ -54,6 +69,14 @@ describe('passwordProblem', () => {
     // A passphrase that merely contains the word is a different password.
     expect(check('aperture-demo-sunrise')).toBeUndefined();
     expect(check('12345678901', '12345678901')).toBe('context');
+  });
+
+  it('treats a digits-only username (a student ID) as a context word too', () => {
+    expect(check('20231234!', '20231234')).toBe('context');
+    expect(check('#2023-1234#', '20231234')).toBe('context');
+    expect(check('2023123499', '20231234')).toBe('context');
+    expect(check('my id is 20231234 ok', '20231234')).toBeUndefined();
+    expect(check('20231234!', '99999999')).toBeUndefined();
   });
 });
 

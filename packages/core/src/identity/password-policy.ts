@@ -31,20 +31,33 @@ export interface PasswordContext {
 const MESSAGES: Record<PasswordProblem, string> = {
   too_short: `A password needs at least ${PASSWORD_MIN_LENGTH} characters; a few unrelated words make one that is long and easy to remember.`,
   too_long: `A password may have at most ${PASSWORD_MAX_LENGTH} characters.`,
-  unprintable: 'A password may not contain control characters such as line breaks or tabs.',
+  unprintable:
+    'A password may not contain control or invisible formatting characters (line breaks, tabs, zero-width spaces, direction marks).',
   common:
     'This password is on a list of commonly used passwords that attackers try first; choose another (a few unrelated words work well).',
   context: 'A password may not be the username or the name of this service; choose another.',
 };
 
-/** What is wrong with `password`, or undefined when it is acceptable. */
-export function passwordProblem(password: string, context: PasswordContext): PasswordProblem | undefined {
+/**
+ * The form a password is checked, hashed and verified in: NFKC (NIST SP 800-63B 5.1.1.2), so "é"
+ * typed as one code point or as "e" plus an accent, or a full-width "Ａ" from an IME, is the same
+ * password on every keyboard.
+ */
+export function normalisePassword(password: string): string {
+  return password.normalize('NFKC');
+}
+
+/** What is wrong with `password` (checked in its normalised form), or undefined when it is acceptable. */
+export function passwordProblem(typed: string, context: PasswordContext): PasswordProblem | undefined {
+  const password = normalisePassword(typed);
   // Code points, not UTF-16 units or bytes: "ü" or "🔑" is one character to the person typing it.
   const length = [...password].length;
   if (length < PASSWORD_MIN_LENGTH) return 'too_short';
   if (length > PASSWORD_MAX_LENGTH) return 'too_long';
   // Lone surrogates too: they would be hashed as U+FFFD, so different passwords would collide.
-  if (/[\p{Cc}\p{Cs}]/u.test(password)) return 'unprintable';
+  // Format characters (zero-width, bidi overrides) are invisible: a password that looks the same
+  // on screen would not be the same.
+  if (/[\p{Cc}\p{Cs}\p{Cf}]/u.test(password)) return 'unprintable';
   if (context.common.has(password.toLowerCase())) return 'common';
   if (isContextWord(password, context.username)) return 'context';
   return undefined;
@@ -60,6 +73,7 @@ export function assertAcceptablePassword(password: string, context: PasswordCont
 function isContextWord(password: string, username: string): boolean {
   const lower = password.toLowerCase();
   const letters = lettersOf(password);
+  if (isNumericIdWord(password, username)) return true;
   return [username, ...SERVICE_WORDS].some((word) => {
     const wordLetters = lettersOf(word);
     return lower === word.toLowerCase() || (wordLetters !== '' && letters === wordLetters);
@@ -67,3 +81,13 @@ function isContextWord(password: string, username: string): boolean {
 }
 
 const lettersOf = (text: string): string => text.toLowerCase().replace(/[^\p{L}]/gu, '');
+
+/**
+ * A username of digits only (a student ID) has no letters to compare, so: "20231234!" or
+ * "2023123499" for user 20231234 — the ID with only digits and symbols around it — is refused;
+ * a passphrase that merely contains it is not.
+ */
+function isNumericIdWord(password: string, username: string): boolean {
+  if (!/^\d+$/.test(username) || lettersOf(password) !== '') return false;
+  return password.replace(/\D/g, '').includes(username);
+}

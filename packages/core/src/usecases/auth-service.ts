@@ -6,8 +6,10 @@ import {
   assertAcceptablePassword,
   type CommonPasswords,
   NO_COMMON_PASSWORDS,
+  normalisePassword,
 } from '../identity/password-policy.ts';
 import { type Actor, canManageUsers } from '../policy/authz.ts';
+import type { Logger } from '../ports.ts';
 import { type CoreDeps, isoNow } from './deps.ts';
 
 /** A session cookie's lifetime; it is not extended by use (sign in again after it). */
@@ -19,6 +21,8 @@ export interface AuthOptions {
   /** The list of common and breached passwords new passwords are checked against. */
   commonPasswords?: CommonPasswords;
   loginBackoff?: LoginBackoffPolicy;
+  /** Where housekeeping that must not fail a sign-in (sweeping old counters) reports trouble. */
+  logger?: Logger;
 }
 
 export interface NewUserInput {
@@ -42,15 +46,20 @@ export class AuthService {
     private readonly deps: CoreDeps,
     options: AuthOptions = {},
   ) {
-    this.guard = new LoginGuard(deps.store.loginFailures, options.loginBackoff ?? DEFAULT_LOGIN_BACKOFF);
+    this.guard = new LoginGuard(
+      deps.store.loginFailures,
+      options.loginBackoff ?? DEFAULT_LOGIN_BACKOFF,
+      options.logger,
+    );
     this.commonPasswords = options.commonPasswords ?? NO_COMMON_PASSWORDS;
   }
 
   /**
    * Sign in with a password. An unknown username, a password-less account and a wrong password
    * get the same error after the same work (one scrypt verification), so neither the answer nor
-   * its timing tells who has an account. Throttled attempts (RateLimitedError) are refused
-   * before the password is looked at.
+   * its timing tells who has an account. The attempt is counted before the password is looked at
+   * (identity/login-guard.ts), so throttled attempts (RateLimitedError) cost no scrypt, and
+   * parallel guesses cannot pass the threshold together.
    */
   async login(
     username: string,
@@ -58,15 +67,15 @@ export class AuthService {
     from: Pick<LoginAttempt, 'address'> = {},
   ): Promise<{ sessionSecret: string; user: User; expiresAt: string }> {
     const attempt: LoginAttempt = { username, address: from.address };
-    await this.guard.check(attempt, this.deps.clock.now());
+    const ticket = await this.guard.reserve(attempt, this.deps.clock.now());
     const user = await this.deps.store.users.getByUsername(username);
     const hash = user?.passwordHash ?? (await this.dummyHash());
-    const ok = await this.deps.hasher.verifyPassword(password, hash);
+    const ok = await this.verify(password, hash);
     if (!user?.passwordHash || !ok) {
-      await this.guard.failed(attempt, this.deps.clock.now());
+      await this.guard.failed(ticket, this.deps.clock.now());
       throw new UnauthenticatedError('Wrong username or password.');
     }
-    await this.guard.succeeded(attempt);
+    await this.guard.succeeded(ticket);
     const sessionSecret = this.deps.ids.secret(32);
     const now = this.deps.clock.now();
     const expiresAt = new Date(now.getTime() + SESSION_DAYS * DAY_MS).toISOString();
@@ -84,8 +93,25 @@ export class AuthService {
    * same parameters), never per attempt, which would double the work and give the unknown away.
    */
   private dummyHash(): Promise<string> {
-    this.unknownUserHash ??= this.deps.hasher.hashPassword(this.deps.ids.secret(16));
+    // A failure is not kept: a cached rejection would answer every unknown user with a 500 while
+    // known users get 401 — an oracle for who has an account. The next call tries again.
+    this.unknownUserHash ??= this.deps.hasher.hashPassword(this.deps.ids.secret(16)).catch((error) => {
+      this.unknownUserHash = undefined;
+      throw error;
+    });
     return this.unknownUserHash;
+  }
+
+  /**
+   * Passwords are hashed in NFKC form since the policy landed. A hash made before may be of a typed
+   * form NFKC changes (only a non-ASCII password: NFKC leaves ASCII as it is), so when the
+   * normalised form does not match, the password as typed is tried too. Unknown users take the
+   * same path against the stand-in hash, so the extra work tells nothing.
+   */
+  private async verify(password: string, hash: string): Promise<boolean> {
+    const normalised = normalisePassword(password);
+    if (await this.deps.hasher.verifyPassword(normalised, hash)) return true;
+    return normalised !== password && this.deps.hasher.verifyPassword(password, hash);
   }
 
   async logout(sessionSecret: string): Promise<void> {
@@ -156,7 +182,9 @@ export class AuthService {
       displayName: input.displayName?.trim() || input.username,
       email: input.email ?? null,
       role: input.role ?? 'user',
-      passwordHash: input.password ? await this.deps.hasher.hashPassword(input.password) : null,
+      passwordHash: input.password
+        ? await this.deps.hasher.hashPassword(normalisePassword(input.password))
+        : null,
       createdAt: isoNow(this.deps.clock),
     };
     await this.deps.store.users.insert(user);
@@ -169,7 +197,7 @@ export class AuthService {
     if (!user) throw new NotFoundError('User', userId);
     this.checkPassword(password, user.username);
     await this.deps.store.users.update(userId, {
-      passwordHash: await this.deps.hasher.hashPassword(password),
+      passwordHash: await this.deps.hasher.hashPassword(normalisePassword(password)),
     });
   }
 
