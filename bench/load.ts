@@ -231,13 +231,13 @@ async function timedApi(base: string, token: string, method: string, path: strin
   return response;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: API answers are read field by field
 async function api(
   base: string,
   token: string,
   method: string,
   path: string,
   body?: unknown,
+  // biome-ignore lint/suspicious/noExplicitAny: API answers are read field by field
 ): Promise<{ status: number; body: any }> {
   const response = await fetch(`${base}${path}`, {
     method,

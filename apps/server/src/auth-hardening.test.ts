@@ -33,6 +33,12 @@ const login = (t: TestServer, username: string, password: string, from?: string)
     from ? { 'x-forwarded-for': from } : {},
   );
 
+const PASSPHRASE = 'quiet harbour lantern at dusk';
+const addUser = async (t: TestServer, username: string): Promise<void> => {
+  const created = await t.api(BOOTSTRAP_TOKEN, 'POST', '/api/v1/users', { username, password: PASSPHRASE });
+  expect(created.status).toBe(201);
+};
+
 /** What a client can see of an answer, less what differs per request anyway. */
 const visible = (response: ApiResponse) => ({
   status: response.status,
@@ -83,6 +89,57 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       // Success reset the account: four more typos are not throttled.
       for (let i = 0; i < 4; i++) expect((await login(t, 'student', 'typo-typo', from)).status).toBe(401);
       expect((await login(t, 'student', DEMO_PASSWORD, from)).status).toBe(200);
+    });
+
+    it('lets at most 5 of a burst of 60 parallel wrong guesses reach the password check', async () => {
+      const from = '198.51.100.10';
+      const burst = await Promise.all(
+        Array.from({ length: 60 }, () => login(t, 'instructor', 'wrong-guess', from)),
+      );
+      const statuses = burst.map((response) => response.status);
+      expect(statuses.filter((status) => status === 401).length).toBeLessThanOrEqual(5);
+      expect(statuses.filter((status) => status !== 401).every((status) => status === 429)).toBe(true);
+      expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(55);
+      clock.advance(2000);
+      expect((await login(t, 'instructor', DEMO_PASSWORD, from)).status).toBe(200);
+    });
+
+    it('locks only the guessing address out of an account; the owner elsewhere signs in', async () => {
+      const hostile = '198.51.100.11';
+      await addUser(t, 'student3');
+      for (let i = 0; i < 5; i++)
+        expect((await login(t, 'student3', 'wrong-guess', hostile)).status).toBe(401);
+      expect((await login(t, 'student3', 'wrong-guess', hostile)).status).toBe(429);
+      // Refused attempts are not counted: hammering while locked does not lengthen the lock.
+      for (let i = 0; i < 20; i++) await login(t, 'student3', 'wrong-guess', hostile);
+      expect((await login(t, 'student3', PASSPHRASE, hostile)).headers.get('retry-after')).toBe('1');
+      expect((await login(t, 'student3', PASSPHRASE, '203.0.113.11')).status).toBe(200);
+      clock.advance(1000);
+    });
+
+    it('locks an account for everyone after 50 failures spread over many addresses', async () => {
+      await addUser(t, 'student4');
+      for (let address = 0; address < 10; address++) {
+        for (let i = 0; i < 5; i++) {
+          expect((await login(t, 'student4', 'wrong-guess', `203.0.113.${100 + address}`)).status).toBe(401);
+        }
+      }
+      // A fresh address, the right password: refused while the account-wide lock holds.
+      const refused = await login(t, 'student4', PASSPHRASE, '203.0.113.200');
+      expect([refused.status, refused.headers.get('retry-after')]).toEqual([429, '1']);
+      clock.advance(1000);
+      expect((await login(t, 'student4', PASSPHRASE, '203.0.113.200')).status).toBe(200);
+    });
+
+    it('does not throttle a classroom address for one student’s many typos at their own account', async () => {
+      const classroom = '198.51.100.12';
+      await addUser(t, 'student5');
+      // Each typo after its lock has passed, so every one is counted (at most 15 min apart).
+      for (let i = 0; i < 25; i++) {
+        expect((await login(t, 'student5', 'typo-typo', classroom)).status).toBe(401);
+        clock.advance(900_000);
+      }
+      expect((await login(t, 'student2', DEMO_PASSWORD, classroom)).status).toBe(200);
     });
 
     it('throttles one address across many usernames, but not the other addresses', async () => {
@@ -196,6 +253,7 @@ describe('sign-in hardening, database aside', () => {
   it('takes as long for an unknown user as for a wrong password (median ratio near 1)', async () => {
     // Thresholds out of the way: this measures the password check, not the throttle.
     const t = await startTestServer(new ScriptedExecutor(), {
+      loginFailuresPerAccountAndAddress: 1000,
       loginFailuresPerAccount: 1000,
       loginFailuresPerAddress: 100_000,
     });
@@ -217,6 +275,57 @@ describe('sign-in hardening, database aside', () => {
       // The old code hashed a dummy password per unknown attempt, then verified: about 2×.
       expect(ratio, `unknown ${median(unknown)} ms, known ${median(known)} ms`).toBeGreaterThan(0.67);
       expect(ratio, `unknown ${median(unknown)} ms, known ${median(known)} ms`).toBeLessThan(1.5);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('answers 401, not 500, when sweeping old counters fails (and logs it)', async () => {
+    const t = await startTestServer(new ScriptedExecutor());
+    try {
+      const sweep = vi
+        .spyOn(t.server.ctx.deps.store.loginFailures, 'deleteStale')
+        .mockRejectedValue(new Error('database went away'));
+      expect((await login(t, 'student', 'wrong-guess')).status).toBe(401);
+      expect(sweep).toHaveBeenCalled();
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('makes the stand-in hash again after a failure, so unknown users do not get 500s for good', async () => {
+    const t = await startTestServer(new ScriptedExecutor());
+    try {
+      // Play a hasher that failed when the stand-in was first needed (the one made at start is
+      // dropped; only its making is under test).
+      (t.server.ctx.auth as unknown as { unknownUserHash: Promise<string> | undefined }).unknownUserHash =
+        undefined;
+      vi.spyOn(t.server.ctx.deps.hasher, 'hashPassword').mockRejectedValueOnce(new Error('out of memory'));
+      expect((await login(t, 'no-such-person', 'wrong-guess')).status).toBe(500);
+      expect((await login(t, 'no-such-person-2', 'wrong-guess')).status).toBe(401);
+      expect((await login(t, 'student', 'wrong-guess')).status).toBe(401);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('verifies NFKC form, and still accepts a password hashed as typed before normalising', async () => {
+    const t = await startTestServer(new ScriptedExecutor());
+    try {
+      const decomposed = 'e\u0301te\u0301 en Provence';
+      const composed = decomposed.normalize('NFKC');
+      expect(
+        (await t.api(BOOTSTRAP_TOKEN, 'POST', '/api/v1/users', { username: 'ines', password: decomposed }))
+          .status,
+      ).toBe(201);
+      // Either way of typing the accent signs in: the hash is of the normalised form.
+      expect((await login(t, 'ines', composed)).status).toBe(200);
+      expect((await login(t, 'ines', decomposed)).status).toBe(200);
+      // A hash made before normalisation, of the decomposed form as typed, keeps working.
+      const { store, hasher } = t.server.ctx.deps;
+      const ines = await store.users.getByUsername('ines');
+      await store.users.update(ines!.id, { passwordHash: await hasher.hashPassword(decomposed) });
+      expect((await login(t, 'ines', decomposed)).status).toBe(200);
     } finally {
       await t.close();
     }

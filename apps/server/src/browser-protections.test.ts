@@ -62,12 +62,12 @@ describe('crossSiteRefusal (pure)', () => {
         headers: authorization === undefined ? {} : { authorization },
         cookies: { [SESSION_COOKIE]: 'x' },
       } as unknown as FastifyRequest).hasBearer;
-    expect([bearer('Bearer apt_x'), bearer('bearer\tapt_x'), bearer('Basic YTpi'), bearer(undefined)]).toEqual([
-      true,
-      true,
-      false,
-      false,
-    ]);
+    expect([
+      bearer('Bearer apt_x'),
+      bearer('bearer\tapt_x'),
+      bearer('Basic YTpi'),
+      bearer(undefined),
+    ]).toEqual([true, true, false, false]);
   });
 
   it('with a public URL, only its origin is ours', () => {

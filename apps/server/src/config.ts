@@ -139,9 +139,11 @@ export const serverConfigSchema = z
           return z.NEVER;
         }
       }),
-    /** Failed sign-ins before an account's back-off starts (then 1 s, 2 s, 4 s … up to 15 min). */
-    loginFailuresPerAccount: z.coerce.number().int().min(1).max(1000).default(5),
-    /** The same per client address: higher, since a classroom may share one address. */
+    /** Failed sign-ins at one username from one address before its back-off starts (1 s, 2 s … 15 min). */
+    loginFailuresPerAccountAndAddress: z.coerce.number().int().min(1).max(1000).default(5),
+    /** The same for one username from every address: far higher, so one address cannot reach it soon. */
+    loginFailuresPerAccount: z.coerce.number().int().min(1).max(100_000).default(50),
+    /** Distinct usernames failing from one client address: a classroom may share one address. */
     loginFailuresPerAddress: z.coerce.number().int().min(1).max(100_000).default(20),
     /** Labs: how often the reconciler looks at every live deployment (idle stop, later enrollees, recovery). */
     labReconcileSeconds: z.coerce.number().int().min(1).max(3600).default(15),
@@ -223,6 +225,7 @@ const ENV_KEYS: Record<string, keyof ServerConfig> = {
   APERTURE_SECURE_COOKIES: 'secureCookies',
   APERTURE_PUBLIC_URL: 'publicUrl',
   APERTURE_TRUST_PROXY: 'trustProxy',
+  APERTURE_LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS: 'loginFailuresPerAccountAndAddress',
   APERTURE_LOGIN_FAILURES_PER_ACCOUNT: 'loginFailuresPerAccount',
   APERTURE_LOGIN_FAILURES_PER_ADDRESS: 'loginFailuresPerAddress',
   APERTURE_LAB_RECONCILE_SECONDS: 'labReconcileSeconds',

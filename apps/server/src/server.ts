@@ -80,6 +80,7 @@ export async function startServer(
   const auth = new AuthService(deps, {
     commonPasswords: commonPasswordList,
     loginBackoff: loginBackoffFromConfig(config),
+    logger: coreLogger,
   });
   const courses = new CourseService(deps, auth);
   const assignments = new AssignmentService(deps, courses);
@@ -180,6 +181,7 @@ export async function startServer(
 /** The default back-off (core's identity/login-backoff.ts) with the configured thresholds. */
 function loginBackoffFromConfig(config: ServerConfig): LoginBackoffPolicy {
   return {
+    pair: { ...DEFAULT_LOGIN_BACKOFF.pair, threshold: config.loginFailuresPerAccountAndAddress },
     account: { ...DEFAULT_LOGIN_BACKOFF.account, threshold: config.loginFailuresPerAccount },
     address: { ...DEFAULT_LOGIN_BACKOFF.address, threshold: config.loginFailuresPerAddress },
   };

@@ -184,4 +184,5 @@ export interface LoginFailuresTable {
   first_failure_at: string;
   last_failure_at: string;
   locked_until: string | null;
+  last_refused: ColumnType<number, number | undefined, number>;
 }

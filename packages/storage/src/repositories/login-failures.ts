@@ -1,8 +1,9 @@
 import type {
   LockSchedule,
-  LoginFailure,
   LoginFailureRecord,
   LoginFailureRepository,
+  LoginReservation,
+  ReservedAttempt,
   ThrottleKey,
   ThrottleKind,
 } from '@aperture/core';
@@ -13,13 +14,16 @@ export class KyselyLoginFailureRepository implements LoginFailureRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   /**
-   * One upsert, whatever the counter held: the new count and its lock are computed by the database
-   * from the row it updates (every SET sees the old row), so concurrent failures never overwrite
-   * each other's count.
+   * One upsert, whatever the counter held: whether the attempt passes, the new count and its lock
+   * are all computed by the database from the row it updates (every SET sees the old row, and
+   * PostgreSQL's ON CONFLICT locks that row first), so concurrent reservations are decided one
+   * after another, never on the same stale count.
    */
-  async recordFailure(key: ThrottleKey, { at, forgetBefore, lock }: LoginFailure) {
+  async reserve(key: ThrottleKey, { at, forgetBefore, lock }: LoginReservation): Promise<ReservedAttempt> {
     const stale = sql<boolean>`login_failures.last_failure_at < ${forgetBefore}`;
-    const failures = sql<number>`(case when ${stale} then 1 else login_failures.failures + 1 end)`;
+    const locked = sql<boolean>`(not (${stale}) and login_failures.locked_until is not null
+      and login_failures.locked_until > ${at})`;
+    const counted = sql<number>`(case when ${stale} then 1 else login_failures.failures + 1 end)`;
     const row = await this.db
       .insertInto('login_failures')
       .values({
@@ -29,18 +33,34 @@ export class KyselyLoginFailureRepository implements LoginFailureRepository {
         first_failure_at: at,
         last_failure_at: at,
         locked_until: lockFor(lock, 1),
+        last_refused: 0,
       })
       .onConflict((conflict) =>
         conflict.columns(['kind', 'key']).doUpdateSet({
-          failures,
+          failures: sql<number>`(case when ${locked} then login_failures.failures else ${counted} end)`,
           first_failure_at: sql<string>`(case when ${stale} then ${at} else login_failures.first_failure_at end)`,
-          last_failure_at: at,
-          locked_until: lockedUntil(failures, lock),
+          last_failure_at: sql<string>`(case when ${locked} then login_failures.last_failure_at else ${at} end)`,
+          locked_until: sql<
+            string | null
+          >`(case when ${locked} then login_failures.locked_until else ${lockedUntil(counted, lock)} end)`,
+          last_refused: sql<number>`(case when ${locked} then 1 else 0 end)`,
         }),
       )
       .returningAll()
       .executeTakeFirstOrThrow();
-    return fromRow(row);
+    return { allowed: Number(row.last_refused) === 0, record: fromRow(row) };
+  }
+
+  /** One update: the count less one, and the lock the schedule names for that count. */
+  async release({ kind, key }: ThrottleKey, lock: LockSchedule): Promise<void> {
+    const lower = sql<number>`(login_failures.failures - 1)`;
+    await this.db
+      .updateTable('login_failures')
+      .set({ failures: lower, locked_until: lockedUntil(lower, lock) })
+      .where('kind', '=', kind)
+      .where('key', '=', key)
+      .where('failures', '>', 0)
+      .execute();
   }
 
   async find(keys: readonly ThrottleKey[]): Promise<LoginFailureRecord[]> {
@@ -68,7 +88,7 @@ export class KyselyLoginFailureRepository implements LoginFailureRepository {
   }
 }
 
-/** The schedule's lock for a known count (a new counter's first failure). */
+/** The schedule's lock for a known count (a new counter's first attempt). */
 function lockFor(lock: LockSchedule, failures: number): string | null {
   if (failures < lock.from) return null;
   return lock.until[Math.min(failures - lock.from, lock.until.length - 1)] ?? null;
