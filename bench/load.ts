@@ -53,7 +53,9 @@ async function main(): Promise<void> {
   const base = `http://127.0.0.1:${port}`;
   const server = startServer(port, dataDir);
   let crashed = false;
+  let stopping = false;
   server.once('exit', (code, signal) => {
+    if (stopping) return;
     crashed = true;
     console.error(`THE SERVER EXITED (code ${code}, signal ${signal})`);
   });
@@ -66,7 +68,8 @@ async function main(): Promise<void> {
 
     process.stderr.write(`idle baseline (${IDLE_SECONDS} s)…\n`);
     const idle = new Recorder();
-    await runFor(IDLE_SECONDS, (stop) => [student(base, tokens[0]!, assignment, idle, stop, 0)]);
+    const finished = await firstGradedRun(base, tokens[0]!, assignment);
+    await runFor(IDLE_SECONDS, (stop) => [prober(base, tokens[0]!, finished, idle, stop)]);
 
     process.stderr.write(`load: ${STUDENTS} students and a fuzzer at ${FUZZ_RATE}/s for ${SECONDS} s…\n`);
     const load = new Recorder();
@@ -84,6 +87,7 @@ async function main(): Promise<void> {
     const report = reportOf(idle, load, rss, crashed);
     console.log(report);
   } finally {
+    stopping = true;
     server.kill('SIGTERM');
     await new Promise((done) => server.once('exit', done).once('error', done));
     rmSync(dataDir, { recursive: true, force: true });
@@ -172,6 +176,25 @@ async function student(
     }
     await timedApi(base, token, 'GET', `/api/v1/courses/${COURSE}/assignments`, recorder);
     await sleep(think());
+  }
+}
+
+/** One submission, waited for: the run the idle baseline polls. */
+async function firstGradedRun(base: string, token: string, assignment: string): Promise<string> {
+  const created = await api(base, token, 'POST', `/api/v1/assignments/${assignment}/submissions`, {
+    language: 'python',
+    files: [{ path: 'main.py', content: PROGRAM }],
+  });
+  await api(base, token, 'GET', `/api/v1/runs/${created.body.id}?wait=true`);
+  return created.body.id as string;
+}
+
+/** The idle baseline: the students' two normal requests, one after another, on a quiet server. */
+async function prober(base: string, token: string, runId: string, recorder: Recorder, stop: () => boolean) {
+  while (!stop()) {
+    await timedApi(base, token, 'GET', `/api/v1/runs/${runId}`, recorder);
+    await timedApi(base, token, 'GET', `/api/v1/courses/${COURSE}/assignments`, recorder);
+    await sleep(50);
   }
 }
 
@@ -304,7 +327,7 @@ function reportOf(
     '',
     '| phase | normal requests | p50 ms | p99 ms |',
     '|---|---|---|---|',
-    row('idle (one student)', idle),
+    row('idle (one client, the same two requests)', idle),
     row(`load (${STUDENTS} students + ${FUZZ_RATE}/s hostile)`, load),
     `| load ÷ idle | | ${p50.toFixed(2)}× | ${p99.toFixed(2)}× |`,
     '',
