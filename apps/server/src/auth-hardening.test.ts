@@ -61,6 +61,19 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     });
     afterAll(async () => t?.close());
 
+    it('a sign-in now and then deletes expired sessions (refused anyway; the table does not grow)', async () => {
+      const from = '198.51.100.77';
+      const first = await login(t, 'student2', DEMO_PASSWORD, from);
+      expect(first.status).toBe(200);
+      const cookie = (first.headers.get('set-cookie') ?? '').split(';')[0]!.split('=')[1]!;
+      const { store, hasher } = t.server.ctx.deps;
+      const idHash = hasher.digest(decodeURIComponent(cookie));
+      expect(await store.sessions.get(idHash)).toBeDefined();
+      clock.advance(15 * 24 * 3600_000); // past the 14 days of a session
+      expect((await login(t, 'student2', DEMO_PASSWORD, from)).status).toBe(200);
+      expect(await store.sessions.get(idHash)).toBeUndefined();
+    });
+
     it('backs off an account after 5 failures: even the right password gets 429 until it passes', async () => {
       const from = '198.51.100.1';
       for (let i = 0; i < 5; i++) expect((await login(t, 'student', 'wrong-guess', from)).status).toBe(401);

@@ -17,6 +17,9 @@ export const SESSION_DAYS = 14;
 const DAY_MS = 86_400_000;
 const USERNAME = /^[a-zA-Z0-9._@-]{1,64}$/;
 
+/** How often a sign-in also deletes expired sessions. */
+const SESSION_SWEEP_EVERY_MS = 60 * 60_000;
+
 export interface AuthOptions {
   /** The list of common and breached passwords new passwords are checked against. */
   commonPasswords?: CommonPasswords;
@@ -41,6 +44,8 @@ export class AuthService {
   private readonly guard: LoginGuard;
   private readonly commonPasswords: CommonPasswords;
   private unknownUserHash: Promise<string> | undefined;
+  private readonly logger: Logger | undefined;
+  private lastSessionSweep = 0;
 
   constructor(
     private readonly deps: CoreDeps,
@@ -52,6 +57,7 @@ export class AuthService {
       options.logger,
     );
     this.commonPasswords = options.commonPasswords ?? NO_COMMON_PASSWORDS;
+    this.logger = options.logger;
   }
 
   /**
@@ -85,7 +91,22 @@ export class AuthService {
       createdAt: now.toISOString(),
       expiresAt,
     });
+    await this.sweepExpiredSessionsNowAndThen(now);
     return { sessionSecret, user, expiresAt };
+  }
+
+  /**
+   * An expired session is refused anyway; deleting them keeps the table from growing with every
+   * sign-in. At most once an hour per process, on a sign-in, and never at the sign-in's expense.
+   */
+  private async sweepExpiredSessionsNowAndThen(now: Date): Promise<void> {
+    if (now.getTime() - this.lastSessionSweep < SESSION_SWEEP_EVERY_MS) return;
+    this.lastSessionSweep = now.getTime();
+    try {
+      await this.deps.store.sessions.deleteExpired(now.toISOString());
+    } catch (error) {
+      this.logger?.warn({ err: error }, 'deleting expired sessions failed; trying again later');
+    }
   }
 
   /**
