@@ -213,3 +213,24 @@ describe('errors and exit codes', () => {
     expect(requests).toEqual([]);
   });
 });
+
+describe('unknown commands', () => {
+  it('an unknown command is an error even with --help after it, with a suggestion', async () => {
+    expect(await aperture(['backup', '--help'])).toBe(2);
+    expect(stdout).toBe(''); // not the main help, as if `backup` existed
+    expect(stderr).toContain("unknown command 'backup'");
+    expect(await aperture(['lgin'])).toBe(2);
+    expect(stderr).toContain('(Did you mean login?)');
+  });
+
+  it('the same one level down; known commands and `help` still show their help', async () => {
+    expect(await aperture(['lab', 'pubish', '--help'])).toBe(2);
+    expect(stderr).toContain("unknown command 'pubish'");
+    stdout = '';
+    expect(await aperture(['lab', 'publish', '--help'])).toBe(0);
+    expect(stdout).toContain('Usage: aperture lab publish');
+    stdout = '';
+    expect(await aperture(['help', 'run'])).toBe(0);
+    expect(stdout).toContain('Usage: aperture run');
+  });
+});

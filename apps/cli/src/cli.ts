@@ -2,6 +2,7 @@ import { CommanderError } from 'commander';
 import { EXIT, reportOf } from './errors.ts';
 import { Output } from './output.ts';
 import { buildProgram } from './program.ts';
+import { unknownCommandPath } from './unknown-command.ts';
 
 /** Parse, run, and turn whatever goes wrong into one line on stderr and an exit code. */
 export async function main(argv: string[]): Promise<void> {
@@ -12,7 +13,10 @@ export async function main(argv: string[]): Promise<void> {
   program.exitOverride();
   for (const command of program.commands) exitOverrideAll(command);
   try {
-    await program.parseAsync(argv);
+    // An unknown command is an error even with --help after it: parse only up to it, so commander
+    // says "unknown command" (with its suggestion) instead of printing the help and exiting 0.
+    const unknown = unknownCommandPath(program, argv.slice(2));
+    await program.parseAsync(unknown ? [...argv.slice(0, 2), ...unknown] : argv);
   } catch (error) {
     if (error instanceof CommanderError) {
       // commander has printed its own message (or the help) already.
