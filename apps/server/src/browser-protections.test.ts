@@ -223,6 +223,18 @@ describe('the session cookie is Secure whenever browsers reach us over TLS', () 
     expect(await secureFlag({ publicUrl: 'https://aperture.example.edu' })).toBe(true);
   });
 
+  it('with an https public URL, the headers name that origin and ask for HSTS', async () => {
+    const t = await startTestServer(new ScriptedExecutor(), { publicUrl: 'https://aperture.example.edu' });
+    try {
+      const { port } = t.server.app.server.address() as { port: number };
+      const response = await fetch(`http://127.0.0.1:${port}/courses`);
+      expect(response.headers.get('content-security-policy')).toBe(webUiCsp('https://aperture.example.edu'));
+      expect(response.headers.get('strict-transport-security')).toBe('max-age=31536000');
+    } finally {
+      await t.close();
+    }
+  });
+
   it('not on plain http, and not for a forwarded header from a proxy nobody trusted', async () => {
     expect(await secureFlag({})).toBe(false);
     expect(await secureFlag({}, { 'x-forwarded-proto': 'https' })).toBe(false);

@@ -5,6 +5,9 @@ import { z } from 'zod';
 import { parseTrustProxy } from './http/trust-proxy.ts';
 import { AllowListError, parseAllowList } from './outbound/address-policy.ts';
 
+/** A number of execution slots, unset by default (then derived from the concurrency). */
+const slotCount = (min: number) => z.coerce.number().int().min(min).max(256).optional();
+
 /**
  * One schema for the server's configuration. Sources, later winning: defaults, a JSON file
  * (APERTURE_CONFIG or --config), APERTURE_* environment variables, command-line flags.
@@ -57,33 +60,15 @@ export const serverConfigSchema = z
     concurrency: z.coerce.number().int().min(1).max(256).optional(),
     maxAttempts: z.coerce.number().int().min(1).max(10).default(3),
     // Fair share of execution (docs/operations.md, "Fair share of execution"). Unset: derived from concurrency.
-    maxRunningPerUser: z.coerce
-      .number()
-      .int()
-      .min(1)
-      .max(256)
-      .optional()
-      .describe(
-        'runs one user executes at once before more only borrow idle slots; default half the concurrency, at least 1',
-      ),
-    maxRunningPerCourse: z.coerce
-      .number()
-      .int()
-      .min(1)
-      .max(256)
-      .optional()
-      .describe(
-        'the same per course (ad-hoc runs: one lane), while other courses have work; default 3/4 of the concurrency, rounded up',
-      ),
-    reservedSlots: z.coerce
-      .number()
-      .int()
-      .min(0)
-      .max(256)
-      .optional()
-      .describe(
-        'free slots runs over their share never borrow, so a newcomer starts at once; default 1 (0 at concurrency 1); = concurrency makes the caps strict',
-      ),
+    maxRunningPerUser: slotCount(1).describe(
+      'runs one user executes at once before more only borrow idle slots; default half the concurrency, at least 1',
+    ),
+    maxRunningPerCourse: slotCount(1).describe(
+      'the same per course (ad-hoc runs: one lane), while other courses have work; default 3/4 of the concurrency, rounded up',
+    ),
+    reservedSlots: slotCount(0).describe(
+      'free slots runs over their share never borrow, so a newcomer starts at once; default 1 (0 at concurrency 1); = concurrency makes the caps strict',
+    ),
     maxUnfinishedStudent: z.coerce
       .number()
       .int()

@@ -52,16 +52,19 @@ export function securityHeaders(origin: string, https: boolean): Record<string, 
   };
 }
 
-/** The origin browsers use: the public URL when set, else the request's own scheme and Host. */
-export function originOf(request: Pick<FastifyRequest, 'protocol' | 'host'>, publicUrl?: string): string {
-  return publicUrl ? new URL(publicUrl).origin : `${request.protocol}://${request.host}`;
+/** Without a public URL, the origin browsers use is the request's own scheme and Host. */
+function originOf(request: Pick<FastifyRequest, 'protocol' | 'host'>): string {
+  return `${request.protocol}://${request.host}`;
 }
 
+const forOrigin = (origin: string) => securityHeaders(origin, origin.startsWith('https:'));
+
 export function registerSecurityHeaders(app: FastifyInstance, publicUrl?: string): void {
+  // With a public URL the set never changes: built once, not per answer.
+  const fixed = publicUrl ? forOrigin(new URL(publicUrl).origin) : undefined;
   app.addHook('onSend', async (request, reply) => {
     if (isLabProxyRoute(request.routeOptions.url)) return;
-    const origin = originOf(request, publicUrl);
-    const headers = securityHeaders(origin, origin.startsWith('https:'));
+    const headers = fixed ?? forOrigin(originOf(request));
     // A route that set its own policy keeps it.
     for (const [name, value] of Object.entries(headers))
       if (!reply.hasHeader(name)) reply.header(name, value);

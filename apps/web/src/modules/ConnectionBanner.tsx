@@ -69,7 +69,7 @@ export function ConnectionBanner({ healthUrl = '/healthz' }: { healthUrl?: strin
     >
       {lost
         ? 'Reconnecting… This page updates by itself once the server answers again.'
-        : 'The server is back; this page has been refreshed.'}
+        : 'The server is back; what this page shows is being fetched again.'}
     </Alert>
   );
 }
