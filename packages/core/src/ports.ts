@@ -147,8 +147,6 @@ export interface RunRepository {
   /** Runs in the given state, for recovery and the system page. */
   countByStatus(): Promise<Record<RunStatus, number>>;
   countSubmissionsSince(assignmentId: string, userId: string, since: Timestamp): Promise<number>;
-  /** How many of this user's runs wait in the queue. */
-  countQueuedByUser(userId: string): Promise<number>;
   /**
    * Insert a new queued run unless its user is at one of `limits`: count and insert are one atomic
    * step (two concurrent requests can never both take the last place), on every dialect.

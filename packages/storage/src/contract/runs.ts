@@ -153,7 +153,7 @@ export function runStorageContract(dbs: TestDatabases): void {
       ),
     );
     expect(outcomes.filter((o) => o.admitted)).toHaveLength(5);
-    expect(await first.runs.countQueuedByUser(user.id)).toBe(5);
+    expect(await queuedOf(first, user.id)).toBe(5);
   });
 
   it('counts runs by status, zeros included', async () => {
@@ -198,8 +198,8 @@ export function runStorageContract(dbs: TestDatabases): void {
     expect(await store.runs.countSubmissionsSince(assignment.id, user.id, at(0))).toBe(3);
     expect(await store.runs.countSubmissionsSince(assignment.id, user.id, at(9))).toBe(0);
     // Queued only (aRun's default status), this user only: three of the user's four runs above.
-    expect(await store.runs.countQueuedByUser(user.id)).toBe(3);
-    expect(await store.runs.countQueuedByUser(other.id)).toBe(1);
+    expect(await queuedOf(store, user.id)).toBe(3);
+    expect(await queuedOf(store, other.id)).toBe(1);
   });
 
   it('sets the webhook status', async () => {
@@ -332,4 +332,9 @@ export function runCancelContract(dbs: TestDatabases): void {
     expect(await store.runs.requeueRunning()).toEqual([]);
     expect((await store.runs.claim(a.id, at(2)))?.attempts).toBe(2);
   });
+}
+
+/** How many of a user's runs wait in the queue, read through the dispatcher's own query. */
+async function queuedOf(store: Store, userId: string): Promise<number> {
+  return (await store.runs.listQueued(10_000)).filter((run) => run.userId === userId).length;
 }

@@ -158,16 +158,6 @@ export class KyselyRunRepository implements RunRepository {
     return counts;
   }
 
-  async countQueuedByUser(userId: string): Promise<number> {
-    const row = await this.db
-      .selectFrom('runs')
-      .select((eb) => eb.fn.countAll().as('n'))
-      .where('user_id', '=', userId)
-      .where('status', '=', 'queued')
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
-  }
-
   /** Submissions (not ad-hoc runs) of any outcome created at or after `since`. */
   async countSubmissionsSince(assignmentId: string, userId: string, since: Timestamp): Promise<number> {
     const row = await this.db
